@@ -1,0 +1,150 @@
+//! Configuration properties, shared by the C conf API (`rdpart_conf_set`)
+//! and the plugin (`rdpart.<name>` properties). One table, one parser, one
+//! set of error messages.
+
+use crate::strategy::{StickyLimits, Strategy};
+
+/// A complete configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Config {
+    pub strategy: Strategy,
+    pub sticky: StickyLimits,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            strategy: Strategy::Sticky,
+            sticky: StickyLimits::default(),
+        }
+    }
+}
+
+/// Why a property was not set.
+#[derive(Debug, PartialEq, Eq)]
+pub enum SetError {
+    /// No such property (the message lists the known ones).
+    Unknown(String),
+    /// A known property with a bad value (the message gives the allowed ones).
+    Invalid(String),
+}
+
+/// Names of all properties, for messages and documentation.
+pub const PROPERTIES: [&str; 3] = ["strategy", "sticky.messages", "sticky.linger.ms"];
+
+/// Bounds of the integer properties (inclusive).
+pub const STICKY_MESSAGES: (u32, u32) = (1, i32::MAX as u32);
+pub const STICKY_LINGER_MS: (u32, u32) = (0, 900_000);
+
+fn strategy_names() -> String {
+    Strategy::ALL.map(|s| s.name()).join(", ")
+}
+
+/// Parse a decimal integer in `lo..=hi`, as librdkafka does for its own.
+pub fn parse_int(shown: &str, value: &str, (lo, hi): (u32, u32)) -> Result<u32, SetError> {
+    match value.trim().parse::<i64>() {
+        Ok(v) if v >= lo as i64 && v <= hi as i64 => Ok(v as u32),
+        _ => Err(SetError::Invalid(format!(
+            "Invalid value \"{value}\" for configuration property \"{shown}\": \
+             expected an integer from {lo} to {hi}"
+        ))),
+    }
+}
+
+impl Config {
+    /// Set property `name` (as the user spelled it: `shown`) to `value`;
+    /// `None` restores the default.
+    pub fn set(&mut self, shown: &str, name: &str, value: Option<&str>) -> Result<(), SetError> {
+        let default = Config::default();
+        match (name, value) {
+            ("strategy", None) => self.strategy = default.strategy,
+            ("strategy", Some(v)) => {
+                self.strategy = Strategy::from_name(v.trim()).ok_or_else(|| {
+                    SetError::Invalid(format!(
+                        "Invalid value \"{v}\" for configuration property \"{shown}\": \
+                         expected one of {}",
+                        strategy_names()
+                    ))
+                })?
+            }
+            ("sticky.messages", None) => self.sticky.messages = default.sticky.messages,
+            ("sticky.messages", Some(v)) => {
+                self.sticky.messages = parse_int(shown, v, STICKY_MESSAGES)?
+            }
+            ("sticky.linger.ms", None) => self.sticky.linger_ms = default.sticky.linger_ms,
+            ("sticky.linger.ms", Some(v)) => {
+                self.sticky.linger_ms = parse_int(shown, v, STICKY_LINGER_MS)?
+            }
+            _ => {
+                let prefix = &shown[..shown.len() - name.len()];
+                return Err(SetError::Unknown(format!(
+                    "No such configuration property: \"{shown}\": rdpart knows {}",
+                    PROPERTIES.map(|p| format!("{prefix}{p}")).join(", ")
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_the_property_and_the_allowed_values() {
+        let mut c = Config::default();
+        let Err(SetError::Invalid(m)) = c.set("rdpart.strategy", "strategy", Some("murmur3"))
+        else {
+            panic!()
+        };
+        assert!(
+            m.contains("\"rdpart.strategy\"") && m.contains("murmur3") && m.contains("round_robin"),
+            "{m}"
+        );
+        let Err(SetError::Invalid(m)) = c.set("sticky.messages", "sticky.messages", Some("0"))
+        else {
+            panic!()
+        };
+        assert!(
+            m.contains("\"sticky.messages\"") && m.contains("from 1 to 2147483647"),
+            "{m}"
+        );
+        assert!(c
+            .set("sticky.linger.ms", "sticky.linger.ms", Some("ten"))
+            .is_err());
+        assert!(c
+            .set("sticky.linger.ms", "sticky.linger.ms", Some("900001"))
+            .is_err());
+        let Err(SetError::Unknown(m)) = c.set("rdpart.nope", "nope", Some("1")) else {
+            panic!()
+        };
+        assert!(
+            m.contains("\"rdpart.nope\"") && m.contains("rdpart.sticky.linger.ms"),
+            "{m}"
+        );
+        assert_eq!(c, Config::default(), "failed sets changed nothing");
+    }
+
+    #[test]
+    fn values_apply_and_none_restores_defaults() {
+        let mut c = Config::default();
+        c.set("strategy", "strategy", Some("jump")).unwrap();
+        c.set("sticky.messages", "sticky.messages", Some("7"))
+            .unwrap();
+        c.set("sticky.linger.ms", "sticky.linger.ms", Some("0"))
+            .unwrap();
+        assert_eq!(c.strategy, Strategy::Jump);
+        assert_eq!(
+            c.sticky,
+            StickyLimits {
+                messages: 7,
+                linger_ms: 0
+            }
+        );
+        for p in PROPERTIES {
+            c.set(p, p, None).unwrap();
+        }
+        assert_eq!(c, Config::default());
+    }
+}

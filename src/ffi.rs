@@ -1,0 +1,424 @@
+//! The C ABI: partitioner callbacks with librdkafka's exact signature, and
+//! a configurable partitioner object in librdkafka's conf style.
+//!
+//! Every exported function runs behind `boundary()`: no panic unwinds into
+//! C. Every pointer may be NULL. Every partition returned is in
+//! `0..partition_cnt`, or `RD_KAFKA_PARTITION_UA` (-1) when
+//! `partition_cnt < 1`.
+
+use crate::conf::{Config, SetError};
+use crate::host::rd_kafka_topic_t;
+use crate::partitioner::Partitioner;
+use crate::strategy::{Ctx, Key, StickyLimits, Strategy};
+use crate::topics::Topics;
+use std::ffi::{c_char, c_int, c_void, CStr};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// librdkafka's `rd_kafka_conf_res_t` (declared in rdkafka.h).
+#[allow(non_camel_case_types)]
+pub type rd_kafka_conf_res_t = c_int;
+pub const RD_KAFKA_CONF_UNKNOWN: rd_kafka_conf_res_t = -2;
+pub const RD_KAFKA_CONF_INVALID: rd_kafka_conf_res_t = -1;
+pub const RD_KAFKA_CONF_OK: rd_kafka_conf_res_t = 0;
+
+const PARTITION_UA: i32 = -1;
+
+/// Runs `f`; if it panics, returns `on_panic` instead of unwinding into C.
+#[inline]
+pub fn boundary<R>(on_panic: R, f: impl FnOnce() -> R) -> R {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or(on_panic)
+}
+
+/// Writes `msg` into a C error buffer (truncated, always NUL-terminated).
+///
+/// # Safety
+/// `errstr` is NULL or points to `errstr_size` writable bytes.
+pub unsafe fn write_errstr(errstr: *mut c_char, errstr_size: usize, msg: &str) {
+    if errstr.is_null() || errstr_size == 0 {
+        return;
+    }
+    let mut len = msg.len().min(errstr_size - 1);
+    while !msg.is_char_boundary(len) {
+        len -= 1;
+    }
+    // SAFETY: len < errstr_size bytes fit, plus the NUL.
+    unsafe {
+        std::ptr::copy_nonoverlapping(msg.as_ptr(), errstr as *mut u8, len);
+        *errstr.add(len) = 0;
+    }
+}
+
+/// The key as librdkafka hands it over: NULL is no key, whatever keylen.
+///
+/// # Safety
+/// `keydata` is NULL or points to `keylen` readable bytes.
+#[inline]
+unsafe fn key<'a>(keydata: *const c_void, keylen: usize) -> Key<'a> {
+    if keydata.is_null() {
+        None
+    } else {
+        // SAFETY: the caller's contract.
+        Some(unsafe { std::slice::from_raw_parts(keydata as *const u8, keylen) })
+    }
+}
+
+/// Per-topic state for the plain callbacks, which have no opaque.
+static TOPICS: Topics = Topics::new();
+
+#[inline]
+unsafe fn plain(
+    strategy: Strategy,
+    rkt: *const rd_kafka_topic_t,
+    keydata: *const c_void,
+    keylen: usize,
+    partition_cnt: i32,
+) -> i32 {
+    if partition_cnt < 1 {
+        return PARTITION_UA;
+    }
+    boundary(PARTITION_UA, || {
+        let ctx = Ctx {
+            rkt,
+            host: None,
+            topics: &TOPICS,
+            sticky: StickyLimits::default(),
+        };
+        // SAFETY: librdkafka's contract for keydata/keylen.
+        strategy.place(unsafe { key(keydata, keylen) }, partition_cnt as u32, &ctx) as i32
+    })
+}
+
+/// Keyed: `(murmur2(key) & 0x7fffffff) % partition_cnt`; a NULL key hashes
+/// as "". Same partition as librdkafka's `murmur2` and the Java client's
+/// default partitioner for keyed records. Opaques are ignored.
+#[no_mangle]
+pub unsafe extern "C" fn rdpart_murmur2(
+    rkt: *const rd_kafka_topic_t,
+    keydata: *const c_void,
+    keylen: usize,
+    partition_cnt: i32,
+    rkt_opaque: *mut c_void,
+    msg_opaque: *mut c_void,
+) -> i32 {
+    let _ = (rkt_opaque, msg_opaque);
+    unsafe { plain(Strategy::Murmur2, rkt, keydata, keylen, partition_cnt) }
+}
+
+/// As rdpart_murmur2, but a NULL key goes to a random available partition
+/// (an empty key still hashes). Like librdkafka's `murmur2_random`.
+#[no_mangle]
+pub unsafe extern "C" fn rdpart_murmur2_random(
+    rkt: *const rd_kafka_topic_t,
+    keydata: *const c_void,
+    keylen: usize,
+    partition_cnt: i32,
+    rkt_opaque: *mut c_void,
+    msg_opaque: *mut c_void,
+) -> i32 {
+    let _ = (rkt_opaque, msg_opaque);
+    unsafe { plain(Strategy::Murmur2Random, rkt, keydata, keylen, partition_cnt) }
+}
+
+/// `crc32(key) % partition_cnt` (zlib CRC-32); NULL and empty keys go to
+/// partition 0. Like librdkafka's `consistent` and Sarama's
+/// ConsistentCRCHashPartitioner.
+#[no_mangle]
+pub unsafe extern "C" fn rdpart_consistent(
+    rkt: *const rd_kafka_topic_t,
+    keydata: *const c_void,
+    keylen: usize,
+    partition_cnt: i32,
+    rkt_opaque: *mut c_void,
+    msg_opaque: *mut c_void,
+) -> i32 {
+    let _ = (rkt_opaque, msg_opaque);
+    unsafe { plain(Strategy::Consistent, rkt, keydata, keylen, partition_cnt) }
+}
+
+/// As rdpart_consistent, but NULL and empty keys go to a random available
+/// partition. Like librdkafka's `consistent_random`, its default.
+#[no_mangle]
+pub unsafe extern "C" fn rdpart_consistent_random(
+    rkt: *const rd_kafka_topic_t,
+    keydata: *const c_void,
+    keylen: usize,
+    partition_cnt: i32,
+    rkt_opaque: *mut c_void,
+    msg_opaque: *mut c_void,
+) -> i32 {
+    let _ = (rkt_opaque, msg_opaque);
+    unsafe {
+        plain(
+            Strategy::ConsistentRandom,
+            rkt,
+            keydata,
+            keylen,
+            partition_cnt,
+        )
+    }
+}
+
+/// `abs(int32 fnv1a(key)) % partition_cnt`; a NULL key hashes as "". Like
+/// librdkafka's `fnv1a` and Sarama's default NewHashPartitioner.
+#[no_mangle]
+pub unsafe extern "C" fn rdpart_fnv1a(
+    rkt: *const rd_kafka_topic_t,
+    keydata: *const c_void,
+    keylen: usize,
+    partition_cnt: i32,
+    rkt_opaque: *mut c_void,
+    msg_opaque: *mut c_void,
+) -> i32 {
+    let _ = (rkt_opaque, msg_opaque);
+    unsafe { plain(Strategy::Fnv1a, rkt, keydata, keylen, partition_cnt) }
+}
+
+/// As rdpart_fnv1a, but a NULL key goes to a random available partition
+/// (an empty key still hashes). Like librdkafka's `fnv1a_random`.
+#[no_mangle]
+pub unsafe extern "C" fn rdpart_fnv1a_random(
+    rkt: *const rd_kafka_topic_t,
+    keydata: *const c_void,
+    keylen: usize,
+    partition_cnt: i32,
+    rkt_opaque: *mut c_void,
+    msg_opaque: *mut c_void,
+) -> i32 {
+    let _ = (rkt_opaque, msg_opaque);
+    unsafe { plain(Strategy::Fnv1aRandom, rkt, keydata, keylen, partition_cnt) }
+}
+
+/// Jump consistent hash: `jump(murmur64a(key, 0x9747b28c), partition_cnt)`.
+/// Growing a topic from n to n+1 partitions moves only ~1/(n+1) of the
+/// keys, all to the new partition. NULL key: random available partition;
+/// empty key: hashes as "".
+#[no_mangle]
+pub unsafe extern "C" fn rdpart_jump(
+    rkt: *const rd_kafka_topic_t,
+    keydata: *const c_void,
+    keylen: usize,
+    partition_cnt: i32,
+    rkt_opaque: *mut c_void,
+    msg_opaque: *mut c_void,
+) -> i32 {
+    let _ = (rkt_opaque, msg_opaque);
+    unsafe { plain(Strategy::Jump, rkt, keydata, keylen, partition_cnt) }
+}
+
+/// Key ignored: uniform over the partitions that have a leader (all of
+/// them when none has, or when rkt is NULL).
+#[no_mangle]
+pub unsafe extern "C" fn rdpart_random(
+    rkt: *const rd_kafka_topic_t,
+    keydata: *const c_void,
+    keylen: usize,
+    partition_cnt: i32,
+    rkt_opaque: *mut c_void,
+    msg_opaque: *mut c_void,
+) -> i32 {
+    let _ = (rkt_opaque, msg_opaque);
+    unsafe { plain(Strategy::Random, rkt, keydata, keylen, partition_cnt) }
+}
+
+/// Key ignored: the next partition of the topic's cycle, skipping those
+/// without a leader. State is kept per rkt (one shared cycle for rkt NULL);
+/// lock-free and safe from any number of threads.
+#[no_mangle]
+pub unsafe extern "C" fn rdpart_round_robin(
+    rkt: *const rd_kafka_topic_t,
+    keydata: *const c_void,
+    keylen: usize,
+    partition_cnt: i32,
+    rkt_opaque: *mut c_void,
+    msg_opaque: *mut c_void,
+) -> i32 {
+    let _ = (rkt_opaque, msg_opaque);
+    unsafe { plain(Strategy::RoundRobin, rkt, keydata, keylen, partition_cnt) }
+}
+
+/// The Java client's default: keyed (and empty-key) messages as
+/// rdpart_murmur2; NULL-key messages stick to one partition of the topic
+/// for 1000 messages or 10 ms, whichever comes first (or until it loses its
+/// leader), then move to another chosen uniformly among the available ones.
+/// Use rdpart_new() for other limits. librdkafka only passes NULL-key
+/// messages to a callback when `sticky.partitioning.linger.ms=0`.
+#[no_mangle]
+pub unsafe extern "C" fn rdpart_sticky(
+    rkt: *const rd_kafka_topic_t,
+    keydata: *const c_void,
+    keylen: usize,
+    partition_cnt: i32,
+    rkt_opaque: *mut c_void,
+    msg_opaque: *mut c_void,
+) -> i32 {
+    let _ = (rkt_opaque, msg_opaque);
+    unsafe { plain(Strategy::Sticky, rkt, keydata, keylen, partition_cnt) }
+}
+
+/// A partitioner configuration: which strategy, and its options.
+#[allow(non_camel_case_types)]
+pub struct rdpart_conf_t(Config);
+
+/// A configured partitioner, with its own per-topic state.
+#[allow(non_camel_case_types)]
+pub struct rdpart_t(Partitioner);
+
+/// A new configuration with the defaults: strategy `sticky`,
+/// `sticky.messages` 1000, `sticky.linger.ms` 10. Free it with
+/// rdpart_conf_destroy().
+#[no_mangle]
+pub extern "C" fn rdpart_conf_new() -> *mut rdpart_conf_t {
+    boundary(std::ptr::null_mut(), || {
+        Box::into_raw(Box::new(rdpart_conf_t(Config::default())))
+    })
+}
+
+/// A copy of `conf` (NULL: of the defaults). Free it with rdpart_conf_destroy().
+#[no_mangle]
+pub unsafe extern "C" fn rdpart_conf_dup(conf: *const rdpart_conf_t) -> *mut rdpart_conf_t {
+    boundary(std::ptr::null_mut(), || {
+        // SAFETY: conf is NULL or from rdpart_conf_new().
+        let c = unsafe { conf.as_ref() }.map_or_else(Config::default, |c| c.0);
+        Box::into_raw(Box::new(rdpart_conf_t(c)))
+    })
+}
+
+/// Frees a configuration. NULL is ignored.
+#[no_mangle]
+pub unsafe extern "C" fn rdpart_conf_destroy(conf: *mut rdpart_conf_t) {
+    boundary((), || {
+        if !conf.is_null() {
+            // SAFETY: conf came from rdpart_conf_new()/rdpart_conf_dup().
+            drop(unsafe { Box::from_raw(conf) });
+        }
+    })
+}
+
+/// Sets property `name` to `value` (NULL or "": back to the default).
+///
+/// Properties:
+/// - `strategy`: murmur2, murmur2_random, consistent, consistent_random,
+///   fnv1a, fnv1a_random, jump, random, round_robin, sticky (default sticky);
+/// - `sticky.messages`: 1..2147483647, messages per sticky run (default 1000);
+/// - `sticky.linger.ms`: 0..900000, ms per sticky run, 0 for no time limit
+///   (default 10).
+///
+/// Returns RD_KAFKA_CONF_OK; RD_KAFKA_CONF_INVALID for a bad value or NULL
+/// conf/name; RD_KAFKA_CONF_UNKNOWN for an unknown name. On error, a message
+/// naming the property and the allowed values is written to `errstr`
+/// (`errstr_size` bytes, may be NULL) and `conf` is unchanged.
+#[no_mangle]
+pub unsafe extern "C" fn rdpart_conf_set(
+    conf: *mut rdpart_conf_t,
+    name: *const c_char,
+    value: *const c_char,
+    errstr: *mut c_char,
+    errstr_size: usize,
+) -> rd_kafka_conf_res_t {
+    boundary(RD_KAFKA_CONF_INVALID, || {
+        // SAFETY: conf is NULL or from rdpart_conf_new(); strings are NULL or C strings.
+        let result = match unsafe { (conf.as_mut(), cstr(name), cstr(value)) } {
+            (None, _, _) => Err(SetError::Invalid("rdpart_conf_set: conf is NULL".into())),
+            (_, None, _) => Err(SetError::Invalid("rdpart_conf_set: name is NULL".into())),
+            (Some(conf), Some(Ok(name)), Some(Ok(value))) => {
+                conf.0
+                    .set(name, name, Some(value).filter(|v| !v.is_empty()))
+            }
+            (Some(conf), Some(Ok(name)), None) => conf.0.set(name, name, None),
+            (_, Some(Err(_)), _) | (_, _, Some(Err(_))) => Err(SetError::Invalid(
+                "rdpart_conf_set: name and value must be UTF-8".into(),
+            )),
+        };
+        match result {
+            Ok(()) => RD_KAFKA_CONF_OK,
+            Err(e) => {
+                let (code, msg) = match &e {
+                    SetError::Invalid(m) => (RD_KAFKA_CONF_INVALID, m),
+                    SetError::Unknown(m) => (RD_KAFKA_CONF_UNKNOWN, m),
+                };
+                // SAFETY: the caller's errstr contract.
+                unsafe { write_errstr(errstr, errstr_size, msg) };
+                code
+            }
+        }
+    })
+}
+
+unsafe fn cstr<'a>(p: *const c_char) -> Option<Result<&'a str, std::str::Utf8Error>> {
+    // SAFETY: p is NULL or a C string.
+    (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_str())
+}
+
+/// A partitioner configured by `conf` (NULL: the defaults). `conf` stays
+/// the caller's: it is copied, and may be destroyed or reused at once.
+/// Install it with
+///
+///     rd_kafka_topic_conf_set_partitioner_cb(tconf, rdpart_partition);
+///     rd_kafka_topic_conf_set_opaque(tconf, part);
+///
+/// and free it with rdpart_destroy() after every producer using it is
+/// destroyed. Returns NULL, with a message in `errstr`, on failure.
+#[no_mangle]
+pub unsafe extern "C" fn rdpart_new(
+    conf: *const rdpart_conf_t,
+    errstr: *mut c_char,
+    errstr_size: usize,
+) -> *mut rdpart_t {
+    let made = boundary(None, || {
+        // SAFETY: conf is NULL or from rdpart_conf_new().
+        let c = unsafe { conf.as_ref() }.map_or_else(Config::default, |c| c.0);
+        Some(Box::into_raw(Box::new(rdpart_t(Partitioner::new(c, None)))))
+    });
+    made.unwrap_or_else(|| {
+        // SAFETY: the caller's errstr contract.
+        unsafe { write_errstr(errstr, errstr_size, "rdpart_new: internal error") };
+        std::ptr::null_mut()
+    })
+}
+
+/// The partitioner callback for rdpart_new() objects: `rkt_opaque` is the
+/// `rdpart_t *`. A NULL or foreign `rkt_opaque` places as the default
+/// configuration (sticky) would. Same contract as the other callbacks.
+#[no_mangle]
+pub unsafe extern "C" fn rdpart_partition(
+    rkt: *const rd_kafka_topic_t,
+    keydata: *const c_void,
+    keylen: usize,
+    partition_cnt: i32,
+    rkt_opaque: *mut c_void,
+    msg_opaque: *mut c_void,
+) -> i32 {
+    let _ = msg_opaque;
+    if partition_cnt < 1 {
+        return PARTITION_UA;
+    }
+    boundary(PARTITION_UA, || {
+        // SAFETY: rkt_opaque is NULL or the user's pointer; from_opaque checks it.
+        match unsafe { Partitioner::from_opaque(rkt_opaque) } {
+            // SAFETY: librdkafka's contract for keydata/keylen.
+            Some(p) => {
+                p.partition(rkt, unsafe { key(keydata, keylen) }, partition_cnt as u32) as i32
+            }
+            None => unsafe { plain(Strategy::Sticky, rkt, keydata, keylen, partition_cnt) },
+        }
+    })
+}
+
+/// Frees a partitioner from rdpart_new(). NULL is ignored. No producer may
+/// still use it.
+#[no_mangle]
+pub unsafe extern "C" fn rdpart_destroy(part: *mut rdpart_t) {
+    boundary((), || {
+        if !part.is_null() {
+            // SAFETY: part came from rdpart_new().
+            let b = unsafe { Box::from_raw(part) };
+            b.0.retire();
+        }
+    })
+}
+
+/// rdpart's version, e.g. "0.1.0" (a static string).
+#[no_mangle]
+pub extern "C" fn rdpart_version() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr() as *const c_char
+}
