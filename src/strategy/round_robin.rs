@@ -1,6 +1,7 @@
 //! round_robin: the key is ignored; each message takes the next ticket of
 //! the topic's cycle. A ticket that falls on a partition without a leader
-//! is skipped, so the available partitions share exactly evenly. (The Java
+//! is skipped, so the available partitions share exactly evenly; when none
+//! has a leader, the cycle runs over all of them. (The Java
 //! RoundRobinPartitioner skips every other partition when batches roll.)
 
 use super::Ctx;
@@ -13,6 +14,15 @@ pub fn place(n: u32, ctx: &Ctx) -> u32 {
     if ctx.available(first) {
         return first;
     }
+    skip_unavailable(first, n, ctx)
+}
+
+#[cold]
+fn skip_unavailable(first: u32, n: u32, ctx: &Ctx) -> u32 {
+    if !(1..n).any(|i| ctx.available((first + i) % n)) {
+        return first;
+    }
+    let tickets = &ctx.topic().tickets;
     for _ in 1..n {
         let p = (tickets.fetch_add(1, Ordering::Relaxed) % n as u64) as u32;
         if ctx.available(p) {

@@ -1,0 +1,284 @@
+/*
+ * rdpart example: produce keyed and keyless messages with an rdpart
+ * strategy, then read the topic back and check that nothing was lost or
+ * duplicated and that every key stayed in one partition, in order.
+ *
+ *   producer STRATEGY [--brokers HOST:PORT] [--topic T] [--partitions N]
+ *            [--messages N] [--keys N] [--plugin] [--quiet]
+ *
+ * Without --brokers it starts librdkafka's embedded mock cluster (3
+ * brokers) and creates the topic there. --plugin installs rdpart through
+ * `plugin.library.paths` instead of rd_kafka_topic_conf_set_partitioner_cb.
+ * Exit status: 0 when the check passed, 1 otherwise, 2 on bad usage.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
+#include "rdpart.h"
+
+#define MAXP 256
+
+static long per_partition[2][MAXP]; /* [keyed][partition] delivered */
+static long delivery_errors;
+
+static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+        (void)rk;
+        (void)opaque;
+        if (m->err) {
+                delivery_errors++;
+                fprintf(stderr, "delivery failed: %s\n", rd_kafka_err2str(m->err));
+        } else if (m->partition >= 0 && m->partition < MAXP) {
+                per_partition[m->key != NULL][m->partition]++;
+        }
+}
+
+static void die(const char *what, const char *why) {
+        fprintf(stderr, "%s: %s\n", what, why);
+        exit(2);
+}
+
+static void set(rd_kafka_conf_t *conf, const char *name, const char *value) {
+        char errstr[512];
+        if (rd_kafka_conf_set(conf, name, value, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)
+                die(name, errstr);
+}
+
+/* Read every partition from the beginning and check the messages. */
+static int verify(const char *brokers, const char *topic, int partitions, long keyed,
+                  long keyless, int nkeys, int by_key, int quiet) {
+        char errstr[512];
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        set(conf, "bootstrap.servers", brokers);
+        set(conf, "group.id", "rdpart-example-check");
+        set(conf, "enable.auto.commit", "false");
+        rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
+        if (!rk)
+                die("consumer", errstr);
+        rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(partitions);
+        for (int p = 0; p < partitions; p++)
+                rd_kafka_topic_partition_list_add(parts, topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+        rd_kafka_assign(rk, parts);
+        rd_kafka_topic_partition_list_destroy(parts);
+
+        long *next_seq = calloc((size_t)nkeys, sizeof(long));
+        int *key_partition = malloc((size_t)nkeys * sizeof(int));
+        unsigned char *seen = calloc((size_t)(keyed + keyless), 1);
+        long counts[MAXP] = {0};
+        long got = 0, dup = 0, out_of_order = 0, split_keys = 0, bad = 0;
+        for (int k = 0; k < nkeys; k++)
+                key_partition[k] = -1;
+        int idle = 0;
+        while (got < keyed + keyless && idle < 100) {
+                rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+                if (!m) {
+                        idle++;
+                        continue;
+                }
+                idle = 0;
+                if (m->err) {
+                        if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                                fprintf(stderr, "consume: %s\n", rd_kafka_message_errstr(m));
+                        rd_kafka_message_destroy(m);
+                        continue;
+                }
+                got++;
+                counts[m->partition]++;
+                char v[64] = {0};
+                memcpy(v, m->payload, m->len < 63 ? m->len : 63);
+                int k;
+                long seq, idx;
+                if (m->key && sscanf(v, "k%d:%ld:%ld", &k, &seq, &idx) == 3 && k >= 0 &&
+                    k < nkeys && idx >= 0 && idx < keyed + keyless) {
+                        if (seen[idx]++)
+                                dup++;
+                        if (!by_key) /* random, round_robin: no per-key promise */
+                                ;
+                        else if (key_partition[k] == -1)
+                                key_partition[k] = m->partition;
+                        else if (key_partition[k] != m->partition)
+                                split_keys++;
+                        if (by_key && seq != next_seq[k])
+                                out_of_order++;
+                        if (seq >= next_seq[k])
+                                next_seq[k] = seq + 1;
+                } else if (!m->key && sscanf(v, "n:%ld", &idx) == 1 && idx >= 0 &&
+                           idx < keyed + keyless) {
+                        if (seen[idx]++)
+                                dup++;
+                } else {
+                        bad++;
+                }
+                rd_kafka_message_destroy(m);
+        }
+        rd_kafka_consumer_close(rk);
+        rd_kafka_destroy(rk);
+
+        long lost = 0;
+        for (long i = 0; i < keyed + keyless; i++)
+                lost += !seen[i];
+        if (!quiet) {
+                printf("read back %ld messages:", got);
+                for (int p = 0; p < partitions; p++)
+                        printf(" p%d=%ld", p, counts[p]);
+                printf("\n");
+        }
+        int ok = lost == 0 && dup == 0 && out_of_order == 0 && split_keys == 0 && bad == 0;
+        if (ok)
+                printf("0 lost, 0 duplicated, per-key order kept\n");
+        else
+                printf("CHECK FAILED: %ld lost, %ld duplicated, %ld out of order, %ld keys in "
+                       "several partitions, %ld unparsable\n",
+                       lost, dup, out_of_order, split_keys, bad);
+        free(next_seq);
+        free(key_partition);
+        free(seen);
+        return ok;
+}
+
+int main(int argc, char **argv) {
+        const char *strategy = NULL, *brokers = NULL, *topic = "rdpart-example";
+        int partitions = 6, nkeys = 1000, use_plugin = 0, quiet = 0;
+        long messages = 20000;
+        char errstr[512];
+
+        for (int i = 1; i < argc; i++) {
+                const char *a = argv[i];
+                const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+                if (!strcmp(a, "--brokers") && v)
+                        brokers = argv[++i];
+                else if (!strcmp(a, "--topic") && v)
+                        topic = argv[++i];
+                else if (!strcmp(a, "--partitions") && v)
+                        partitions = atoi(argv[++i]);
+                else if (!strcmp(a, "--messages") && v)
+                        messages = atol(argv[++i]);
+                else if (!strcmp(a, "--keys") && v)
+                        nkeys = atoi(argv[++i]);
+                else if (!strcmp(a, "--plugin"))
+                        use_plugin = 1;
+                else if (!strcmp(a, "--quiet"))
+                        quiet = 1;
+                else if (a[0] != '-' && !strategy)
+                        strategy = a;
+                else
+                        die("usage", "producer STRATEGY [--brokers B] [--topic T] [--partitions N] "
+                                     "[--messages N] [--keys N] [--plugin] [--quiet]");
+        }
+        if (!strategy)
+                strategy = "sticky";
+        if (partitions < 1 || partitions > MAXP || nkeys < 1 || messages < 2)
+                die("usage", "need 1 <= partitions <= 256, keys >= 1, messages >= 2");
+
+        /* Check the strategy name with rdpart itself: it names the allowed values. */
+        rdpart_conf_t *pconf = rdpart_conf_new();
+        if (rdpart_conf_set(pconf, "strategy", strategy, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)
+                die("strategy", errstr);
+
+        rd_kafka_t *mock_rk = NULL;
+        rd_kafka_mock_cluster_t *mc = NULL;
+        if (!brokers) {
+                rd_kafka_conf_t *mconf = rd_kafka_conf_new();
+                set(mconf, "log_level", "3");
+                mock_rk = rd_kafka_new(RD_KAFKA_PRODUCER, mconf, errstr, sizeof(errstr));
+                if (!mock_rk)
+                        die("mock", errstr);
+                mc = rd_kafka_mock_cluster_new(mock_rk, 3);
+                if (!mc)
+                        die("mock", "cannot start the mock cluster");
+                rd_kafka_mock_topic_create(mc, topic, partitions, 1);
+                brokers = strdup(rd_kafka_mock_cluster_bootstraps(mc));
+        }
+
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        set(conf, "bootstrap.servers", brokers);
+        set(conf, "enable.idempotence", "true");
+        set(conf, "linger.ms", "5");
+        rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
+        rdpart_t *part = NULL;
+        if (use_plugin) {
+                /* No code: the plugin reads rdpart.* properties. */
+                set(conf, "plugin.library.paths", "librdpart");
+                set(conf, "rdpart.strategy", strategy);
+        } else {
+                /* Keyless messages reach a partitioner callback only without
+                 * librdkafka's own sticky step. */
+                set(conf, "sticky.partitioning.linger.ms", "0");
+                part = rdpart_new(pconf, errstr, sizeof(errstr));
+                if (!part)
+                        die("rdpart_new", errstr);
+                rd_kafka_topic_conf_t *tconf = rd_kafka_topic_conf_new();
+                rd_kafka_topic_conf_set_partitioner_cb(tconf, rdpart_partition);
+                rd_kafka_topic_conf_set_opaque(tconf, part);
+                rd_kafka_conf_set_default_topic_conf(conf, tconf);
+        }
+        rdpart_conf_destroy(pconf);
+
+        rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+        if (!rk)
+                die("producer", errstr);
+
+        /* Learn the partitions' leaders before producing, so the first
+         * messages see every partition available. */
+        rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+        const struct rd_kafka_metadata *md = NULL;
+        if (rd_kafka_metadata(rk, 0, rkt, &md, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR)
+                rd_kafka_metadata_destroy(md);
+        rd_kafka_topic_destroy(rkt);
+
+        long keyed = 0, keyless = 0, *seq = calloc((size_t)nkeys, sizeof(long));
+        for (long i = 0; i < messages; i++) {
+                char key[32], value[64];
+                int k = (int)(i % (2 * nkeys));
+                rd_kafka_resp_err_t err;
+                const void *kp = NULL;
+                size_t klen = 0;
+                if (k < nkeys) { /* keyed half: keys 0..nkeys-1, in turn */
+                        snprintf(key, sizeof(key), "key-%d", k);
+                        snprintf(value, sizeof(value), "k%d:%ld:%ld", k, seq[k]++, i);
+                        kp = key;
+                        klen = strlen(key);
+                        keyed++;
+                } else {
+                        snprintf(value, sizeof(value), "n:%ld", i);
+                        keyless++;
+                }
+                do {
+                        err = rd_kafka_producev(
+                            rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                            RD_KAFKA_V_KEY(kp, klen),
+                            RD_KAFKA_V_VALUE(value, strlen(value)), RD_KAFKA_V_END);
+                        if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                                rd_kafka_poll(rk, 10);
+                } while (err == RD_KAFKA_RESP_ERR__QUEUE_FULL);
+                if (err)
+                        die("produce", rd_kafka_err2str(err));
+                rd_kafka_poll(rk, 0);
+        }
+        rd_kafka_flush(rk, 60000);
+        rd_kafka_destroy(rk);
+        rdpart_destroy(part);
+        free(seq);
+
+        printf("strategy %s%s: %ld keyed + %ld keyless messages to %d partitions of %s\n", strategy,
+               use_plugin ? " (plugin)" : "", keyed, keyless, partitions, topic);
+        for (int kd = 1; kd >= 0; kd--) {
+                printf("  %-8s", kd ? "keyed" : "keyless");
+                for (int p = 0; p < partitions; p++)
+                        printf(" %6ld", per_partition[kd][p]);
+                printf("\n");
+        }
+        int by_key = strcmp(strategy, "random") && strcmp(strategy, "round_robin");
+        int ok = delivery_errors == 0 &&
+                 verify(brokers, topic, partitions, keyed, keyless, nkeys, by_key, quiet);
+        if (mc)
+                rd_kafka_mock_cluster_destroy(mc);
+        if (mock_rk)
+                rd_kafka_destroy(mock_rk);
+        return ok ? 0 : 1;
+}

@@ -1,0 +1,190 @@
+//! rdpart's hash partitioners against independent oracles: librdkafka's
+//! own partitioner functions (rdkafka-sys), the murmur2 crate, and
+//! published jump-hash vectors.
+
+mod common;
+use common::{call, Cb, Gen};
+use rdpart::ffi::*;
+use std::ffi::c_void;
+
+fn lib(
+    f: unsafe extern "C" fn(
+        *const rdkafka_sys::rd_kafka_topic_t,
+        *const c_void,
+        usize,
+        i32,
+        *mut c_void,
+        *mut c_void,
+    ) -> i32,
+) -> Cb {
+    // SAFETY: the topic types are both opaque; the ABI is identical.
+    unsafe { std::mem::transmute(f) }
+}
+
+/// (rdpart, librdkafka, compare NULL keys, compare empty keys)
+fn pairs() -> Vec<(&'static str, Cb, Cb, bool, bool)> {
+    use rdkafka_sys as k;
+    vec![
+        (
+            "murmur2",
+            rdpart_murmur2 as Cb,
+            lib(k::rd_kafka_msg_partitioner_murmur2),
+            true,
+            true,
+        ),
+        (
+            "murmur2_random",
+            rdpart_murmur2_random,
+            lib(k::rd_kafka_msg_partitioner_murmur2_random),
+            false,
+            true,
+        ),
+        (
+            "consistent",
+            rdpart_consistent,
+            lib(k::rd_kafka_msg_partitioner_consistent),
+            true,
+            true,
+        ),
+        (
+            "consistent_random",
+            rdpart_consistent_random,
+            lib(k::rd_kafka_msg_partitioner_consistent_random),
+            false,
+            false,
+        ),
+        (
+            "fnv1a",
+            rdpart_fnv1a,
+            lib(k::rd_kafka_msg_partitioner_fnv1a),
+            true,
+            true,
+        ),
+        (
+            "fnv1a_random",
+            rdpart_fnv1a_random,
+            lib(k::rd_kafka_msg_partitioner_fnv1a_random),
+            false,
+            true,
+        ),
+        // rdpart_sticky places keyed and empty-key messages as murmur2.
+        (
+            "sticky",
+            rdpart_sticky,
+            lib(k::rd_kafka_msg_partitioner_murmur2),
+            false,
+            true,
+        ),
+    ]
+}
+
+#[test]
+fn hash_partitioners_equal_librdkafka_on_100k_random_keys() {
+    let mut g = Gen(0x5eed_1234);
+    let cases = 100_000;
+    for i in 0..cases {
+        // Lengths 0..=1024, biased to short keys; every byte value occurs.
+        let len = match i % 4 {
+            0 => g.below(17) as usize,
+            1 => g.below(65) as usize,
+            _ => g.below(1025) as usize,
+        };
+        let key = g.bytes(len);
+        let n = 1 + g.below(10_000) as i32;
+        for (name, ours, theirs, _, cmp_empty) in pairs() {
+            if len == 0 && !cmp_empty {
+                continue;
+            }
+            let want = call(theirs, Some(&key), n);
+            assert_eq!(
+                call(ours, Some(&key), n),
+                want,
+                "{name} key {key:02x?} n {n}"
+            );
+        }
+    }
+}
+
+#[test]
+fn null_and_empty_keys_equal_librdkafka() {
+    for n in [1, 2, 3, 6, 7, 100, 9973] {
+        for (name, ours, theirs, cmp_null, cmp_empty) in pairs() {
+            if cmp_empty {
+                assert_eq!(
+                    call(ours, Some(b""), n),
+                    call(theirs, Some(b""), n),
+                    "{name} empty n {n}"
+                );
+            }
+            if cmp_null {
+                assert_eq!(
+                    call(ours, None, n),
+                    call(theirs, None, n),
+                    "{name} NULL n {n}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn every_byte_value_alone_and_in_every_tail_position() {
+    for b in 0..=255u8 {
+        for len in 1..=9 {
+            let key = vec![b; len];
+            for (name, ours, theirs, _, _) in pairs() {
+                assert_eq!(
+                    call(ours, Some(&key), 10_007),
+                    call(theirs, Some(&key), 10_007),
+                    "{name} {key:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn hashes_equal_the_murmur2_crate() {
+    let mut g = Gen(77);
+    for _ in 0..20_000 {
+        let key = g.bytes(g.below(300) as usize);
+        assert_eq!(
+            rdpart::hash::murmur2(&key),
+            murmur2::murmur2(&key, murmur2::KAFKA_SEED)
+        );
+        assert_eq!(
+            rdpart::hash::murmur64a(&key, 0x9747_b28c),
+            murmur2::murmur64a(&key, 0x9747_b28c)
+        );
+    }
+}
+
+#[test]
+fn jump_matches_published_vectors() {
+    // From the Go and .NET ports of Lamping & Veach's reference code.
+    for (key, buckets, want) in [
+        (1u64, 1u32, 0u32),
+        (42, 57, 43),
+        (0xDEAD10CC, 1, 0),
+        (0xDEAD10CC, 666, 361),
+        (256, 1024, 520),
+        (2016238256797177309, 11, 3),
+    ] {
+        assert_eq!(
+            rdpart::hash::jump(key, buckets),
+            want,
+            "jump({key}, {buckets})"
+        );
+    }
+}
+
+#[test]
+fn jump_callback_is_jump_of_the_crates_murmur64a() {
+    let mut g = Gen(99);
+    for _ in 0..20_000 {
+        let key = g.bytes(g.below(100) as usize);
+        let n = 1 + g.below(5000) as u32;
+        let want = rdpart::hash::jump(murmur2::murmur64a(&key, 0x9747_b28c), n) as i32;
+        assert_eq!(call(rdpart_jump, Some(&key), n as i32), want);
+    }
+}
