@@ -32,6 +32,10 @@ pub enum SetError {
 /// Names of all properties, for messages and documentation.
 pub const PROPERTIES: [&str; 3] = ["strategy", "sticky.messages", "sticky.linger.ms"];
 
+/// The prefix of rdpart's properties in a librdkafka conf (optional in
+/// `rdpart_conf_set`).
+pub const PREFIX: &str = "rdpart.";
+
 /// Bounds of the integer properties (inclusive).
 pub const STICKY_MESSAGES: (u32, u32) = (1, i32::MAX as u32);
 pub const STICKY_LINGER_MS: (u32, u32) = (0, 900_000);

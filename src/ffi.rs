@@ -6,7 +6,7 @@
 //! `0..partition_cnt`, or `RD_KAFKA_PARTITION_UA` (-1) when
 //! `partition_cnt < 1`.
 
-use crate::conf::{Config, SetError};
+use crate::conf::{Config, SetError, PREFIX};
 use crate::host::rd_kafka_topic_t;
 use crate::partitioner::Partitioner;
 use crate::strategy::{Ctx, Key, StickyLimits, Strategy};
@@ -295,6 +295,7 @@ pub unsafe extern "C" fn rdpart_conf_destroy(conf: *mut rdpart_conf_t) {
 }
 
 /// Sets property `name` to `value` (NULL or "": back to the default).
+/// `name` may carry the plugin's `rdpart.` prefix.
 ///
 /// Properties:
 /// - `strategy`: murmur2, murmur2_random, consistent, consistent_random,
@@ -321,10 +322,14 @@ pub unsafe extern "C" fn rdpart_conf_set(
             (None, _, _) => Err(SetError::Invalid("rdpart_conf_set: conf is NULL".into())),
             (_, None, _) => Err(SetError::Invalid("rdpart_conf_set: name is NULL".into())),
             (Some(conf), Some(Ok(name)), Some(Ok(value))) => {
+                let bare = name.strip_prefix(PREFIX).unwrap_or(name);
                 conf.0
-                    .set(name, name, Some(value).filter(|v| !v.is_empty()))
+                    .set(name, bare, Some(value).filter(|v| !v.is_empty()))
             }
-            (Some(conf), Some(Ok(name)), None) => conf.0.set(name, name, None),
+            (Some(conf), Some(Ok(name)), None) => {
+                conf.0
+                    .set(name, name.strip_prefix(PREFIX).unwrap_or(name), None)
+            }
             (_, Some(Err(_)), _) | (_, _, Some(Err(_))) => Err(SetError::Invalid(
                 "rdpart_conf_set: name and value must be UTF-8".into(),
             )),

@@ -13,7 +13,7 @@
 //! 4. sets `rdpart_partition` and its state as partitioner and opaque of
 //!    the default topic conf, creating that conf only when there is none.
 
-use crate::conf::{parse_int, Config, SetError, STICKY_LINGER_MS};
+use crate::conf::{parse_int, Config, SetError, PREFIX, STICKY_LINGER_MS};
 use crate::ffi::{
     boundary, rd_kafka_conf_res_t, rdpart_partition, write_errstr, RD_KAFKA_CONF_INVALID,
     RD_KAFKA_CONF_OK, RD_KAFKA_CONF_UNKNOWN,
@@ -40,9 +40,6 @@ pub type rd_kafka_resp_err_t = c_int;
 const ERR_NO_ERROR: rd_kafka_resp_err_t = 0;
 const ERR_INVALID_ARG: rd_kafka_resp_err_t = -186;
 const ERR_CONFLICT: rd_kafka_resp_err_t = -173;
-
-/// The prefix of rdpart's properties in a librdkafka conf.
-pub const PREFIX: &str = "rdpart.";
 
 type PartitionerCb = unsafe extern "C" fn(
     *const rd_kafka_topic_t,

@@ -147,7 +147,8 @@ fn every_byte_value_alone_and_in_every_tail_position() {
 fn hashes_equal_the_murmur2_crate() {
     let mut g = Gen(77);
     for _ in 0..20_000 {
-        let key = g.bytes(g.below(300) as usize);
+        let len = g.below(300) as usize;
+        let key = g.bytes(len);
         assert_eq!(
             rdpart::hash::murmur2(&key),
             murmur2::murmur2(&key, murmur2::KAFKA_SEED)
@@ -182,7 +183,8 @@ fn jump_matches_published_vectors() {
 fn jump_callback_is_jump_of_the_crates_murmur64a() {
     let mut g = Gen(99);
     for _ in 0..20_000 {
-        let key = g.bytes(g.below(100) as usize);
+        let len = g.below(100) as usize;
+        let key = g.bytes(len);
         let n = 1 + g.below(5000) as u32;
         let want = rdpart::hash::jump(murmur2::murmur64a(&key, 0x9747_b28c), n) as i32;
         assert_eq!(call(rdpart_jump, Some(&key), n as i32), want);

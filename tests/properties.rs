@@ -64,7 +64,8 @@ fn always_in_range_for_every_strategy_and_count() {
     for (name, cb) in ALL {
         for n in [1, 2, 3, 6, 7, 64, 1000, 10_000, i32::MAX] {
             for i in 0..2_000 {
-                let key = g.bytes(g.below(40) as usize);
+                let len = g.below(40) as usize;
+                let key = g.bytes(len);
                 let k = match i % 3 {
                     0 => None,
                     1 => Some(&key[..0]),
@@ -92,7 +93,8 @@ fn hash_strategies_are_deterministic() {
     ];
     for (name, cb) in ALL.iter().filter(|(n, _)| hashed.contains(n)) {
         for _ in 0..5_000 {
-            let key = g.bytes(1 + g.below(64) as usize);
+            let len = 1 + g.below(64) as usize;
+            let key = g.bytes(len);
             let n = 1 + g.below(500) as i32;
             assert_eq!(call(*cb, Some(&key), n), call(*cb, Some(&key), n), "{name}");
         }
@@ -243,7 +245,8 @@ fn conf_api_sets_the_strategy() {
             assert!(!part.is_null());
             if !["random", "round_robin"].contains(&name) {
                 for _ in 0..1000 {
-                    let key = g.bytes(1 + g.below(30) as usize);
+                    let len = 1 + g.below(30) as usize;
+                    let key = g.bytes(len);
                     let got = rdpart_partition(
                         std::ptr::null(),
                         key.as_ptr() as *const c_void,

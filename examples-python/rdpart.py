@@ -1,0 +1,190 @@
+"""rdpart for Python: custom partitioning for confluent-kafka producers.
+
+rdpart is a librdkafka plugin: librdkafka loads it into the producer and it
+places every message itself, in C speed, with no Python in the hot path::
+
+    from confluent_kafka import Producer
+    import rdpart
+
+    p = Producer({"bootstrap.servers": "...", **rdpart.config(strategy="jump")})
+
+``partition()`` computes a placement through the same library, for tests,
+tools, and producers that pass ``partition=`` themselves.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import threading
+from pathlib import Path
+from typing import Dict, Optional, Union
+
+__all__ = [
+    "STRATEGIES",
+    "ENV_LIBRARY",
+    "RdpartError",
+    "library_path",
+    "config",
+    "partition",
+]
+
+#: The strategy names, as ``rdpart.strategy`` takes them.
+STRATEGIES = (
+    "murmur2",
+    "murmur2_random",
+    "consistent",
+    "consistent_random",
+    "fnv1a",
+    "fnv1a_random",
+    "jump",
+    "random",
+    "round_robin",
+    "sticky",
+)
+
+#: Environment variable naming librdpart.so explicitly.
+ENV_LIBRARY = "RDPART_LIBRARY"
+
+_LIB_NAME = "librdpart.so"
+_CONF_OK, _CONF_INVALID, _CONF_UNKNOWN = 0, -1, -2
+
+
+class RdpartError(ValueError):
+    """A bad rdpart property or value; the message names the allowed values."""
+
+
+def _candidates() -> list:
+    here = Path(__file__).resolve().parent
+    found = []
+    env = os.environ.get(ENV_LIBRARY)
+    if env:
+        found.append(Path(env))
+    target = os.environ.get("CARGO_TARGET_DIR")
+    roots = [Path(target)] if target else []
+    roots.append(here.parent / "target")
+    for root in roots:
+        found += [root / "release" / _LIB_NAME, root / "debug" / _LIB_NAME]
+    found.append(here / _LIB_NAME)
+    return found
+
+
+def library_path() -> str:
+    """The path of librdpart.so.
+
+    Looked for in this order: the ``RDPART_LIBRARY`` environment variable
+    (which must then exist), the cargo build tree (``$CARGO_TARGET_DIR`` or
+    ``target/`` beside ``examples-python``; release before debug), and next to
+    this module.
+    """
+    env = os.environ.get(ENV_LIBRARY)
+    if env:
+        if not Path(env).is_file():
+            raise FileNotFoundError(f"{ENV_LIBRARY}={env}: no such file")
+        return str(Path(env).resolve())
+    for c in _candidates():
+        if c.is_file():
+            return str(c.resolve())
+    raise FileNotFoundError(
+        "librdpart.so not found; build it with `cargo build --release` or set "
+        f"{ENV_LIBRARY}. Looked in: " + ", ".join(str(c) for c in _candidates())
+    )
+
+
+_lib: Optional[ctypes.CDLL] = None
+_lock = threading.Lock()
+_partitioners: Dict[str, int] = {}
+
+
+def _library() -> ctypes.CDLL:
+    global _lib
+    if _lib is None:
+        lib = ctypes.CDLL(library_path())
+        lib.rdpart_conf_new.restype = ctypes.c_void_p
+        lib.rdpart_conf_new.argtypes = []
+        lib.rdpart_conf_destroy.argtypes = [ctypes.c_void_p]
+        lib.rdpart_conf_set.restype = ctypes.c_int
+        lib.rdpart_conf_set.argtypes = [
+            ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_size_t,
+        ]
+        lib.rdpart_new.restype = ctypes.c_void_p
+        lib.rdpart_new.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t]
+        lib.rdpart_partition.restype = ctypes.c_int32
+        lib.rdpart_partition.argtypes = [
+            ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_int32,
+            ctypes.c_void_p, ctypes.c_void_p,
+        ]
+        _lib = lib
+    return _lib
+
+
+def _option_name(name: str) -> str:
+    # sticky_linger_ms -> sticky.linger.ms
+    return name.replace("_", ".")
+
+
+def _conf(properties: Dict[str, str]) -> int:
+    """A native rdpart_conf_t with ``properties`` set; raises RdpartError."""
+    lib = _library()
+    conf = lib.rdpart_conf_new()
+    err = ctypes.create_string_buffer(512)
+    for name, value in properties.items():
+        res = lib.rdpart_conf_set(conf, name.encode(), str(value).encode(), err, len(err))
+        if res != _CONF_OK:
+            lib.rdpart_conf_destroy(conf)
+            raise RdpartError(err.value.decode(errors="replace"))
+    return conf
+
+
+def config(strategy: str = "sticky", **options: Union[str, int]) -> Dict[str, str]:
+    """Producer properties that load rdpart with ``strategy``.
+
+    ``options`` are rdpart properties with ``_`` for ``.``:
+    ``sticky_messages=100`` is ``rdpart.sticky.messages``. Values are
+    checked now: a bad one raises :class:`RdpartError` naming the property
+    and the allowed values.
+
+    >>> config("jump")  # doctest: +ELLIPSIS
+    {'plugin.library.paths': '.../librdpart.so', 'rdpart.strategy': 'jump'}
+    """
+    props = {"rdpart.strategy": strategy}
+    props.update({"rdpart." + _option_name(k): str(v) for k, v in options.items()})
+    _library().rdpart_conf_destroy(_conf(props))
+    return {"plugin.library.paths": library_path(), **props}
+
+
+def _partitioner(strategy: str) -> int:
+    with _lock:
+        part = _partitioners.get(strategy)
+        if part is None:
+            lib = _library()
+            conf = _conf({"strategy": strategy})
+            err = ctypes.create_string_buffer(512)
+            part = lib.rdpart_new(conf, err, len(err))
+            lib.rdpart_conf_destroy(conf)
+            if not part:
+                raise RdpartError(err.value.decode(errors="replace"))
+            _partitioners[strategy] = part
+        return part
+
+
+def partition(strategy: str, key: Union[bytes, str, None], partition_count: int) -> int:
+    """The partition rdpart's ``strategy`` gives ``key`` among ``partition_count``.
+
+    ``key`` is bytes, a str (UTF-8, as confluent-kafka encodes it) or None
+    (no key). For random, round_robin and keyless sticky the answer is one
+    draw of that strategy (state is per strategy in this process).
+    """
+    if isinstance(key, str):
+        key = key.encode()
+    if key is not None and not isinstance(key, (bytes, bytearray)):
+        raise TypeError(f"key must be bytes, str or None, not {type(key).__name__}")
+    if not isinstance(partition_count, int) or isinstance(partition_count, bool):
+        raise TypeError("partition_count must be an int")
+    if not 1 <= partition_count <= 0x7FFFFFFF:
+        raise ValueError(f"partition_count must be from 1 to 2147483647, not {partition_count}")
+    part = _partitioner(strategy)
+    data = bytes(key) if key is not None else None
+    return _library().rdpart_partition(
+        None, data, len(data) if data is not None else 0, partition_count, part, None
+    )
