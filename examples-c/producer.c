@@ -27,6 +27,27 @@
 static long per_partition[2][MAXP]; /* [keyed][partition] delivered */
 static long delivery_errors;
 
+/* An independent oracle for keyed placement: librdkafka's own partitioner
+ * for the same algorithm (jump has none in librdkafka: rdpart_jump called
+ * directly). NULL for random and round_robin, which ignore keys. */
+typedef int32_t(partitioner_f)(const rd_kafka_topic_t *, const void *, size_t, int32_t, void *,
+                               void *);
+static partitioner_f *oracle;
+static int32_t partition_cnt;
+static long oracle_checked, oracle_mismatch;
+
+static partitioner_f *oracle_for(const char *s) {
+        if (!strncmp(s, "murmur2", 7) || !strcmp(s, "sticky"))
+                return rd_kafka_msg_partitioner_murmur2;
+        if (!strncmp(s, "consistent", 10))
+                return rd_kafka_msg_partitioner_consistent;
+        if (!strncmp(s, "fnv1a", 5))
+                return rd_kafka_msg_partitioner_fnv1a;
+        if (!strcmp(s, "jump"))
+                return rdpart_jump;
+        return NULL;
+}
+
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
         (void)rk;
         (void)opaque;
@@ -35,6 +56,12 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
                 fprintf(stderr, "delivery failed: %s\n", rd_kafka_err2str(m->err));
         } else if (m->partition >= 0 && m->partition < MAXP) {
                 per_partition[m->key != NULL][m->partition]++;
+                if (m->key && oracle) {
+                        oracle_checked++;
+                        if (oracle(NULL, m->key, m->key_len, partition_cnt, NULL, NULL) !=
+                            m->partition)
+                                oracle_mismatch++;
+                }
         }
 }
 
@@ -180,6 +207,8 @@ int main(int argc, char **argv) {
         if (rdpart_conf_set(pconf, "strategy", strategy, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)
                 die("strategy", errstr);
 
+        oracle = oracle_for(strategy);
+        partition_cnt = partitions;
         rd_kafka_t *mock_rk = NULL;
         rd_kafka_mock_cluster_t *mc = NULL;
         if (!brokers) {
@@ -273,8 +302,11 @@ int main(int argc, char **argv) {
                         printf(" %6ld", per_partition[kd][p]);
                 printf("\n");
         }
+        if (oracle)
+                printf("keyed placement: %ld of %ld messages where the oracle puts them\n",
+                       oracle_checked - oracle_mismatch, oracle_checked);
         int by_key = strcmp(strategy, "random") && strcmp(strategy, "round_robin");
-        int ok = delivery_errors == 0 &&
+        int ok = delivery_errors == 0 && oracle_mismatch == 0 &&
                  verify(brokers, topic, partitions, keyed, keyless, nkeys, by_key, quiet);
         if (mc)
                 rd_kafka_mock_cluster_destroy(mc);

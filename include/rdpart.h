@@ -179,6 +179,7 @@ void rdpart_conf_destroy(struct rdpart_conf_t *conf);
 
 /**
  * Sets property `name` to `value` (NULL or "": back to the default).
+ * `name` may carry the plugin's `rdpart.` prefix.
  *
  * Properties:
  * - `strategy`: murmur2, murmur2_random, consistent, consistent_random,

@@ -5,6 +5,14 @@
 //! C. Every pointer may be NULL. Every partition returned is in
 //! `0..partition_cnt`, or `RD_KAFKA_PARTITION_UA` (-1) when
 //! `partition_cnt < 1`.
+//!
+//! Safety, for every exported function: a pointer argument is NULL or
+//! valid as the header describes (`keydata` readable for `keylen` bytes,
+//! strings NUL-terminated, objects from the matching `_new` and not yet
+//! destroyed). That is the whole contract; it is stated once here and in
+//! the header rather than on each function.
+
+#![allow(clippy::missing_safety_doc)]
 
 use crate::conf::{Config, SetError, PREFIX};
 use crate::host::rd_kafka_topic_t;

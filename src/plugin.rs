@@ -12,6 +12,10 @@
 //!    its state in on_conf_destroy (for a producer: when it is destroyed);
 //! 4. sets `rdpart_partition` and its state as partitioner and opaque of
 //!    the default topic conf, creating that conf only when there is none.
+//!
+//! `conf_init` is called by librdkafka only, with its documented arguments.
+
+#![allow(clippy::missing_safety_doc)]
 
 use crate::conf::{parse_int, Config, SetError, PREFIX, STICKY_LINGER_MS};
 use crate::ffi::{
@@ -91,43 +95,38 @@ struct Api {
 
 impl Api {
     fn load(lib: &Library) -> Result<Api, String> {
-        let sym = |name: &CStr| {
-            lib.sym(name).ok_or_else(|| {
-                format!(
-                    "rdpart: the librdkafka that loaded this plugin lacks {} (rdpart needs librdkafka >= 1.6)",
-                    name.to_string_lossy()
-                )
-            })
-        };
-        // SAFETY: each symbol has the signature librdkafka's rdkafka.h declares.
+        // SAFETY: each symbol has the signature librdkafka's rdkafka.h
+        // declares for it, which is the field's type.
         unsafe {
             Ok(Api {
-                conf_set: std::mem::transmute::<*mut c_void, _>(sym(c"rd_kafka_conf_set")?),
-                get_default_topic_conf: std::mem::transmute::<*mut c_void, _>(sym(
-                    c"rd_kafka_conf_get_default_topic_conf",
-                )?),
-                topic_conf_new: std::mem::transmute::<*mut c_void, _>(sym(
-                    c"rd_kafka_topic_conf_new",
-                )?),
-                set_default_topic_conf: std::mem::transmute::<*mut c_void, _>(sym(
-                    c"rd_kafka_conf_set_default_topic_conf",
-                )?),
-                set_partitioner_cb: std::mem::transmute::<*mut c_void, _>(sym(
-                    c"rd_kafka_topic_conf_set_partitioner_cb",
-                )?),
-                set_topic_opaque: std::mem::transmute::<*mut c_void, _>(sym(
-                    c"rd_kafka_topic_conf_set_opaque",
-                )?),
-                add_on_conf_set: std::mem::transmute::<*mut c_void, _>(sym(
-                    c"rd_kafka_conf_interceptor_add_on_conf_set",
-                )?),
-                add_on_conf_destroy: std::mem::transmute::<*mut c_void, _>(sym(
-                    c"rd_kafka_conf_interceptor_add_on_conf_destroy",
-                )?),
-                available: std::mem::transmute::<*mut c_void, AvailableFn>(sym(AVAILABLE)?),
+                conf_set: func(lib, c"rd_kafka_conf_set")?,
+                get_default_topic_conf: func(lib, c"rd_kafka_conf_get_default_topic_conf")?,
+                topic_conf_new: func(lib, c"rd_kafka_topic_conf_new")?,
+                set_default_topic_conf: func(lib, c"rd_kafka_conf_set_default_topic_conf")?,
+                set_partitioner_cb: func(lib, c"rd_kafka_topic_conf_set_partitioner_cb")?,
+                set_topic_opaque: func(lib, c"rd_kafka_topic_conf_set_opaque")?,
+                add_on_conf_set: func(lib, c"rd_kafka_conf_interceptor_add_on_conf_set")?,
+                add_on_conf_destroy: func(lib, c"rd_kafka_conf_interceptor_add_on_conf_destroy")?,
+                available: func(lib, AVAILABLE)?,
             })
         }
     }
+}
+
+/// The function `name` of `lib` as the function pointer type `F`.
+///
+/// # Safety
+/// `F` must be the function's true signature.
+unsafe fn func<F: Copy>(lib: &Library, name: &CStr) -> Result<F, String> {
+    assert_eq!(std::mem::size_of::<F>(), std::mem::size_of::<*mut c_void>());
+    let p = lib.sym(name).ok_or_else(|| {
+        format!(
+            "rdpart: the librdkafka that loaded this plugin lacks {} (rdpart needs librdkafka >= 1.6)",
+            name.to_string_lossy()
+        )
+    })?;
+    // SAFETY: F is a function pointer type (size checked) for this symbol.
+    Ok(unsafe { std::mem::transmute_copy::<*mut c_void, F>(&p) })
 }
 
 /// One plugin instance per conf: the partitioner (handed to librdkafka as

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs what rdpart's demo and tests need on a fresh Debian machine, and
+# nothing that is already there. Idempotent; safe to run again.
+#   .ci/setup.sh          # build + demo needs
+#   .ci/setup.sh --test   # also test tools (valgrind, cbindgen, pytest)
+set -euo pipefail
+want_test=${1:-}
+
+sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+pkgs=(gcc make pkg-config zlib1g-dev librdkafka-dev python3-pip)
+[ "$want_test" = --test ] && pkgs+=(valgrind binutils)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+# python3-pip is only needed when pip itself is missing.
+if python3 -m pip --version >/dev/null 2>&1; then
+  missing=("${missing[@]/python3-pip}")
+fi
+missing=($(printf '%s\n' "${missing[@]}" | grep -v '^$' || true))
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: apt-get install ${missing[*]}"
+  sudo_ apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive sudo_ apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+py_want=("confluent-kafka==2.16.1")
+[ "$want_test" = --test ] && py_want+=("pytest")
+py_missing=()
+python3 -c 'import confluent_kafka, sys; sys.exit(confluent_kafka.version()[0] != "2.16.1")' 2>/dev/null \
+  || py_missing+=("confluent-kafka==2.16.1")
+if [ "$want_test" = --test ]; then
+  python3 -c 'import pytest' 2>/dev/null || py_missing+=("pytest")
+fi
+if [ ${#py_missing[@]} -gt 0 ]; then
+  echo "setup: pip install ${py_missing[*]}"
+  python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore "${py_missing[@]}"
+fi
+
+if [ "$want_test" = --test ]; then
+  if ! cbindgen --version 2>/dev/null | grep -q '0.29.4'; then
+    echo "setup: cargo install cbindgen 0.29.4"
+    cargo install -q cbindgen --version 0.29.4 --locked
+  fi
+  rustup component list --installed 2>/dev/null | grep -q clippy || rustup component add clippy rustfmt
+fi
