@@ -43,8 +43,9 @@ valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-
 step "C example on the mock cluster, every strategy, direct and as a plugin"
 make -s -C examples-c
 for s in murmur2 murmur2_random consistent consistent_random fnv1a fnv1a_random jump random round_robin sticky; do
-  examples-c/producer "$s" --quiet | tail -n 2
-  LD_LIBRARY_PATH="$PWD/target/release" examples-c/producer "$s" --plugin --quiet | tail -n 2
+  printf '%-18s direct: ' "$s"; examples-c/producer "$s" --quiet | tail -n 1
+  printf '%-18s plugin: ' "$s"
+  LD_LIBRARY_PATH="$PWD/target/release" examples-c/producer "$s" --plugin --quiet | tail -n 1
 done
 if examples-c/producer nonsense 2>/dev/null; then echo "a bad strategy was accepted"; exit 1; fi
 
