@@ -4,14 +4,17 @@
  * duplicated and that every key stayed in one partition, in order.
  *
  *   producer STRATEGY [--brokers HOST:PORT] [--topic T] [--partitions N]
- *            [--messages N] [--keys N] [--plugin] [--quiet]
+ *            [--messages N] [--keys N] [--threads N] [--plugin] [--quiet]
  *
  * Without --brokers it starts librdkafka's embedded mock cluster (3
  * brokers) and creates the topic there. --plugin installs rdpart through
  * `plugin.library.paths` instead of rd_kafka_topic_conf_set_partitioner_cb.
+ * --threads N produces from N threads at once (each key from one thread).
  * Exit status: 0 when the check passed, 1 otherwise, 2 on bad usage.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <time.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,9 +171,56 @@ static int verify(const char *brokers, const char *topic, int partitions, long k
         return ok;
 }
 
+#define MAXT 64
+static int threads_done;
+
+struct job {
+        rd_kafka_t *rk;
+        const char *topic;
+        long messages;
+        int nkeys, threads, id;
+        long *seq;
+};
+
+static void *produce_share(void *arg) {
+        struct job *j = arg;
+        long keyless_seen = 0;
+        for (long i = 0; i < j->messages; i++) {
+                char key[32], value[64];
+                int k = (int)(i % (2 * j->nkeys));
+                const void *kp = NULL;
+                size_t klen = 0;
+                rd_kafka_resp_err_t err;
+                if (k < j->nkeys) {
+                        if (k % j->threads != j->id)
+                                continue;
+                        snprintf(key, sizeof(key), "key-%d", k);
+                        snprintf(value, sizeof(value), "k%d:%ld:%ld", k, j->seq[k]++, i);
+                        kp = key;
+                        klen = strlen(key);
+                } else {
+                        if (keyless_seen++ % j->threads != j->id)
+                                continue;
+                        snprintf(value, sizeof(value), "n:%ld", i);
+                }
+                while ((err = rd_kafka_producev(j->rk, RD_KAFKA_V_TOPIC(j->topic),
+                                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                                RD_KAFKA_V_KEY(kp, klen),
+                                                RD_KAFKA_V_VALUE(value, strlen(value)),
+                                                RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+                        struct timespec ms = {0, 1000000};
+                        nanosleep(&ms, NULL);
+                }
+                if (err)
+                        die("produce", rd_kafka_err2str(err));
+        }
+        __atomic_add_fetch(&threads_done, 1, __ATOMIC_RELEASE);
+        return NULL;
+}
+
 int main(int argc, char **argv) {
         const char *strategy = NULL, *brokers = NULL, *topic = "rdpart-example";
-        int partitions = 6, nkeys = 1000, use_plugin = 0, quiet = 0;
+        int partitions = 6, nkeys = 1000, use_plugin = 0, quiet = 0, threads = 1;
         long messages = 20000;
         char errstr[512];
 
@@ -187,6 +237,8 @@ int main(int argc, char **argv) {
                         messages = atol(argv[++i]);
                 else if (!strcmp(a, "--keys") && v)
                         nkeys = atoi(argv[++i]);
+                else if (!strcmp(a, "--threads") && v)
+                        threads = atoi(argv[++i]);
                 else if (!strcmp(a, "--plugin"))
                         use_plugin = 1;
                 else if (!strcmp(a, "--quiet"))
@@ -195,12 +247,14 @@ int main(int argc, char **argv) {
                         strategy = a;
                 else
                         die("usage", "producer STRATEGY [--brokers B] [--topic T] [--partitions N] "
-                                     "[--messages N] [--keys N] [--plugin] [--quiet]");
+                                     "[--messages N] [--keys N] [--threads N] [--plugin] [--quiet]");
         }
         if (!strategy)
                 strategy = "sticky";
-        if (partitions < 1 || partitions > MAXP || nkeys < 1 || messages < 2)
-                die("usage", "need 1 <= partitions <= 256, keys >= 1, messages >= 2");
+        if (partitions < 1 || partitions > MAXP || nkeys < 1 || messages < 2 || threads < 1 ||
+            threads > MAXT)
+                die("usage", "need 1 <= partitions <= 256, keys >= 1, messages >= 2, "
+                             "1 <= threads <= 64");
 
         /* Check the strategy name with rdpart itself: it names the allowed values. */
         rdpart_conf_t *pconf = rdpart_conf_new();
@@ -260,42 +314,34 @@ int main(int argc, char **argv) {
                 rd_kafka_metadata_destroy(md);
         rd_kafka_topic_destroy(rkt);
 
-        long keyed = 0, keyless = 0, *seq = calloc((size_t)nkeys, sizeof(long));
-        for (long i = 0; i < messages; i++) {
-                char key[32], value[64];
-                int k = (int)(i % (2 * nkeys));
-                rd_kafka_resp_err_t err;
-                const void *kp = NULL;
-                size_t klen = 0;
-                if (k < nkeys) { /* keyed half: keys 0..nkeys-1, in turn */
-                        snprintf(key, sizeof(key), "key-%d", k);
-                        snprintf(value, sizeof(value), "k%d:%ld:%ld", k, seq[k]++, i);
-                        kp = key;
-                        klen = strlen(key);
-                        keyed++;
-                } else {
-                        snprintf(value, sizeof(value), "n:%ld", i);
-                        keyless++;
-                }
-                do {
-                        err = rd_kafka_producev(
-                            rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                            RD_KAFKA_V_KEY(kp, klen),
-                            RD_KAFKA_V_VALUE(value, strlen(value)), RD_KAFKA_V_END);
-                        if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL)
-                                rd_kafka_poll(rk, 10);
-                } while (err == RD_KAFKA_RESP_ERR__QUEUE_FULL);
-                if (err)
-                        die("produce", rd_kafka_err2str(err));
-                rd_kafka_poll(rk, 0);
+        /* Message i has key i % (2 * keys) when that is below keys, else no
+         * key. With --threads T, thread t produces the keyed messages of the
+         * keys k with k % T == t and every T-th keyless one, so each key is
+         * produced by one thread, in order. Only this thread polls, so the
+         * delivery callback never runs concurrently. */
+        long *seq = calloc((size_t)nkeys, sizeof(long));
+        struct job jobs[MAXT];
+        pthread_t tids[MAXT];
+        for (int t = 0; t < threads; t++) {
+                jobs[t] = (struct job){rk, topic, messages, nkeys, threads, t, seq};
+                pthread_create(&tids[t], NULL, produce_share, &jobs[t]);
         }
+        while (__atomic_load_n(&threads_done, __ATOMIC_ACQUIRE) < threads)
+                rd_kafka_poll(rk, 20);
+        for (int t = 0; t < threads; t++)
+                pthread_join(tids[t], NULL);
+        long keyed = 0, keyless = 0;
+        for (long i = 0; i < messages; i++)
+                (i % (2 * nkeys) < nkeys) ? keyed++ : keyless++;
         rd_kafka_flush(rk, 60000);
         rd_kafka_destroy(rk);
         rdpart_destroy(part);
         free(seq);
 
-        printf("strategy %s%s: %ld keyed + %ld keyless messages to %d partitions of %s\n", strategy,
-               use_plugin ? " (plugin)" : "", keyed, keyless, partitions, topic);
+        printf("strategy %s%s: %ld keyed + %ld keyless messages to %d partitions of %s "
+               "from %d thread%s\n",
+               strategy, use_plugin ? " (plugin)" : "", keyed, keyless, partitions, topic, threads,
+               threads > 1 ? "s" : "");
         for (int kd = 1; kd >= 0; kd--) {
                 printf("  %-8s", kd ? "keyed" : "keyless");
                 for (int p = 0; p < partitions; p++)
