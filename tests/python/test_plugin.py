@@ -154,3 +154,11 @@ def test_python_partition_matches_confluent_helpers():
         rdpart.partition("murmur2", 5, 6)
     with pytest.raises(rdpart.RdpartError):
         rdpart.partition("nope", b"k", 6)
+
+
+def test_python_jump_oracle_agrees_with_the_library():
+    from oracle import KEYED
+    for i in range(3000):
+        key = bytes((i * 7 + j) & 0xFF for j in range(i % 40))
+        for n in (1, 6, 7, 1000):
+            assert rdpart.partition("jump", key, n) == KEYED["jump"](key, n)

@@ -1,0 +1,245 @@
+"""End to end on real brokers (the mock cluster and tansu), from Python and
+from C: nothing lost, nothing twice, each key in the one partition an
+independent oracle predicts, in order; failover; several producers at once;
+partition growth."""
+
+import collections
+import os
+import subprocess
+import threading
+import time
+
+import pytest
+from confluent_kafka import Producer
+
+import rdpart
+from conftest import new_topic
+from oracle import KEYED
+from producer import produce, read_back
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+C_PRODUCER = os.path.join(ROOT, "examples-c", "producer")
+MESSAGES = int(os.environ.get("RDPART_E2E_MESSAGES", "100000"))
+KEYS = 1000
+N = 6
+
+
+def verify(records, total, strategy, n=N):
+    """Exact count, no duplicates, keys in their oracle partition, in order."""
+    assert len(records) == total, f"read {len(records)} of {total}"
+    seen = collections.Counter(int(v.split(b":")[-1]) for _, _, v in records)
+    assert len(seen) == total and max(seen.values()) == 1, "duplicates or strays"
+    oracle = KEYED[strategy]
+    if oracle is None:
+        return
+    next_seq = {}
+    for partition, key, value in records:
+        if key is None:
+            continue
+        assert partition == oracle(key, n), f"{key!r} in {partition}, oracle says {oracle(key, n)}"
+        seq = int(value.split(b":")[1])
+        assert seq == next_seq.get(key, 0), f"{key!r}: {seq} after {next_seq.get(key)}"
+        next_seq[key] = seq + 1
+
+
+@pytest.mark.parametrize("strategy", rdpart.STRATEGIES)
+def test_python_producer_delivers_everything_in_place(broker, strategy):
+    topic = new_topic(broker)
+    delivered, keyed, keyless = produce(broker.bootstrap_servers, topic, strategy, MESSAGES, KEYS)
+    assert len(delivered) == MESSAGES
+    verify(read_back(broker.bootstrap_servers, topic, N, MESSAGES, timeout=180), MESSAGES, strategy)
+
+
+@pytest.mark.parametrize("strategy", rdpart.STRATEGIES)
+@pytest.mark.parametrize("how", ["callback", "plugin"])
+def test_c_producer_delivers_everything_in_place(broker, strategy, how):
+    topic = new_topic(broker)
+    cmd = [C_PRODUCER, strategy, "--brokers", broker.bootstrap_servers, "--topic", topic,
+           "--partitions", str(N), "--messages", str(MESSAGES), "--keys", str(KEYS), "--quiet"]
+    if how == "plugin":
+        cmd.append("--plugin")
+    env = dict(os.environ, LD_LIBRARY_PATH=os.path.join(ROOT, "target", "release"))
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "0 lost, 0 duplicated, per-key order kept" in r.stdout
+    # And read back independently, against the Python oracles.
+    verify(read_back(broker.bootstrap_servers, topic, N, MESSAGES, timeout=180), MESSAGES, strategy)
+
+
+@pytest.mark.parametrize("strategy", ["sticky", "jump", "round_robin"])
+def test_c_producer_threads_keep_counts_and_order(broker, strategy):
+    topic = new_topic(broker)
+    r = subprocess.run([C_PRODUCER, strategy, "--brokers", broker.bootstrap_servers, "--topic", topic,
+                        "--partitions", str(N), "--messages", str(MESSAGES), "--keys", str(KEYS),
+                        "--threads", "4", "--quiet"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    verify(read_back(broker.bootstrap_servers, topic, N, MESSAGES, timeout=180), MESSAGES, strategy)
+
+
+def test_several_python_producers_at_once(broker):
+    """Four producers with four strategies in one process, concurrently, each
+    with its own keys: exact counts, per-key order, each in its oracle place."""
+    topic = new_topic(broker)
+    strategies = ["jump", "sticky", "fnv1a_random", "consistent"]
+    per = MESSAGES // len(strategies)
+    errors = []
+
+    def run(idx, strategy):
+        p = Producer({"bootstrap.servers": broker.bootstrap_servers, "enable.idempotence": True,
+                      **rdpart.config(strategy)})
+        p.list_topics(topic, timeout=10)
+        seq = collections.Counter()
+        for i in range(per):
+            g = idx * per + i  # a global message index
+            if i % 2:
+                key = b"p%d-key-%d" % (idx, i % KEYS)
+                value = b"k:%d:%d" % (seq[key], g)
+                seq[key] += 1
+            else:
+                key, value = None, b"n:%d" % g
+            while True:
+                try:
+                    p.produce(topic, key=key, value=value,
+                              on_delivery=lambda e, m: e and errors.append(e))
+                    break
+                except BufferError:
+                    p.poll(0.01)
+            p.poll(0)
+        p.flush(120)
+
+    threads = [threading.Thread(target=run, args=(i, s)) for i, s in enumerate(strategies)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    total = per * len(strategies)
+    records = read_back(broker.bootstrap_servers, topic, N, total, timeout=180)
+    verify(records, total, "random")  # counts and duplicates over everything
+    for idx, strategy in enumerate(strategies):
+        mine = [r for r in records if r[1] is not None and r[1].startswith(b"p%d-" % idx)]
+        assert len(mine) == per // 2
+        verify_keyed = [(p, k, v) for p, k, v in mine]
+        next_seq = {}
+        for partition, key, value in verify_keyed:
+            assert partition == KEYED[strategy](key, N), (strategy, key)
+            s = int(value.split(b":")[1])
+            assert s == next_seq.get(key, 0)
+            next_seq[key] = s + 1
+
+
+@pytest.mark.parametrize("strategy", ["random", "round_robin", "sticky", "murmur2_random",
+                                      "consistent_random", "fnv1a_random", "jump"])
+def test_failover_keyless_avoid_a_leaderless_partition(mock_broker, strategy):
+    """Take partition 2's leader away mid-run, keep producing, bring it back:
+    keyless messages avoid it while it is down, keyed ones for it are
+    delivered once it returns, nothing is lost."""
+    mc = mock_broker.cluster
+    topic = new_topic(mock_broker)
+    down = 2
+    p = Producer({"bootstrap.servers": mock_broker.bootstrap_servers, "enable.idempotence": True,
+                  **rdpart.config(strategy, sticky_messages=50)})
+    p.list_topics(topic, timeout=10)
+    placed = {}  # message index -> partition, from delivery reports
+    errors = []
+
+    def on_delivery(err, msg):
+        if err:
+            errors.append(err)
+        else:
+            placed[int(msg.value().split(b":")[-1])] = msg.partition()
+
+    keys_for_down = [b"key-%d" % k for k in range(2000) if KEYED["murmur2"](b"key-%d" % k, N) == down][:50]
+    idx = 0
+    phases = {}
+
+    def burst(phase, keyless, keyed=()):
+        nonlocal idx
+        start = idx
+        for _ in range(keyless):
+            p.produce(topic, value=b"n:%d" % idx, on_delivery=on_delivery)
+            idx += 1
+        for key in keyed:
+            p.produce(topic, key=key, value=b"k:%d" % idx, on_delivery=on_delivery)
+            idx += 1
+        p.poll(0)
+        phases[phase] = range(start, idx)
+
+    def wait_leader(want_down):
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            leader = p.list_topics(topic, timeout=5).topics[topic].partitions[down].leader
+            if (leader == -1) == want_down:
+                return
+            time.sleep(0.1)
+        raise AssertionError("the producer never saw the leader change")
+
+    burst("before", 3000)
+    p.flush(30)
+    mc.set_leader(topic, down, -1)
+    wait_leader(True)
+    burst("down", 3000, keys_for_down if KEYED[strategy] else ())
+    time.sleep(0.5)
+    p.poll(0)
+    mc.set_leader(topic, down, 1)
+    wait_leader(False)
+    burst("after", 3000)
+    assert p.flush(60) == 0
+    assert not errors
+    assert len(placed) == idx, "every message delivered"
+    keyless_down = [i for i in phases["down"] if i < phases["down"].start + 3000]
+    on_down = sum(placed[i] == down for i in keyless_down)
+    assert on_down == 0, f"{on_down} keyless messages placed on the leaderless partition"
+    keyed_down = [i for i in phases["down"] if i >= phases["down"].start + 3000]
+    assert all(placed[i] == down for i in keyed_down), "keyed messages kept their partition"
+    assert any(placed[i] == down for i in phases["after"] if i < phases["after"].start + 3000), \
+        "the partition is used again once its leader is back"
+    records = read_back(mock_broker.bootstrap_servers, topic, N, idx, timeout=60)
+    assert len(records) == idx
+
+
+GROWTH_KEYS = 5000
+HASHED = [s for s in rdpart.STRATEGIES if KEYED[s] is not None]
+
+
+def _moved(before, after):
+    moved = [k for k in before if before[k] != after[k]]
+    return len(moved) / len(before), moved
+
+
+def test_partition_growth_moves_few_keys_with_jump(tansu_broker, record_property):
+    """Grow a topic from 6 to 7 partitions on tansu and measure, from what the
+    broker returns, the fraction of keys whose partition changed."""
+    rows = []
+    for strategy in HASHED:
+        topic = new_topic(tansu_broker, N)
+        keys = [b"user-%d" % i for i in range(GROWTH_KEYS)]
+
+        def produce_once(tag):
+            p = Producer({"bootstrap.servers": tansu_broker.bootstrap_servers, **rdpart.config(strategy)})
+            p.list_topics(topic, timeout=10)
+            for k in keys:
+                p.produce(topic, key=k, value=tag)
+                p.poll(0)
+            assert p.flush(60) == 0
+
+        produce_once(b"before")
+        try:
+            tansu_broker.grow(topic, N + 1)
+        except Exception as e:  # noqa: BLE001
+            pytest.skip(f"tansu refused CreatePartitions: {e}")
+        produce_once(b"after")
+        records = read_back(tansu_broker.bootstrap_servers, topic, N + 1, 2 * GROWTH_KEYS, timeout=120)
+        before = {k: p for p, k, v in records if v == b"before"}
+        after = {k: p for p, k, v in records if v == b"after"}
+        assert len(before) == len(after) == GROWTH_KEYS
+        frac, moved = _moved(before, after)
+        rows.append((strategy, frac))
+        if strategy == "jump":
+            assert abs(frac - 1 / (N + 1)) < 0.03, frac
+            assert all(after[k] == N for k in moved), "jump moves keys only to the new partition"
+        else:
+            assert frac > 0.75, (strategy, frac)
+    table = "\n".join(f"| {s} | {f:.3f} |" for s, f in rows)
+    print(f"\nkeys moved when {N} -> {N + 1} partitions ({GROWTH_KEYS} keys, tansu):\n{table}")
+    record_property("growth", table)
