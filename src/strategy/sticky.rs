@@ -18,11 +18,6 @@ use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 pub fn place(n: u32, ctx: &Ctx) -> u32 {
     let state = ctx.topic();
     let limits = ctx.sticky;
-    let now = if limits.linger_ms > 0 {
-        clock::now_ms()
-    } else {
-        0
-    };
     loop {
         let run = state.sticky.fetch_add(1, AcqRel);
         let tag = (run >> 32) as u32;
@@ -32,7 +27,7 @@ pub fn place(n: u32, ctx: &Ctx) -> u32 {
             let since = state.sticky_since.load(Acquire);
             let in_time = limits.linger_ms == 0
                 || (since >> 32) as u32 != tag
-                || now.wrapping_sub(since as u32) < limits.linger_ms;
+                || clock::elapsed_below(since as u32, limits.linger_ms);
             if in_time && ctx.available(p) {
                 return p;
             }
@@ -52,6 +47,11 @@ pub fn place(n: u32, ctx: &Ctx) -> u32 {
                 .compare_exchange(cur, tag_next | 1, AcqRel, Relaxed)
             {
                 Ok(_) => {
+                    let now = if limits.linger_ms > 0 {
+                        clock::now_ms()
+                    } else {
+                        0
+                    };
                     state.sticky_since.store(tag_next | now as u64, Release);
                     return next;
                 }

@@ -1,0 +1,290 @@
+//! Per-call cost of rdpart's partitioners against librdkafka's own, both
+//! called through a function pointer on the same keys, in one process.
+//!
+//!     cargo bench --bench partitioners            # full table
+//!     cargo bench --bench partitioners -- --quick # fewer, shorter runs
+//!
+//! Each figure is the median of several timed runs of ~20 ms. Ratios are
+//! rdpart / peer: below 1.0 means rdpart is faster.
+
+use rdpart::ffi::*;
+use std::ffi::c_void;
+use std::hint::black_box;
+use std::time::Instant;
+
+type Cb = unsafe extern "C" fn(
+    *const rdpart::host::rd_kafka_topic_t,
+    *const c_void,
+    usize,
+    i32,
+    *mut c_void,
+    *mut c_void,
+) -> i32;
+
+fn peer(
+    f: unsafe extern "C" fn(
+        *const rdkafka_sys::rd_kafka_topic_t,
+        *const c_void,
+        usize,
+        i32,
+        *mut c_void,
+        *mut c_void,
+    ) -> i32,
+) -> Cb {
+    // SAFETY: identical ABI; the topic types are both opaque.
+    unsafe { std::mem::transmute(f) }
+}
+
+const KEYS: usize = 256;
+
+struct Keys {
+    buf: Vec<u8>,
+    len: usize,
+}
+
+impl Keys {
+    fn new(len: usize) -> Keys {
+        let mut x = 0x1234_5678_9abc_def0u64 ^ len as u64;
+        let buf = (0..KEYS * len.max(1))
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        Keys { buf, len }
+    }
+    #[inline]
+    fn key(&self, i: usize) -> *const c_void {
+        self.buf[(i % KEYS) * self.len.max(1)..].as_ptr() as *const c_void
+    }
+}
+
+/// Median ns per call of `cb` over `keys` with `n` partitions.
+fn ns_per_call(cb: Cb, keys: &Keys, n: i32, runs: usize, run_ms: u64) -> f64 {
+    let cb = black_box(cb);
+    let call = |iters: usize| {
+        let mut acc = 0i64;
+        let t = Instant::now();
+        for i in 0..iters {
+            acc += unsafe {
+                cb(
+                    std::ptr::null(),
+                    keys.key(i),
+                    keys.len,
+                    n,
+                    std::ptr::null_mut(),
+                    std::ptr::null_mut(),
+                )
+            } as i64;
+        }
+        black_box(acc);
+        t.elapsed().as_nanos() as f64
+    };
+    // Calibrate the iteration count to ~run_ms.
+    let mut iters = 1000;
+    while call(iters) < 1e6 {
+        iters *= 2;
+    }
+    let iters = (iters as f64 * run_ms as f64 / (call(iters) / 1e6)).max(1000.0) as usize;
+    let mut samples: Vec<f64> = (0..runs).map(|_| call(iters) / iters as f64).collect();
+    samples.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    samples[runs / 2]
+}
+
+/// Per-call ns of `cb` on one topic from `threads` threads at once (keyless).
+fn contended(cb: Cb, threads: usize, calls: usize, runs: usize) -> f64 {
+    let rkt = std::ptr::null::<rdpart::host::rd_kafka_topic_t>() as usize;
+    let mut samples: Vec<f64> = (0..runs)
+        .map(|_| {
+            let barrier = std::sync::Barrier::new(threads);
+            let per: Vec<f64> = std::thread::scope(|s| {
+                let hs: Vec<_> = (0..threads)
+                    .map(|_| {
+                        let barrier = &barrier;
+                        s.spawn(move || {
+                            barrier.wait();
+                            let t = Instant::now();
+                            let mut acc = 0i64;
+                            for _ in 0..calls {
+                                acc += unsafe {
+                                    black_box(cb)(
+                                        rkt as *const _,
+                                        std::ptr::null(),
+                                        0,
+                                        6,
+                                        std::ptr::null_mut(),
+                                        std::ptr::null_mut(),
+                                    )
+                                } as i64;
+                            }
+                            black_box(acc);
+                            t.elapsed().as_nanos() as f64 / calls as f64
+                        })
+                    })
+                    .collect();
+                hs.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            per.iter().sum::<f64>() / per.len() as f64
+        })
+        .collect();
+    samples.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    samples[runs / 2]
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let (runs, run_ms) = if quick { (3, 5) } else { (9, 20) };
+    let lens = [0usize, 8, 16, 64, 256, 1024];
+    let counts = [6, 1000];
+    use rdkafka_sys as k;
+    let pairs: [(&str, Cb, Cb); 6] = [
+        (
+            "murmur2",
+            rdpart_murmur2,
+            peer(k::rd_kafka_msg_partitioner_murmur2),
+        ),
+        (
+            "murmur2_random",
+            rdpart_murmur2_random,
+            peer(k::rd_kafka_msg_partitioner_murmur2_random),
+        ),
+        (
+            "consistent",
+            rdpart_consistent,
+            peer(k::rd_kafka_msg_partitioner_consistent),
+        ),
+        (
+            "consistent_random",
+            rdpart_consistent_random,
+            peer(k::rd_kafka_msg_partitioner_consistent_random),
+        ),
+        (
+            "fnv1a",
+            rdpart_fnv1a,
+            peer(k::rd_kafka_msg_partitioner_fnv1a),
+        ),
+        (
+            "fnv1a_random",
+            rdpart_fnv1a_random,
+            peer(k::rd_kafka_msg_partitioner_fnv1a_random),
+        ),
+    ];
+
+    println!(
+        "## 1. Hash partitioners against librdkafka {} (ns per call, median of {runs})\n",
+        unsafe { std::ffi::CStr::from_ptr(k::rd_kafka_version_str()).to_string_lossy() }
+    );
+    println!("| partitioner | n | key bytes | rdpart ns | librdkafka ns | ratio |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    let mut worst: f64 = 0.0;
+    for (name, ours, theirs) in pairs {
+        for n in counts {
+            for len in lens {
+                // consistent_random sends empty keys to random: not comparable.
+                if len == 0 && name == "consistent_random" {
+                    continue;
+                }
+                let keys = Keys::new(len);
+                // Interleave to share machine noise.
+                let a = ns_per_call(ours, &keys, n, runs, run_ms);
+                let b = ns_per_call(theirs, &keys, n, runs, run_ms);
+                worst = worst.max(a / b);
+                println!("| {name} | {n} | {len} | {a:.2} | {b:.2} | {:.2}x |", a / b);
+            }
+        }
+    }
+    println!("\nworst ratio: {worst:.2}x\n");
+
+    println!("## Placement strategies against rdpart_murmur2 on a 16-byte key (ns per call)\n");
+    println!("| partitioner | n | key | ns | rdpart_murmur2 16 B ns | ratio |");
+    println!("|---|---:|---|---:|---:|---:|");
+    let k16 = Keys::new(16);
+    let none = Keys {
+        buf: vec![0],
+        len: 0,
+    };
+    for n in counts {
+        let base = ns_per_call(rdpart_murmur2, &k16, n, runs, run_ms);
+        let cases: [(&str, Cb, &Keys, &str); 5] = [
+            ("jump", rdpart_jump, &k16, "16 B"),
+            ("random", rdpart_random, &none, "NULL"),
+            ("round_robin", rdpart_round_robin, &none, "NULL"),
+            ("sticky", rdpart_sticky, &none, "NULL"),
+            ("sticky", rdpart_sticky, &k16, "16 B"),
+        ];
+        for (name, cb, keys, what) in cases {
+            // A NULL key: pass a null pointer.
+            let ns = if keys.len == 0 && what == "NULL" {
+                ns_per_call_null(cb, n, runs, run_ms)
+            } else {
+                ns_per_call(cb, keys, n, runs, run_ms)
+            };
+            println!(
+                "| {name} | {n} | {what} | {ns:.2} | {base:.2} | {:.2}x |",
+                ns / base
+            );
+        }
+    }
+
+    println!("\n## 2. Contention: one topic, keyless, 6 partitions (ns per call per thread)\n");
+    println!("| partitioner | 1 thread | 2 threads | 2 / 1 |");
+    println!("|---|---:|---:|---:|");
+    let calls = if quick { 200_000 } else { 2_000_000 };
+    for (name, cb) in [
+        ("round_robin", rdpart_round_robin as Cb),
+        ("sticky", rdpart_sticky),
+    ] {
+        let one = contended(cb, 1, calls, runs);
+        let two = contended(cb, 2, calls, runs);
+        println!("| {name} | {one:.2} | {two:.2} | {:.2}x |", two / one);
+    }
+}
+
+fn ns_per_call_null(cb: Cb, n: i32, runs: usize, run_ms: u64) -> f64 {
+    let keys = Keys {
+        buf: vec![0; KEYS],
+        len: 0,
+    };
+    // With len 0 the pointer is non-null (an empty key); wrap to pass NULL.
+    unsafe extern "C" fn dummy(
+        _: *const rdpart::host::rd_kafka_topic_t,
+        _: *const c_void,
+        _: usize,
+        _: i32,
+        _: *mut c_void,
+        _: *mut c_void,
+    ) -> i32 {
+        0
+    }
+    let _ = dummy;
+    let cb = black_box(cb);
+    let call = |iters: usize| {
+        let mut acc = 0i64;
+        let t = Instant::now();
+        for _ in 0..iters {
+            acc += unsafe {
+                cb(
+                    std::ptr::null(),
+                    std::ptr::null(),
+                    0,
+                    n,
+                    std::ptr::null_mut(),
+                    std::ptr::null_mut(),
+                )
+            } as i64;
+        }
+        black_box(acc);
+        t.elapsed().as_nanos() as f64
+    };
+    let _ = keys;
+    let mut iters = 1000;
+    while call(iters) < 1e6 {
+        iters *= 2;
+    }
+    let iters = (iters as f64 * run_ms as f64 / (call(iters) / 1e6)).max(1000.0) as usize;
+    let mut samples: Vec<f64> = (0..runs).map(|_| call(iters) / iters as f64).collect();
+    samples.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    samples[runs / 2]
+}
