@@ -313,6 +313,7 @@ int main(int argc, char **argv) {
         if (rd_kafka_metadata(rk, 0, rkt, &md, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR)
                 rd_kafka_metadata_destroy(md);
         rd_kafka_topic_destroy(rkt);
+        rd_kafka_poll(rk, 200); /* leaders are applied on librdkafka's thread */
 
         /* Message i has key i % (2 * keys) when that is below keys, else no
          * key. With --threads T, thread t produces the keyed messages of the

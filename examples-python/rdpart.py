@@ -94,6 +94,7 @@ def library_path() -> str:
 _lib: Optional[ctypes.CDLL] = None
 _lock = threading.Lock()
 _partitioners: Dict[str, int] = {}
+_partition = None  # lib.rdpart_partition, once loaded
 
 
 def _library() -> ctypes.CDLL:
@@ -154,6 +155,7 @@ def config(strategy: str = "sticky", **options: Union[str, int]) -> Dict[str, st
 
 
 def _partitioner(strategy: str) -> int:
+    global _partition
     with _lock:
         part = _partitioners.get(strategy)
         if part is None:
@@ -165,6 +167,7 @@ def _partitioner(strategy: str) -> int:
             if not part:
                 raise RdpartError(err.value.decode(errors="replace"))
             _partitioners[strategy] = part
+            _partition = lib.rdpart_partition
         return part
 
 
@@ -175,16 +178,16 @@ def partition(strategy: str, key: Union[bytes, str, None], partition_count: int)
     (no key). For random, round_robin and keyless sticky the answer is one
     draw of that strategy (state is per strategy in this process).
     """
-    if isinstance(key, str):
-        key = key.encode()
-    if key is not None and not isinstance(key, (bytes, bytearray)):
-        raise TypeError(f"key must be bytes, str or None, not {type(key).__name__}")
-    if not isinstance(partition_count, int) or isinstance(partition_count, bool):
+    part = _partitioners.get(strategy) or _partitioner(strategy)
+    if type(key) is not bytes:
+        if isinstance(key, str):
+            key = key.encode()
+        elif isinstance(key, (bytearray, memoryview)):
+            key = bytes(key)
+        elif key is not None:
+            raise TypeError(f"key must be bytes, str or None, not {type(key).__name__}")
+    if type(partition_count) is not int:
         raise TypeError("partition_count must be an int")
     if not 1 <= partition_count <= 0x7FFFFFFF:
         raise ValueError(f"partition_count must be from 1 to 2147483647, not {partition_count}")
-    part = _partitioner(strategy)
-    data = bytes(key) if key is not None else None
-    return _library().rdpart_partition(
-        None, data, len(data) if data is not None else 0, partition_count, part, None
-    )
+    return _partition(None, key, len(key) if key is not None else 0, partition_count, part, None)

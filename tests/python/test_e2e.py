@@ -15,7 +15,7 @@ from confluent_kafka import Producer
 import rdpart
 from conftest import new_topic
 from oracle import KEYED
-from producer import produce, read_back
+from producer import produce, read_back, warm_up
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 C_PRODUCER = os.path.join(ROOT, "examples-c", "producer")
@@ -87,7 +87,7 @@ def test_several_python_producers_at_once(broker):
     def run(idx, strategy):
         p = Producer({"bootstrap.servers": broker.bootstrap_servers, "enable.idempotence": True,
                       **rdpart.config(strategy)})
-        p.list_topics(topic, timeout=10)
+        warm_up(p, topic)
         seq = collections.Counter()
         for i in range(per):
             g = idx * per + i  # a global message index
@@ -139,7 +139,7 @@ def test_failover_keyless_avoid_a_leaderless_partition(mock_broker, strategy):
     down = 2
     p = Producer({"bootstrap.servers": mock_broker.bootstrap_servers, "enable.idempotence": True,
                   **rdpart.config(strategy, sticky_messages=50)})
-    p.list_topics(topic, timeout=10)
+    warm_up(p, topic)
     placed = {}  # message index -> partition, from delivery reports
     errors = []
 
@@ -170,6 +170,7 @@ def test_failover_keyless_avoid_a_leaderless_partition(mock_broker, strategy):
         while time.monotonic() < deadline:
             leader = p.list_topics(topic, timeout=5).topics[topic].partitions[down].leader
             if (leader == -1) == want_down:
+                p.poll(0.2)  # librdkafka applies it on its own thread
                 return
             time.sleep(0.1)
         raise AssertionError("the producer never saw the leader change")
@@ -217,7 +218,7 @@ def test_partition_growth_moves_few_keys_with_jump(tansu_broker, record_property
 
         def produce_once(tag):
             p = Producer({"bootstrap.servers": tansu_broker.bootstrap_servers, **rdpart.config(strategy)})
-            p.list_topics(topic, timeout=10)
+            warm_up(p, topic)
             for k in keys:
                 p.produce(topic, key=k, value=tag)
                 p.poll(0)

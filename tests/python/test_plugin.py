@@ -10,7 +10,7 @@ import pytest
 from confluent_kafka import KafkaException, Producer
 
 import rdpart
-from producer import BY_KEY, check, produce, read_back
+from producer import BY_KEY, check, produce, read_back, warm_up
 
 N = 6
 ORACLES = {  # librdkafka's functions, as confluent-kafka exposes them
@@ -68,7 +68,7 @@ def test_each_strategy_places_as_promised(mock, topic, strategy):
 def test_sticky_runs_have_the_configured_length(mock, topic):
     p = Producer({"bootstrap.servers": mock.bootstrap_servers,
                   **rdpart.config("sticky", sticky_messages=50, sticky_linger_ms=0)})
-    p.list_topics(topic, timeout=10)
+    warm_up(p, topic)
     order = {}
     for i in range(3000):
         p.produce(topic, value=b"%d" % i, on_delivery=lambda e, m: order.__setitem__(int(m.value()), m.partition()))
@@ -86,7 +86,7 @@ def test_librdkafka_sticky_knob_becomes_rdpart_time(mock, topic):
     def spread(extra):
         p = Producer({"bootstrap.servers": mock.bootstrap_servers,
                       **rdpart.config("sticky", sticky_messages=1_000_000), **extra})
-        p.list_topics(topic, timeout=10)
+        warm_up(p, topic)
         parts = []
         for _ in range(12):
             p.produce(topic, value=b"x", on_delivery=lambda e, m: parts.append(m.partition()))
@@ -127,7 +127,7 @@ def test_two_producers_keep_their_own_strategies(mock, topic):
     b = Producer({"bootstrap.servers": mock.bootstrap_servers, **rdpart.config("consistent")})
     got = {"jump": [], "consistent": []}
     for prod, name in ((a, "jump"), (b, "consistent")):
-        prod.list_topics(topic, timeout=10)
+        warm_up(prod, topic)
     for i in range(500):
         key = b"user-%d" % i
         a.produce(topic, key=key, value=b"a", on_delivery=lambda e, m: got["jump"].append((m.key(), m.partition())))
