@@ -1,6 +1,7 @@
 # rdpart: the two commands of the README, and a few helpers.
 #   make demo    the C and Python examples on librdkafka's embedded mock cluster
 #   make test    every test (installs what it needs)
+#   make bench   every benchmark, as markdown tables (see BENCHMARKS.md)
 
 STRATEGIES := murmur2 murmur2_random consistent consistent_random fnv1a fnv1a_random jump random round_robin sticky
 
@@ -15,7 +16,10 @@ demo:
 test:
 	@tests/run_all.sh
 
+bench:
+	@benches/run.sh
+
 header:
 	cbindgen --config cbindgen.toml --output include/rdpart.h
 
-.PHONY: demo test header
+.PHONY: demo test bench header
