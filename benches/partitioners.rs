@@ -12,28 +12,9 @@ use std::ffi::c_void;
 use std::hint::black_box;
 use std::time::Instant;
 
-type Cb = unsafe extern "C" fn(
-    *const rdpart::host::rd_kafka_topic_t,
-    *const c_void,
-    usize,
-    i32,
-    *mut c_void,
-    *mut c_void,
-) -> i32;
-
-fn peer(
-    f: unsafe extern "C" fn(
-        *const rdkafka_sys::rd_kafka_topic_t,
-        *const c_void,
-        usize,
-        i32,
-        *mut c_void,
-        *mut c_void,
-    ) -> i32,
-) -> Cb {
-    // SAFETY: identical ABI; the topic types are both opaque.
-    unsafe { std::mem::transmute(f) }
-}
+#[path = "../tests/common/mod.rs"]
+mod common;
+use common::{librdkafka as peer, Cb};
 
 const KEYS: usize = 256;
 
@@ -61,18 +42,19 @@ impl Keys {
     }
 }
 
-/// Median ns per call of `cb` over `keys` with `n` partitions.
-fn ns_per_call(cb: Cb, keys: &Keys, n: i32, runs: usize, run_ms: u64) -> f64 {
+/// Median ns per call of `cb` over `keys` (None: NULL keys) with `n` partitions.
+fn ns_per_call(cb: Cb, keys: Option<&Keys>, n: i32, runs: usize, run_ms: u64) -> f64 {
     let cb = black_box(cb);
     let call = |iters: usize| {
         let mut acc = 0i64;
         let t = Instant::now();
         for i in 0..iters {
+            let (key, len) = keys.map_or((std::ptr::null(), 0), |k| (k.key(i), k.len));
             acc += unsafe {
                 cb(
                     std::ptr::null(),
-                    keys.key(i),
-                    keys.len,
+                    key,
+                    len,
                     n,
                     std::ptr::null_mut(),
                     std::ptr::null_mut(),
@@ -188,8 +170,8 @@ fn main() {
                 }
                 let keys = Keys::new(len);
                 // Interleave to share machine noise.
-                let a = ns_per_call(ours, &keys, n, runs, run_ms);
-                let b = ns_per_call(theirs, &keys, n, runs, run_ms);
+                let a = ns_per_call(ours, Some(&keys), n, runs, run_ms);
+                let b = ns_per_call(theirs, Some(&keys), n, runs, run_ms);
                 worst = worst.max(a / b);
                 println!("| {name} | {n} | {len} | {a:.2} | {b:.2} | {:.2}x |", a / b);
             }
@@ -201,26 +183,17 @@ fn main() {
     println!("| partitioner | n | key | ns | rdpart_murmur2 16 B ns | ratio |");
     println!("|---|---:|---|---:|---:|---:|");
     let k16 = Keys::new(16);
-    let none = Keys {
-        buf: vec![0],
-        len: 0,
-    };
     for n in counts {
-        let base = ns_per_call(rdpart_murmur2, &k16, n, runs, run_ms);
-        let cases: [(&str, Cb, &Keys, &str); 5] = [
-            ("jump", rdpart_jump, &k16, "16 B"),
-            ("random", rdpart_random, &none, "NULL"),
-            ("round_robin", rdpart_round_robin, &none, "NULL"),
-            ("sticky", rdpart_sticky, &none, "NULL"),
-            ("sticky", rdpart_sticky, &k16, "16 B"),
+        let base = ns_per_call(rdpart_murmur2, Some(&k16), n, runs, run_ms);
+        let cases: [(&str, Cb, Option<&Keys>, &str); 5] = [
+            ("jump", rdpart_jump, Some(&k16), "16 B"),
+            ("random", rdpart_random, None, "NULL"),
+            ("round_robin", rdpart_round_robin, None, "NULL"),
+            ("sticky", rdpart_sticky, None, "NULL"),
+            ("sticky", rdpart_sticky, Some(&k16), "16 B"),
         ];
         for (name, cb, keys, what) in cases {
-            // A NULL key: pass a null pointer.
-            let ns = if keys.len == 0 && what == "NULL" {
-                ns_per_call_null(cb, n, runs, run_ms)
-            } else {
-                ns_per_call(cb, keys, n, runs, run_ms)
-            };
+            let ns = ns_per_call(cb, keys, n, runs, run_ms);
             println!(
                 "| {name} | {n} | {what} | {ns:.2} | {base:.2} | {:.2}x |",
                 ns / base
@@ -240,51 +213,4 @@ fn main() {
         let two = contended(cb, 2, calls, runs);
         println!("| {name} | {one:.2} | {two:.2} | {:.2}x |", two / one);
     }
-}
-
-fn ns_per_call_null(cb: Cb, n: i32, runs: usize, run_ms: u64) -> f64 {
-    let keys = Keys {
-        buf: vec![0; KEYS],
-        len: 0,
-    };
-    // With len 0 the pointer is non-null (an empty key); wrap to pass NULL.
-    unsafe extern "C" fn dummy(
-        _: *const rdpart::host::rd_kafka_topic_t,
-        _: *const c_void,
-        _: usize,
-        _: i32,
-        _: *mut c_void,
-        _: *mut c_void,
-    ) -> i32 {
-        0
-    }
-    let _ = dummy;
-    let cb = black_box(cb);
-    let call = |iters: usize| {
-        let mut acc = 0i64;
-        let t = Instant::now();
-        for _ in 0..iters {
-            acc += unsafe {
-                cb(
-                    std::ptr::null(),
-                    std::ptr::null(),
-                    0,
-                    n,
-                    std::ptr::null_mut(),
-                    std::ptr::null_mut(),
-                )
-            } as i64;
-        }
-        black_box(acc);
-        t.elapsed().as_nanos() as f64
-    };
-    let _ = keys;
-    let mut iters = 1000;
-    while call(iters) < 1e6 {
-        iters *= 2;
-    }
-    let iters = (iters as f64 * run_ms as f64 / (call(iters) / 1e6)).max(1000.0) as usize;
-    let mut samples: Vec<f64> = (0..runs).map(|_| call(iters) / iters as f64).collect();
-    samples.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    samples[runs / 2]
 }

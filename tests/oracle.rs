@@ -3,23 +3,8 @@
 //! published jump-hash vectors.
 
 mod common;
-use common::{call, Cb, Gen};
+use common::{call, librdkafka as lib, Cb, Gen};
 use rdpart::ffi::*;
-use std::ffi::c_void;
-
-fn lib(
-    f: unsafe extern "C" fn(
-        *const rdkafka_sys::rd_kafka_topic_t,
-        *const c_void,
-        usize,
-        i32,
-        *mut c_void,
-        *mut c_void,
-    ) -> i32,
-) -> Cb {
-    // SAFETY: the topic types are both opaque; the ABI is identical.
-    unsafe { std::mem::transmute(f) }
-}
 
 /// (rdpart, librdkafka, compare NULL keys, compare empty keys)
 fn pairs() -> Vec<(&'static str, Cb, Cb, bool, bool)> {

@@ -13,6 +13,22 @@ pub type Cb = unsafe extern "C" fn(
     *mut c_void,
 ) -> i32;
 
+/// A librdkafka partitioner from rdkafka-sys as a `Cb` (the topic types of
+/// the two crates are both opaque; the ABI is identical).
+pub fn librdkafka(
+    f: unsafe extern "C" fn(
+        *const rdkafka_sys::rd_kafka_topic_t,
+        *const c_void,
+        usize,
+        i32,
+        *mut c_void,
+        *mut c_void,
+    ) -> i32,
+) -> Cb {
+    // SAFETY: same signature up to the opaque topic type.
+    unsafe { std::mem::transmute(f) }
+}
+
 /// splitmix64: a test-side generator, independent of the library's.
 pub struct Gen(pub u64);
 
