@@ -43,5 +43,11 @@ if [ "$want_test" = --test ]; then
     echo "setup: cargo install cbindgen 0.29.4"
     cargo install -q cbindgen --version 0.29.4 --locked
   fi
+  # tansu, a Kafka-compatible broker, for the end-to-end tests (~15 min
+  # to build on 2 cores the first time).
+  if ! tansu --version 2>/dev/null | grep -q '0.6.0' && ! ~/.cargo/bin/tansu --version 2>/dev/null | grep -q '0.6.0'; then
+    echo "setup: cargo install tansu 0.6.0 (memory storage)"
+    cargo install -q tansu --version 0.6.0 --locked --features dynostore
+  fi
   rustup component list --installed 2>/dev/null | grep -q clippy || rustup component add clippy rustfmt
 fi
