@@ -55,8 +55,8 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
         (void)rk;
         (void)opaque;
         if (m->err) {
-                delivery_errors++;
-                fprintf(stderr, "delivery failed: %s\n", rd_kafka_err2str(m->err));
+                if (delivery_errors++ < 5)
+                        fprintf(stderr, "delivery failed: %s\n", rd_kafka_err2str(m->err));
         } else if (m->partition >= 0 && m->partition < MAXP) {
                 per_partition[m->key != NULL][m->partition]++;
                 if (m->key && oracle) {
@@ -353,6 +353,8 @@ int main(int argc, char **argv) {
                 printf("keyed placement: %ld of %ld messages where the oracle puts them\n",
                        oracle_checked - oracle_mismatch, oracle_checked);
         int by_key = strcmp(strategy, "random") && strcmp(strategy, "round_robin");
+        if (delivery_errors)
+                printf("%ld delivery errors\n", delivery_errors);
         int ok = delivery_errors == 0 && oracle_mismatch == 0 &&
                  verify(brokers, topic, partitions, keyed, keyless, nkeys, by_key, quiet);
         if (mc)
