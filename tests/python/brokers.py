@@ -32,7 +32,6 @@ def free_port() -> int:
 
 class MockBroker:
     name = "mock"
-    supports_growth = False
 
     def __init__(self) -> None:
         self.cluster = MockCluster(3)
@@ -40,6 +39,9 @@ class MockBroker:
 
     def create_topic(self, topic: str, partitions: int) -> None:
         self.cluster.create_topic(topic, partitions)
+
+    def grow(self, topic: str, partitions: int) -> None:
+        raise NotImplementedError("the mock cluster has no CreatePartitions")
 
     def close(self) -> None:
         self.cluster.close()
@@ -73,7 +75,6 @@ class TansuBroker:
                     self.close()
                     raise RuntimeError(f"tansu not ready after 60 s; see {self.log.name}")
                 time.sleep(0.2)
-        self.supports_growth = True  # set False by the growth test if refused
 
     def create_topic(self, topic: str, partitions: int) -> None:
         f = self.admin.create_topics([NewTopic(topic, partitions, 1)], operation_timeout=30)
