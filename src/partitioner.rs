@@ -11,6 +11,9 @@ use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering::Relaxed};
 /// Marks a live partitioner, so a foreign `rkt_opaque` is not mistaken for one.
 const MAGIC: u64 = 0x7264_7061_7274_2e31; // "rdpart.1"
 
+/// `repr(C)`: `magic` comes first, so checking a foreign pointer reads
+/// only its first 8 bytes.
+#[repr(C)]
 pub struct Partitioner {
     magic: AtomicU64,
     // The configuration is read on every call and may be changed (by the
@@ -19,18 +22,18 @@ pub struct Partitioner {
     sticky_messages: AtomicU32,
     sticky_linger_ms: AtomicU32,
     host: Option<AvailableFn>,
-    topics: Topics,
+    topics: Box<Topics>,
 }
 
 impl Partitioner {
-    pub const fn new(config: Config, host: Option<AvailableFn>) -> Self {
+    pub fn new(config: Config, host: Option<AvailableFn>) -> Self {
         Partitioner {
             magic: AtomicU64::new(MAGIC),
             strategy: AtomicU8::new(config.strategy as u8),
             sticky_messages: AtomicU32::new(config.sticky.messages),
             sticky_linger_ms: AtomicU32::new(config.sticky.linger_ms),
             host,
-            topics: Topics::new(),
+            topics: Topics::boxed(),
         }
     }
 

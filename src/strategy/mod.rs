@@ -80,21 +80,21 @@ impl Strategy {
             Strategy::Murmur2 => murmur2::keyed(key.unwrap_or_default(), n),
             Strategy::Murmur2Random => match key {
                 Some(k) => murmur2::keyed(k, n),
-                None => random::place(n, ctx),
+                None => keyless(n, ctx),
             },
             Strategy::Consistent => consistent::keyed(key.unwrap_or_default(), n),
             Strategy::ConsistentRandom => match key {
                 Some(k) if !k.is_empty() => consistent::keyed(k, n),
-                _ => random::place(n, ctx),
+                _ => keyless(n, ctx),
             },
             Strategy::Fnv1a => fnv1a::keyed(key.unwrap_or_default(), n),
             Strategy::Fnv1aRandom => match key {
                 Some(k) => fnv1a::keyed(k, n),
-                None => random::place(n, ctx),
+                None => keyless(n, ctx),
             },
             Strategy::Jump => match key {
                 Some(k) => jump::keyed(k, n),
-                None => random::place(n, ctx),
+                None => keyless(n, ctx),
             },
             Strategy::Random => random::place(n, ctx),
             Strategy::RoundRobin => round_robin::place(n, ctx),
@@ -104,6 +104,13 @@ impl Strategy {
             },
         }
     }
+}
+
+/// The random placement of the hash strategies' keyless messages, kept
+/// out of line so the keyed path stays as lean as the pure hashes.
+#[inline(never)]
+fn keyless(n: u32, ctx: &Ctx) -> u32 {
+    random::place(n, ctx)
 }
 
 /// Limits of a sticky run.

@@ -3,14 +3,21 @@
 //! is skipped, so the available partitions share exactly evenly; when none
 //! has a leader, the cycle runs over all of them. (The Java
 //! RoundRobinPartitioner skips every other partition when batches roll.)
+//!
+//! Each lane of a topic (see topics.rs) has its own cycle, starting at its
+//! own offset: one thread's messages cycle exactly, and concurrent threads
+//! do not contend.
 
 use super::Ctx;
 use std::sync::atomic::Ordering;
 
 #[inline]
 pub fn place(n: u32, ctx: &Ctx) -> u32 {
-    let tickets = &ctx.topic().tickets;
-    let first = modulo(tickets.fetch_add(1, Ordering::Relaxed), n);
+    let (lane, state) = ctx.topic().lane();
+    let first = modulo(
+        state.tickets.fetch_add(1, Ordering::Relaxed) + lane as u64,
+        n,
+    );
     if ctx.available(first) {
         return first;
     }
@@ -22,9 +29,12 @@ fn skip_unavailable(first: u32, n: u32, ctx: &Ctx) -> u32 {
     if !(1..n).any(|i| ctx.available((first + i) % n)) {
         return first;
     }
-    let tickets = &ctx.topic().tickets;
+    let (lane, state) = ctx.topic().lane();
     for _ in 1..n {
-        let p = modulo(tickets.fetch_add(1, Ordering::Relaxed), n);
+        let p = modulo(
+            state.tickets.fetch_add(1, Ordering::Relaxed) + lane as u64,
+            n,
+        );
         if ctx.available(p) {
             return p;
         }

@@ -8,7 +8,9 @@
 //! thread that finds the run over installs the next one with a
 //! compare-and-swap. The switch time is a second word tagged with the same
 //! partition, so a reader that sees a new run before its time knows the
-//! switch is in progress and does not switch again.
+//! switch is in progress and does not switch again. Each lane of a topic
+//! (see topics.rs) has its own run: one producing thread's keyless messages
+//! follow the rules exactly; concurrent threads do not contend.
 
 use super::{random_available, Ctx};
 use crate::{clock, rng};
@@ -16,7 +18,7 @@ use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 
 #[inline]
 pub fn place(n: u32, ctx: &Ctx) -> u32 {
-    let state = ctx.topic();
+    let (_, state) = ctx.topic().lane();
     let limits = ctx.sticky;
     loop {
         let run = state.sticky.fetch_add(1, AcqRel);
