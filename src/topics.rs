@@ -84,6 +84,12 @@ pub struct Topics {
     slots: [TopicState; SLOTS],
 }
 
+impl Default for Topics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Topics {
     pub const fn new() -> Self {
         Topics {
