@@ -50,7 +50,8 @@ impl Library {
     }
 
     /// The librdkafka whose code called into this library: the first frame
-    /// of the current stack that lies outside rdpart.
+    /// of the current stack outside rdpart that belongs to an object
+    /// defining librdkafka's functions.
     pub fn calling_librdkafka() -> Option<Library> {
         let mut frames = [std::ptr::null_mut::<c_void>(); 32];
         // SAFETY: the buffer holds 32 entries.
@@ -62,9 +63,13 @@ impl Library {
             if unsafe { libc::dladdr(pc, &mut info) } == 0 || info.dli_fbase == own {
                 continue;
             }
-            let lib =
-                Library::loaded(info.dli_fname).or_else(|| Library::loaded(std::ptr::null()))?;
-            return lib.sym(c"rd_kafka_conf_set").map(|_| lib);
+            // The first foreign frame should be librdkafka's plugin loader;
+            // keep looking if it is not (an unexpected wrapper in between).
+            // The main program is not found by its path: use its handle.
+            let lib = Library::loaded(info.dli_fname).or_else(|| Library::loaded(std::ptr::null()));
+            if let Some(lib) = lib.filter(|l| l.sym(c"rd_kafka_conf_set").is_some()) {
+                return Some(lib);
+            }
         }
         None
     }

@@ -100,7 +100,7 @@ impl Strategy {
             Strategy::RoundRobin => round_robin::place(n, ctx),
             Strategy::Sticky => match key {
                 Some(k) => murmur2::keyed(k, n),
-                None => sticky::place(n, ctx),
+                None => keyless_sticky(n, ctx),
             },
         }
     }
@@ -111,6 +111,12 @@ impl Strategy {
 #[inline(never)]
 fn keyless(n: u32, ctx: &Ctx) -> u32 {
     random::place(n, ctx)
+}
+
+/// sticky's keyless placement, out of line for the same reason.
+#[inline(never)]
+fn keyless_sticky(n: u32, ctx: &Ctx) -> u32 {
+    sticky::place(n, ctx)
 }
 
 /// Limits of a sticky run.
