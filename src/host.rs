@@ -39,7 +39,7 @@ impl Library {
     fn loaded(path: *const c_char) -> Option<Library> {
         // SAFETY: RTLD_NOLOAD never loads a new object; path is NULL or a C string.
         let h = unsafe { libc::dlopen(path, libc::RTLD_NOW | libc::RTLD_NOLOAD) };
-        (!h.is_null()).then_some(Library(h))
+        (!h.is_null()).then(|| Library(h))
     }
 
     /// The address of `name` in this object's lookup scope.
