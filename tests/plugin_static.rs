@@ -120,7 +120,7 @@ fn plugin_binds_to_a_librdkafka_in_the_main_program() {
             let r = k::rd_kafka_produce(
                 rkt,
                 -1,
-                k::RD_KAFKA_MSG_F_COPY as i32,
+                k::RD_KAFKA_MSG_F_COPY,
                 b"v".as_ptr() as *mut c_void,
                 1,
                 key.as_ptr() as *const c_void,
