@@ -4,12 +4,15 @@
  *
  *   e2e_bench MODE MESSAGES
  *     MODE: builtin-murmur2_random | rdpart-murmur2_random   (keyed)
- *           builtin-sticky | rdpart-sticky | plugin-sticky   (keyless)
+ *           builtin-sticky | rdpart-sticky | rdpart-sticky-10ms |
+ *           plugin-sticky                                    (keyless)
  *
  * builtin-sticky is librdkafka's default partitioner with its own sticky
  * step for keyless messages (sticky.partitioning.linger.ms default);
  * rdpart-sticky is rdpart_sticky as callback (linger 0 so it sees them),
- * plugin-sticky the same through plugin.library.paths. Prints messages/s.
+ * rdpart-sticky-10ms switches on time only, like librdkafka's step (no
+ * 1000-message limit); plugin-sticky is rdpart through plugin.library.paths.
+ * Prints messages/s.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +58,7 @@ int main(int argc, char **argv) {
         long messages = atol(argv[2]);
         int keyed = strstr(mode, "murmur2") != NULL;
         char err[512];
+        rdpart_t *part = NULL;
 
         rd_kafka_conf_t *mconf = rd_kafka_conf_new();
         set(mconf, "log_level", "3");
@@ -78,6 +82,15 @@ int main(int argc, char **argv) {
         } else if (!strcmp(mode, "rdpart-sticky")) {
                 set(conf, "sticky.partitioning.linger.ms", "0");
                 rd_kafka_topic_conf_set_partitioner_cb(tconf, rdpart_sticky);
+        } else if (!strcmp(mode, "rdpart-sticky-10ms")) {
+                set(conf, "sticky.partitioning.linger.ms", "0");
+                rdpart_conf_t *pc = rdpart_conf_new();
+                rdpart_conf_set(pc, "strategy", "sticky", NULL, 0);
+                rdpart_conf_set(pc, "sticky.messages", "2147483647", NULL, 0);
+                part = rdpart_new(pc, NULL, 0);
+                rdpart_conf_destroy(pc);
+                rd_kafka_topic_conf_set_partitioner_cb(tconf, rdpart_partition);
+                rd_kafka_topic_conf_set_opaque(tconf, part);
         } else if (!strcmp(mode, "plugin-sticky")) {
                 set(conf, "plugin.library.paths", "librdpart");
                 set(conf, "rdpart.strategy", "sticky");
@@ -118,6 +131,7 @@ int main(int argc, char **argv) {
         rd_kafka_destroy(rk);
         rd_kafka_mock_cluster_destroy(mc);
         rd_kafka_destroy(mrk);
+        rdpart_destroy(part);
         if (delivered != messages || failed) {
                 fprintf(stderr, "%s: delivered %ld of %ld, %ld failed\n", mode, delivered, messages,
                         failed);

@@ -3,11 +3,11 @@
 #   1-2. cargo bench --bench partitioners (per call, contention)
 #   3.   C end to end on the mock cluster (benches/e2e_bench.c)
 #   4.   Python end to end on the mock cluster (benches/e2e.py)
-# Usage: benches/run.sh [RUNS] [C_MESSAGES] [PY_MESSAGES]
+# Usage: benches/run.sh [RUNS (9)] [C_MESSAGES (2000000)] [PY_MESSAGES (200000)]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-runs=${1:-5}
-c_messages=${2:-1000000}
+runs=${1:-9}
+c_messages=${2:-2000000}
 py_messages=${3:-200000}
 .ci/setup.sh >/dev/null
 cargo build -q --release
@@ -22,7 +22,7 @@ cargo bench -q --bench partitioners 2>/dev/null
 gcc -O2 -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -Iinclude benches/e2e_bench.c \
   -o target/e2e_bench -L"$lib" -Wl,-rpath,"$lib" -lrdpart $(pkg-config --cflags --libs rdkafka)
 declare -A rate
-modes=(builtin-murmur2_random rdpart-murmur2_random builtin-sticky rdpart-sticky plugin-sticky)
+modes=(builtin-murmur2_random rdpart-murmur2_random builtin-sticky rdpart-sticky rdpart-sticky-10ms plugin-sticky)
 for ((r = 0; r < runs; r++)); do
   for m in "${modes[@]}"; do # alternate, so drift hits all alike
     v=$(LD_LIBRARY_PATH="$lib" target/e2e_bench "$m" "$c_messages" | awk '{print $2}')
@@ -40,11 +40,13 @@ r1=$(echo "${rate[rdpart-murmur2_random]}" | median)
 b2=$(echo "${rate[builtin-sticky]}" | median)
 r2=$(echo "${rate[rdpart-sticky]}" | median)
 p2=$(echo "${rate[plugin-sticky]}" | median)
-awk -v b1="$b1" -v r1="$r1" -v b2="$b2" -v r2="$r2" -v p2="$p2" 'BEGIN {
+t2=$(echo "${rate[rdpart-sticky-10ms]}" | median)
+awk -v b1="$b1" -v r1="$r1" -v b2="$b2" -v r2="$r2" -v p2="$p2" -v t2="$t2" 'BEGIN {
   printf "| built-in murmur2_random (keyed) | %d | |\n", b1
   printf "| rdpart_murmur2_random (keyed) | %d | %.3fx |\n", r1, r1 / b1
   printf "| built-in default + librdkafka sticky step (keyless) | %d | |\n", b2
   printf "| rdpart_sticky callback (keyless) | %d | %.3fx |\n", r2, r2 / b2
+  printf "| rdpart_partition, sticky on time only like librdkafka (keyless) | %d | %.3fx |\n", t2, t2 / b2
   printf "| rdpart plugin, strategy sticky (keyless) | %d | %.3fx |\n", p2, p2 / b2 }'
 echo
 LD_LIBRARY_PATH="$lib" python3 benches/e2e.py "$py_messages" "$runs"
