@@ -123,7 +123,10 @@ def test_bad_configuration_is_refused_with_a_clear_message(mock, props, words):
 
 
 def test_two_producers_keep_their_own_strategies(mock, topic):
-    a = Producer({"bootstrap.servers": mock.bootstrap_servers, **rdpart.config("jump")})
+    # Topic-level properties set after the plugin (acks, message.timeout.ms)
+    # land in the default topic conf and must keep rdpart's partitioner.
+    a = Producer({"bootstrap.servers": mock.bootstrap_servers, **rdpart.config("jump"),
+                  "acks": "all", "message.timeout.ms": 60000})
     b = Producer({"bootstrap.servers": mock.bootstrap_servers, **rdpart.config("consistent")})
     got = {"jump": [], "consistent": []}
     for prod, name in ((a, "jump"), (b, "consistent")):
