@@ -4,12 +4,16 @@
  * duplicated and that every key stayed in one partition, in order.
  *
  *   producer STRATEGY [--brokers HOST:PORT] [--topic T] [--partitions N]
- *            [--messages N] [--keys N] [--threads N] [--plugin] [--quiet]
+ *            [--messages N] [--keys N] [--threads N] [--failover P]
+ *            [--plugin] [--quiet]
  *
  * Without --brokers it starts librdkafka's embedded mock cluster (3
  * brokers) and creates the topic there. --plugin installs rdpart through
  * `plugin.library.paths` instead of rd_kafka_topic_conf_set_partitioner_cb.
  * --threads N produces from N threads at once (each key from one thread).
+ * --failover P (mock cluster) takes partition P's leader away for the middle
+ * third of the run, then gives it back; strategies that place keyless
+ * messages must put none there meanwhile.
  * Exit status: 0 when the check passed, 1 otherwise, 2 on bad usage.
  */
 #include <errno.h>
@@ -29,6 +33,12 @@
 
 static long per_partition[2][MAXP]; /* [keyed][partition] delivered */
 static long delivery_errors;
+
+/* --failover P (mock cluster): partition P has no leader while messages
+ * [down_from, down_to) are produced. */
+static int failover_partition = -1;
+static long down_from = -1, down_to = -1;
+static long keyless_on_down, keyed_for_down;
 
 /* An independent oracle for keyed placement: librdkafka's own partitioner
  * for the same algorithm (jump has none in librdkafka: rdpart_jump called
@@ -59,6 +69,19 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
                         fprintf(stderr, "delivery failed: %s\n", rd_kafka_err2str(m->err));
         } else if (m->partition >= 0 && m->partition < MAXP) {
                 per_partition[m->key != NULL][m->partition]++;
+                const char *v = m->payload;
+                long idx = -1; /* the message index: the value's last field */
+                for (const char *c = v + m->len; c > v; c--)
+                        if (c[-1] == ':') {
+                                idx = atol(c);
+                                break;
+                        }
+                if (idx >= down_from && idx < down_to && m->partition == failover_partition) {
+                        if (m->key)
+                                keyed_for_down++;
+                        else
+                                keyless_on_down++;
+                }
                 if (m->key && oracle) {
                         oracle_checked++;
                         if (oracle(NULL, m->key, m->key_len, partition_cnt, NULL, NULL) !=
@@ -174,6 +197,30 @@ static int verify(const char *brokers, const char *topic, int partitions, long k
 #define MAXT 64
 static int threads_done;
 
+static rd_kafka_mock_cluster_t *mc;
+
+/* Wait until this producer sees partition p of topic with (or without) a
+ * leader, then a moment for librdkafka to apply it. */
+static void wait_leader(rd_kafka_t *rk, const char *topic, int p, int want_leader) {
+        rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+        for (int tries = 0; tries < 300; tries++) {
+                const struct rd_kafka_metadata *md = NULL;
+                int leader = -2;
+                if (!rd_kafka_metadata(rk, 0, rkt, &md, 5000)) {
+                        if (md->topic_cnt == 1 && p < md->topics[0].partition_cnt)
+                                leader = md->topics[0].partitions[p].leader;
+                        rd_kafka_metadata_destroy(md);
+                }
+                if ((leader >= 0) == want_leader)
+                        break;
+                struct timespec ms = {0, 100000000};
+                nanosleep(&ms, NULL);
+        }
+        rd_kafka_topic_destroy(rkt);
+        struct timespec wait = {0, 200000000};
+        nanosleep(&wait, NULL);
+}
+
 struct job {
         rd_kafka_t *rk;
         const char *topic;
@@ -188,6 +235,15 @@ static void *produce_share(void *arg) {
         for (long i = 0; i < j->messages; i++) {
                 char key[32], value[64];
                 int k = (int)(i % (2 * j->nkeys));
+                if (failover_partition >= 0 && i == j->messages / 3) {
+                        rd_kafka_mock_partition_set_leader(mc, j->topic, failover_partition, -1);
+                        wait_leader(j->rk, j->topic, failover_partition, 0);
+                        down_from = i;
+                } else if (failover_partition >= 0 && i == 2 * j->messages / 3) {
+                        down_to = i;
+                        rd_kafka_mock_partition_set_leader(mc, j->topic, failover_partition, 1);
+                        wait_leader(j->rk, j->topic, failover_partition, 1);
+                }
                 const void *kp = NULL;
                 size_t klen = 0;
                 rd_kafka_resp_err_t err;
@@ -239,6 +295,8 @@ int main(int argc, char **argv) {
                         nkeys = atoi(argv[++i]);
                 else if (!strcmp(a, "--threads") && v)
                         threads = atoi(argv[++i]);
+                else if (!strcmp(a, "--failover") && v)
+                        failover_partition = atoi(argv[++i]);
                 else if (!strcmp(a, "--plugin"))
                         use_plugin = 1;
                 else if (!strcmp(a, "--quiet"))
@@ -247,10 +305,14 @@ int main(int argc, char **argv) {
                         strategy = a;
                 else
                         die("usage", "producer STRATEGY [--brokers B] [--topic T] [--partitions N] "
-                                     "[--messages N] [--keys N] [--threads N] [--plugin] [--quiet]");
+                                     "[--messages N] [--keys N] [--threads N] [--failover P] [--plugin] "
+                                     "[--quiet]");
         }
         if (!strategy)
                 strategy = "sticky";
+        if (failover_partition >= 0 && (brokers || threads != 1 ||
+                                        failover_partition >= partitions))
+                die("usage", "--failover P needs the mock cluster, one thread, P < partitions");
         if (partitions < 1 || partitions > MAXP || nkeys < 1 || messages < 2 || threads < 1 ||
             threads > MAXT)
                 die("usage", "need 1 <= partitions <= 256, keys >= 1, messages >= 2, "
@@ -264,7 +326,6 @@ int main(int argc, char **argv) {
         oracle = oracle_for(strategy);
         partition_cnt = partitions;
         rd_kafka_t *mock_rk = NULL;
-        rd_kafka_mock_cluster_t *mc = NULL;
         if (!brokers) {
                 rd_kafka_conf_t *mconf = rd_kafka_conf_new();
                 set(mconf, "log_level", "3");
@@ -352,10 +413,22 @@ int main(int argc, char **argv) {
         if (oracle)
                 printf("keyed placement: %ld of %ld messages where the oracle puts them\n",
                        oracle_checked - oracle_mismatch, oracle_checked);
+        int failover_ok = 1;
+        if (failover_partition >= 0) {
+                /* Only strategies that place keyless messages by availability
+                 * promise to avoid it; pure hashes send them to hash(""). */
+                int pure_hash = !strcmp(strategy, "murmur2") || !strcmp(strategy, "consistent") ||
+                                !strcmp(strategy, "fnv1a");
+                printf("failover: partition %d had no leader for messages %ld..%ld: %ld keyless "
+                       "placed on it, %ld keyed for it delivered after it returned\n",
+                       failover_partition, down_from, down_to - 1, keyless_on_down,
+                       keyed_for_down);
+                failover_ok = pure_hash || keyless_on_down == 0;
+        }
         int by_key = strcmp(strategy, "random") && strcmp(strategy, "round_robin");
         if (delivery_errors)
                 printf("%ld delivery errors\n", delivery_errors);
-        int ok = delivery_errors == 0 && oracle_mismatch == 0 &&
+        int ok = failover_ok && delivery_errors == 0 && oracle_mismatch == 0 &&
                  verify(brokers, topic, partitions, keyed, keyless, nkeys, by_key, quiet);
         if (mc)
                 rd_kafka_mock_cluster_destroy(mc);

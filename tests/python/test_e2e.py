@@ -204,6 +204,21 @@ def test_failover_keyless_avoid_a_leaderless_partition(mock_broker, strategy):
     assert len(records) == idx
 
 
+@pytest.mark.parametrize("strategy", ["random", "round_robin", "sticky", "murmur2_random",
+                                      "consistent_random", "fnv1a_random", "jump"])
+@pytest.mark.parametrize("how", ["callback", "plugin"])
+def test_c_failover_keyless_avoid_a_leaderless_partition(strategy, how):
+    """The same from C (the example's --failover, on its own mock cluster)."""
+    cmd = [C_PRODUCERS["mock"], strategy, "--failover", "2", "--messages", "30000", "--quiet"]
+    if how == "plugin":
+        cmd.append("--plugin")
+    env = dict(os.environ, LD_LIBRARY_PATH=os.path.join(ROOT, "target", "release"))
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert ": 0 keyless placed on it" in r.stdout, r.stdout
+    assert "0 lost, 0 duplicated, per-key order kept" in r.stdout
+
+
 GROWTH_KEYS = 5000
 HASHED = [s for s in rdpart.STRATEGIES if KEYED[s] is not None]
 
