@@ -14,7 +14,7 @@ use std::time::Instant;
 
 #[path = "../tests/common/mod.rs"]
 mod common;
-use common::{librdkafka as peer, Cb};
+use common::Cb;
 
 const KEYS: usize = 256;
 
@@ -121,38 +121,7 @@ fn main() {
     let lens = [0usize, 8, 16, 64, 256, 1024];
     let counts = [6, 1000];
     use rdkafka_sys as k;
-    let pairs: [(&str, Cb, Cb); 6] = [
-        (
-            "murmur2",
-            rdpart_murmur2,
-            peer(k::rd_kafka_msg_partitioner_murmur2),
-        ),
-        (
-            "murmur2_random",
-            rdpart_murmur2_random,
-            peer(k::rd_kafka_msg_partitioner_murmur2_random),
-        ),
-        (
-            "consistent",
-            rdpart_consistent,
-            peer(k::rd_kafka_msg_partitioner_consistent),
-        ),
-        (
-            "consistent_random",
-            rdpart_consistent_random,
-            peer(k::rd_kafka_msg_partitioner_consistent_random),
-        ),
-        (
-            "fnv1a",
-            rdpart_fnv1a,
-            peer(k::rd_kafka_msg_partitioner_fnv1a),
-        ),
-        (
-            "fnv1a_random",
-            rdpart_fnv1a_random,
-            peer(k::rd_kafka_msg_partitioner_fnv1a_random),
-        ),
-    ];
+    let pairs = common::hash_pairs();
 
     println!(
         "## 1. Hash partitioners against librdkafka {} (ns per call, median of {runs})\n",

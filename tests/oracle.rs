@@ -3,64 +3,23 @@
 //! published jump-hash vectors.
 
 mod common;
-use common::{call, librdkafka as lib, Cb, Gen};
+use common::{call, hash_pairs, Cb, Gen};
 use rdpart::ffi::*;
 
 /// (rdpart, librdkafka, compare NULL keys, compare empty keys)
 fn pairs() -> Vec<(&'static str, Cb, Cb, bool, bool)> {
-    use rdkafka_sys as k;
-    vec![
-        (
-            "murmur2",
-            rdpart_murmur2 as Cb,
-            lib(k::rd_kafka_msg_partitioner_murmur2),
-            true,
-            true,
-        ),
-        (
-            "murmur2_random",
-            rdpart_murmur2_random,
-            lib(k::rd_kafka_msg_partitioner_murmur2_random),
-            false,
-            true,
-        ),
-        (
-            "consistent",
-            rdpart_consistent,
-            lib(k::rd_kafka_msg_partitioner_consistent),
-            true,
-            true,
-        ),
-        (
-            "consistent_random",
-            rdpart_consistent_random,
-            lib(k::rd_kafka_msg_partitioner_consistent_random),
-            false,
-            false,
-        ),
-        (
-            "fnv1a",
-            rdpart_fnv1a,
-            lib(k::rd_kafka_msg_partitioner_fnv1a),
-            true,
-            true,
-        ),
-        (
-            "fnv1a_random",
-            rdpart_fnv1a_random,
-            lib(k::rd_kafka_msg_partitioner_fnv1a_random),
-            false,
-            true,
-        ),
-        // rdpart_sticky places keyed and empty-key messages as murmur2.
-        (
-            "sticky",
-            rdpart_sticky,
-            lib(k::rd_kafka_msg_partitioner_murmur2),
-            false,
-            true,
-        ),
-    ]
+    let mut v: Vec<_> = hash_pairs()
+        .into_iter()
+        .map(|(name, ours, theirs)| {
+            // The *_random ones send NULL keys to random partitions;
+            // consistent_random sends empty keys there too.
+            let random = name.ends_with("_random");
+            (name, ours, theirs, !random, name != "consistent_random")
+        })
+        .collect();
+    // rdpart_sticky places keyed and empty-key messages as murmur2.
+    v.push(("sticky", rdpart_sticky as Cb, v[0].2, false, true));
+    v
 }
 
 #[test]

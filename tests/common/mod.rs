@@ -29,6 +29,44 @@ pub fn librdkafka(
     unsafe { std::mem::transmute(f) }
 }
 
+/// rdpart's six hash partitioners with librdkafka's function for each.
+pub fn hash_pairs() -> [(&'static str, Cb, Cb); 6] {
+    use rdkafka_sys as k;
+    use rdpart::ffi::*;
+    [
+        (
+            "murmur2",
+            rdpart_murmur2,
+            librdkafka(k::rd_kafka_msg_partitioner_murmur2),
+        ),
+        (
+            "murmur2_random",
+            rdpart_murmur2_random,
+            librdkafka(k::rd_kafka_msg_partitioner_murmur2_random),
+        ),
+        (
+            "consistent",
+            rdpart_consistent,
+            librdkafka(k::rd_kafka_msg_partitioner_consistent),
+        ),
+        (
+            "consistent_random",
+            rdpart_consistent_random,
+            librdkafka(k::rd_kafka_msg_partitioner_consistent_random),
+        ),
+        (
+            "fnv1a",
+            rdpart_fnv1a,
+            librdkafka(k::rd_kafka_msg_partitioner_fnv1a),
+        ),
+        (
+            "fnv1a_random",
+            rdpart_fnv1a_random,
+            librdkafka(k::rd_kafka_msg_partitioner_fnv1a_random),
+        ),
+    ]
+}
+
 /// splitmix64: a test-side generator, independent of the library's.
 pub struct Gen(pub u64);
 
