@@ -135,8 +135,9 @@ int32_t rdpart_random(const rd_kafka_topic_t *rkt,
 
 /**
  * Key ignored: the next partition of the topic's cycle, skipping those
- * without a leader. State is kept per rkt (one shared cycle for rkt NULL);
- * lock-free and safe from any number of threads.
+ * without a leader. State is kept per rkt (one shared cycle for rkt NULL)
+ * and per calling thread (up to 4 cycles per topic, so threads do not
+ * contend); lock-free and safe from any number of threads.
  */
 int32_t rdpart_round_robin(const rd_kafka_topic_t *rkt,
                            const void *keydata,
@@ -150,8 +151,9 @@ int32_t rdpart_round_robin(const rd_kafka_topic_t *rkt,
  * rdpart_murmur2; NULL-key messages stick to one partition of the topic
  * for 1000 messages or 10 ms, whichever comes first (or until it loses its
  * leader), then move to another chosen uniformly among the available ones.
- * Use rdpart_new() for other limits. librdkafka only passes NULL-key
- * messages to a callback when `sticky.partitioning.linger.ms=0`.
+ * Each producing thread has its own run (up to 4 per topic). Use
+ * rdpart_new() for other limits. librdkafka only passes NULL-key messages
+ * to a callback when `sticky.partitioning.linger.ms=0`.
  */
 int32_t rdpart_sticky(const rd_kafka_topic_t *rkt,
                       const void *keydata,

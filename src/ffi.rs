@@ -229,8 +229,9 @@ pub unsafe extern "C" fn rdpart_random(
 }
 
 /// Key ignored: the next partition of the topic's cycle, skipping those
-/// without a leader. State is kept per rkt (one shared cycle for rkt NULL);
-/// lock-free and safe from any number of threads.
+/// without a leader. State is kept per rkt (one shared cycle for rkt NULL)
+/// and per calling thread (up to 4 cycles per topic, so threads do not
+/// contend); lock-free and safe from any number of threads.
 #[no_mangle]
 pub unsafe extern "C" fn rdpart_round_robin(
     rkt: *const rd_kafka_topic_t,
@@ -248,8 +249,9 @@ pub unsafe extern "C" fn rdpart_round_robin(
 /// rdpart_murmur2; NULL-key messages stick to one partition of the topic
 /// for 1000 messages or 10 ms, whichever comes first (or until it loses its
 /// leader), then move to another chosen uniformly among the available ones.
-/// Use rdpart_new() for other limits. librdkafka only passes NULL-key
-/// messages to a callback when `sticky.partitioning.linger.ms=0`.
+/// Each producing thread has its own run (up to 4 per topic). Use
+/// rdpart_new() for other limits. librdkafka only passes NULL-key messages
+/// to a callback when `sticky.partitioning.linger.ms=0`.
 #[no_mangle]
 pub unsafe extern "C" fn rdpart_sticky(
     rkt: *const rd_kafka_topic_t,
