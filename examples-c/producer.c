@@ -69,13 +69,15 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
                         fprintf(stderr, "delivery failed: %s\n", rd_kafka_err2str(m->err));
         } else if (m->partition >= 0 && m->partition < MAXP) {
                 per_partition[m->key != NULL][m->partition]++;
-                const char *v = m->payload;
-                long idx = -1; /* the message index: the value's last field */
-                for (const char *c = v + m->len; c > v; c--)
-                        if (c[-1] == ':') {
-                                idx = atol(c);
-                                break;
-                        }
+                /* The message index: the digits after the value's last ':'
+                 * (the payload is not NUL-terminated). */
+                const char *v = m->payload, *end = v + m->len, *c = end;
+                long idx = -1;
+                while (c > v && c[-1] != ':')
+                        c--;
+                if (c > v && c < end)
+                        for (idx = 0; c < end && *c >= '0' && *c <= '9'; c++)
+                                idx = idx * 10 + (*c - '0');
                 if (idx >= down_from && idx < down_to && m->partition == failover_partition) {
                         if (m->key)
                                 keyed_for_down++;
@@ -150,14 +152,14 @@ static int verify(const char *brokers, const char *topic, int partitions, long k
                     k < nkeys && idx >= 0 && idx < keyed + keyless) {
                         if (seen[idx]++)
                                 dup++;
-                        if (!by_key) /* random, round_robin: no per-key promise */
-                                ;
-                        else if (key_partition[k] == -1)
-                                key_partition[k] = m->partition;
-                        else if (key_partition[k] != m->partition)
-                                split_keys++;
-                        if (by_key && seq != next_seq[k])
-                                out_of_order++;
+                        if (by_key) { /* random, round_robin: no per-key promise */
+                                if (key_partition[k] == -1)
+                                        key_partition[k] = m->partition;
+                                else if (key_partition[k] != m->partition)
+                                        split_keys++;
+                                if (seq != next_seq[k])
+                                        out_of_order++;
+                        }
                         if (seq >= next_seq[k])
                                 next_seq[k] = seq + 1;
                 } else if (!m->key && sscanf(v, "n:%ld", &idx) == 1 && idx >= 0 &&

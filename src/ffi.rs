@@ -271,7 +271,28 @@ pub struct rdpart_conf_t(Config);
 
 /// A configured partitioner, with its own per-topic state.
 #[allow(non_camel_case_types)]
-pub struct rdpart_t(Partitioner);
+pub struct rdpart_t(pub(crate) Partitioner);
+
+impl rdpart_t {
+    pub(crate) fn new(p: Partitioner) -> rdpart_t {
+        rdpart_t(p)
+    }
+
+    /// `ptr` (an `rkt_opaque`) as a live partitioner, if it is one: NULL,
+    /// misaligned and foreign pointers are not.
+    ///
+    /// # Safety
+    /// `ptr` is NULL or points to readable memory of the size of `rdpart_t`
+    /// (only its leading magic number is read when it is not one of ours).
+    unsafe fn from_opaque<'a>(ptr: *const c_void) -> Option<&'a Partitioner> {
+        if ptr.is_null() || (ptr as usize) % std::mem::align_of::<rdpart_t>() != 0 {
+            return None;
+        }
+        // SAFETY: the caller's contract.
+        let p = unsafe { &(*(ptr as *const rdpart_t)).0 };
+        p.is_live().then_some(p)
+    }
+}
 
 /// A new configuration with the defaults: strategy `sticky`,
 /// `sticky.messages` 1000, `sticky.linger.ms` 10. Free it with
@@ -331,14 +352,10 @@ pub unsafe extern "C" fn rdpart_conf_set(
         let result = match unsafe { (conf.as_mut(), cstr(name), cstr(value)) } {
             (None, _, _) => Err(SetError::Invalid("rdpart_conf_set: conf is NULL".into())),
             (_, None, _) => Err(SetError::Invalid("rdpart_conf_set: name is NULL".into())),
-            (Some(conf), Some(Ok(name)), Some(Ok(value))) => {
+            (Some(conf), Some(Ok(name)), value @ (None | Some(Ok(_)))) => {
                 let bare = name.strip_prefix(PREFIX).unwrap_or(name);
-                conf.0
-                    .set(name, bare, Some(value).filter(|v| !v.is_empty()))
-            }
-            (Some(conf), Some(Ok(name)), None) => {
-                conf.0
-                    .set(name, name.strip_prefix(PREFIX).unwrap_or(name), None)
+                let value = value.and_then(Result::ok).filter(|v| !v.is_empty());
+                conf.0.set(name, bare, value)
             }
             (_, Some(Err(_)), _) | (_, _, Some(Err(_))) => Err(SetError::Invalid(
                 "rdpart_conf_set: name and value must be UTF-8".into(),
@@ -382,7 +399,9 @@ pub unsafe extern "C" fn rdpart_new(
     let made = boundary(None, || {
         // SAFETY: conf is NULL or from rdpart_conf_new().
         let c = unsafe { conf.as_ref() }.map_or_else(Config::default, |c| c.0);
-        Some(Box::into_raw(Box::new(rdpart_t(Partitioner::new(c, None)))))
+        Some(Box::into_raw(Box::new(rdpart_t::new(Partitioner::new(
+            c, None,
+        )))))
     });
     made.unwrap_or_else(|| {
         // SAFETY: the caller's errstr contract.
@@ -409,7 +428,7 @@ pub unsafe extern "C" fn rdpart_partition(
     }
     boundary(PARTITION_UA, || {
         // SAFETY: rkt_opaque is NULL or the user's pointer; from_opaque checks it.
-        match unsafe { Partitioner::from_opaque(rkt_opaque) } {
+        match unsafe { rdpart_t::from_opaque(rkt_opaque) } {
             // SAFETY: librdkafka's contract for keydata/keylen.
             Some(p) => {
                 p.partition(rkt, unsafe { key(keydata, keylen) }, partition_cnt as u32) as i32

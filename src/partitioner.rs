@@ -54,17 +54,9 @@ impl Partitioner {
             .store(config.sticky.linger_ms, Relaxed);
     }
 
-    /// `ptr` as a live partitioner, if it is one (NULL and foreign pointers
-    /// are not).
-    ///
-    /// # Safety
-    /// `ptr` is NULL or points to at least 8 readable bytes.
-    pub unsafe fn from_opaque<'a>(ptr: *const std::ffi::c_void) -> Option<&'a Partitioner> {
-        if ptr.is_null() || (ptr as usize) % std::mem::align_of::<Partitioner>() != 0 {
-            return None;
-        }
-        let p = unsafe { &*(ptr as *const Partitioner) };
-        (p.magic.load(Relaxed) == MAGIC).then_some(p)
+    /// Whether this is a live partitioner (a foreign or freed object is not).
+    pub fn is_live(&self) -> bool {
+        self.magic.load(Relaxed) == MAGIC
     }
 
     /// Marks the object dead before it is freed.

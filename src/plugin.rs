@@ -19,7 +19,7 @@
 
 use crate::conf::{parse_int, Config, SetError, PREFIX, STICKY_LINGER_MS};
 use crate::ffi::{
-    boundary, rd_kafka_conf_res_t, rdpart_partition, write_errstr, RD_KAFKA_CONF_INVALID,
+    boundary, rd_kafka_conf_res_t, rdpart_partition, rdpart_t, write_errstr, RD_KAFKA_CONF_INVALID,
     RD_KAFKA_CONF_OK, RD_KAFKA_CONF_UNKNOWN,
 };
 use crate::host::{rd_kafka_topic_t, AvailableFn, Library, AVAILABLE};
@@ -90,7 +90,6 @@ struct Api {
         OnConfDestroy,
         *mut c_void,
     ) -> rd_kafka_resp_err_t,
-    available: AvailableFn,
 }
 
 impl Api {
@@ -107,7 +106,6 @@ impl Api {
                 set_topic_opaque: func(lib, c"rd_kafka_topic_conf_set_opaque")?,
                 add_on_conf_set: func(lib, c"rd_kafka_conf_interceptor_add_on_conf_set")?,
                 add_on_conf_destroy: func(lib, c"rd_kafka_conf_interceptor_add_on_conf_destroy")?,
-                available: func(lib, AVAILABLE)?,
             })
         }
     }
@@ -132,7 +130,7 @@ unsafe fn func<F: Copy>(lib: &Library, name: &CStr) -> Result<F, String> {
 /// One plugin instance per conf: the partitioner (handed to librdkafka as
 /// the topic opaque) and the functions of the librdkafka it lives in.
 struct Instance {
-    part: Partitioner,
+    part: rdpart_t,
     api: Api,
 }
 
@@ -171,10 +169,13 @@ unsafe fn init(conf: *mut rd_kafka_conf_t) -> Result<(), String> {
     if conf.is_null() {
         return Err("rdpart: conf_init called with a NULL conf".into());
     }
-    let api = {
+    let (api, available) = {
         let lib = Library::calling_librdkafka()
             .ok_or("rdpart: cannot find the librdkafka that loaded this plugin")?;
-        Api::load(&lib)?
+        // SAFETY: rd_kafka_topic_partition_available has this signature.
+        (Api::load(&lib)?, unsafe {
+            func::<AvailableFn>(&lib, AVAILABLE)?
+        })
     };
     // Everything that can fail is checked before anything is registered.
     let mut err = [0 as c_char; 256];
@@ -195,9 +196,8 @@ unsafe fn init(conf: *mut rd_kafka_conf_t) -> Result<(), String> {
             "rdpart: cannot set sticky.partitioning.linger.ms=0: {why}"
         ));
     }
-    let available = api.available;
     let inst = Box::into_raw(Box::new(Instance {
-        part: Partitioner::new(Config::default(), Some(available)),
+        part: rdpart_t::new(Partitioner::new(Config::default(), Some(available))),
         api,
     }));
     // SAFETY: inst is live until on_conf_destroy frees it.
@@ -236,7 +236,7 @@ unsafe fn init(conf: *mut rd_kafka_conf_t) -> Result<(), String> {
             tconf = (api.topic_conf_new)();
         }
         (api.set_partitioner_cb)(tconf, rdpart_partition);
-        (api.set_topic_opaque)(tconf, &(*inst).part as *const Partitioner as *mut c_void);
+        (api.set_topic_opaque)(tconf, &(*inst).part as *const rdpart_t as *mut c_void);
         if created {
             (api.set_default_topic_conf)(conf, tconf);
         }
@@ -288,11 +288,11 @@ unsafe extern "C" fn on_conf_set(
             return RD_KAFKA_CONF_UNKNOWN;
         };
         let value = (!val.is_null()).then(|| unsafe { CStr::from_ptr(val) }.to_string_lossy());
-        let mut config = inst.part.config();
+        let mut config = inst.part.0.config();
         match claim(&mut config, name, value.as_deref()) {
             Ok(false) => RD_KAFKA_CONF_UNKNOWN,
             Ok(true) => {
-                inst.part.apply(config);
+                inst.part.0.apply(config);
                 RD_KAFKA_CONF_OK
             }
             Err(SetError::Invalid(m) | SetError::Unknown(m)) => {
@@ -309,7 +309,7 @@ unsafe extern "C" fn on_conf_destroy(ic_opaque: *mut c_void) -> rd_kafka_resp_er
         if !ic_opaque.is_null() {
             // SAFETY: the Box made in init; librdkafka calls this once per conf.
             let inst = unsafe { Box::from_raw(ic_opaque as *mut Instance) };
-            inst.part.retire();
+            inst.part.0.retire();
         }
         ERR_NO_ERROR
     })

@@ -9,15 +9,14 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "..", "examples-python"))
 
 from brokers import MockBroker, TansuBroker  # noqa: E402
-from mock_cluster import MockCluster  # noqa: E402
 
 _ids = itertools.count()
 
 
 @pytest.fixture(scope="session")
-def mock():
-    with MockCluster(3) as mc:
-        yield mc
+def mock(mock_broker):
+    """The session's mock cluster (the one the end-to-end tests use too)."""
+    return mock_broker.cluster
 
 
 @pytest.fixture
