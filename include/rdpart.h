@@ -135,9 +135,9 @@ int32_t rdpart_random(const rd_kafka_topic_t *rkt,
 
 /**
  * Key ignored: the next partition of the topic's cycle, skipping those
- * without a leader. State is kept per rkt (one shared cycle for rkt NULL)
- * and per calling thread (up to 4 cycles per topic, so threads do not
- * contend); lock-free and safe from any number of threads.
+ * without a leader. State is kept per rkt and per calling thread (each
+ * thread has its own cycle, so threads never contend); lock-free and safe
+ * from any number of threads.
  */
 int32_t rdpart_round_robin(const rd_kafka_topic_t *rkt,
                            const void *keydata,
@@ -151,7 +151,7 @@ int32_t rdpart_round_robin(const rd_kafka_topic_t *rkt,
  * rdpart_murmur2; NULL-key messages stick to one partition of the topic
  * for 1000 messages or 10 ms, whichever comes first (or until it loses its
  * leader), then move to another chosen uniformly among the available ones.
- * Each producing thread has its own run (up to 4 per topic). Use
+ * Each producing thread has its own run per topic. Use
  * rdpart_new() for other limits. librdkafka only passes NULL-key messages
  * to a callback when `sticky.partitioning.linger.ms=0`.
  */
@@ -180,8 +180,9 @@ struct rdpart_conf_t *rdpart_conf_dup(const struct rdpart_conf_t *conf);
 void rdpart_conf_destroy(struct rdpart_conf_t *conf);
 
 /**
- * Sets property `name` to `value` (NULL or "": back to the default).
- * `name` may carry the plugin's `rdpart.` prefix.
+ * Sets property `name` to `value` (NULL: back to the default; "" is a
+ * value, and no property accepts it). `name` may carry the plugin's
+ * `rdpart.` prefix.
  *
  * Properties:
  * - `strategy`: murmur2, murmur2_random, consistent, consistent_random,
@@ -233,11 +234,26 @@ int32_t rdpart_partition(const rd_kafka_topic_t *rkt,
 void rdpart_destroy(struct rdpart_t *part);
 
 /**
+ * Hands rdpart the `rd_kafka_topic_partition_available` function of the
+ * librdkafka the application uses, for the callbacks above and for
+ * rdpart_new() partitioners:
+ *
+ *     rdpart_set_available(rd_kafka_topic_partition_available);
+ *
+ * Without it, rdpart uses the one in the global scope when librdpart was
+ * loaded (a program linked with both libraries needs nothing), and treats
+ * every partition as available when there was none (saying so once on
+ * stderr). Call it before producing: when librdkafka is linked statically,
+ * or when several copies of librdkafka are in the process. NULL: back to
+ * the one found at load. The plugin needs none of this: it binds to the
+ * librdkafka that loaded it.
+ */
+void rdpart_set_available(int (*available)(const rd_kafka_topic_t *rkt, int32_t partition));
+
+/**
  * rdpart's version, e.g. "0.1.0" (a static string).
  */
 const char *rdpart_version(void);
-
-extern int backtrace(void **buffer, int size);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -15,12 +15,13 @@
 #![allow(clippy::missing_safety_doc)]
 
 use crate::conf::{Config, SetError, PREFIX};
-use crate::host::rd_kafka_topic_t;
+use crate::host::{rd_kafka_topic_t, AvailableFn};
 use crate::partitioner::Partitioner;
-use crate::strategy::{Ctx, Key, StickyLimits, Strategy};
+use crate::strategy::{Ctx, Key, StickyLimits, Strategy, TopicRef};
 use crate::topics::Topics;
 use std::ffi::{c_char, c_int, c_void, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 /// librdkafka's `rd_kafka_conf_res_t` (declared in rdkafka.h).
 #[allow(non_camel_case_types)]
@@ -87,8 +88,12 @@ unsafe fn plain(
     boundary(PARTITION_UA, || {
         let ctx = Ctx {
             rkt,
-            host: None,
-            topics: &TOPICS,
+            host: if rkt.is_null() {
+                None
+            } else {
+                crate::host::global_available()
+            },
+            topic: TopicRef::Table(&TOPICS),
             sticky: StickyLimits::default(),
         };
         // SAFETY: librdkafka's contract for keydata/keylen.
@@ -229,9 +234,9 @@ pub unsafe extern "C" fn rdpart_random(
 }
 
 /// Key ignored: the next partition of the topic's cycle, skipping those
-/// without a leader. State is kept per rkt (one shared cycle for rkt NULL)
-/// and per calling thread (up to 4 cycles per topic, so threads do not
-/// contend); lock-free and safe from any number of threads.
+/// without a leader. State is kept per rkt and per calling thread (each
+/// thread has its own cycle, so threads never contend); lock-free and safe
+/// from any number of threads.
 #[no_mangle]
 pub unsafe extern "C" fn rdpart_round_robin(
     rkt: *const rd_kafka_topic_t,
@@ -249,7 +254,7 @@ pub unsafe extern "C" fn rdpart_round_robin(
 /// rdpart_murmur2; NULL-key messages stick to one partition of the topic
 /// for 1000 messages or 10 ms, whichever comes first (or until it loses its
 /// leader), then move to another chosen uniformly among the available ones.
-/// Each producing thread has its own run (up to 4 per topic). Use
+/// Each producing thread has its own run per topic. Use
 /// rdpart_new() for other limits. librdkafka only passes NULL-key messages
 /// to a callback when `sticky.partitioning.linger.ms=0`.
 #[no_mangle]
@@ -271,26 +276,30 @@ pub struct rdpart_conf_t(Config);
 
 /// A configured partitioner, with its own per-topic state.
 #[allow(non_camel_case_types)]
-pub struct rdpart_t(pub(crate) Partitioner);
+pub struct rdpart_t {
+    /// `MAGIC` while live: a freed object is recognised (often).
+    magic: AtomicU64,
+    part: Partitioner,
+    topics: Topics,
+}
+
+/// Marks a live rdpart_t.
+const MAGIC: u64 = 0x7264_7061_7274_2e32; // "rdpart.2"
 
 impl rdpart_t {
-    pub(crate) fn new(p: Partitioner) -> rdpart_t {
-        rdpart_t(p)
-    }
-
-    /// `ptr` (an `rkt_opaque`) as a live partitioner, if it is one: NULL,
-    /// misaligned and foreign pointers are not.
+    /// `ptr` (an `rkt_opaque`) as a live partitioner: NULL and misaligned
+    /// pointers are not.
     ///
     /// # Safety
-    /// `ptr` is NULL or points to readable memory of the size of `rdpart_t`
-    /// (only its leading magic number is read when it is not one of ours).
-    unsafe fn from_opaque<'a>(ptr: *const c_void) -> Option<&'a Partitioner> {
+    /// `ptr` is NULL or an `rdpart_t *` from rdpart_new() (rdpart_partition's
+    /// contract: the application installs it as its opaque).
+    unsafe fn from_opaque<'a>(ptr: *const c_void) -> Option<&'a rdpart_t> {
         if ptr.is_null() || (ptr as usize) % std::mem::align_of::<rdpart_t>() != 0 {
             return None;
         }
         // SAFETY: the caller's contract.
-        let p = unsafe { &(*(ptr as *const rdpart_t)).0 };
-        p.is_live().then_some(p)
+        let p = unsafe { &*(ptr as *const rdpart_t) };
+        (p.magic.load(Relaxed) == MAGIC).then_some(p)
     }
 }
 
@@ -325,8 +334,9 @@ pub unsafe extern "C" fn rdpart_conf_destroy(conf: *mut rdpart_conf_t) {
     })
 }
 
-/// Sets property `name` to `value` (NULL or "": back to the default).
-/// `name` may carry the plugin's `rdpart.` prefix.
+/// Sets property `name` to `value` (NULL: back to the default; "" is a
+/// value, and no property accepts it). `name` may carry the plugin's
+/// `rdpart.` prefix.
 ///
 /// Properties:
 /// - `strategy`: murmur2, murmur2_random, consistent, consistent_random,
@@ -349,18 +359,7 @@ pub unsafe extern "C" fn rdpart_conf_set(
 ) -> rd_kafka_conf_res_t {
     boundary(RD_KAFKA_CONF_INVALID, || {
         // SAFETY: conf is NULL or from rdpart_conf_new(); strings are NULL or C strings.
-        let result = match unsafe { (conf.as_mut(), cstr(name), cstr(value)) } {
-            (None, _, _) => Err(SetError::Invalid("rdpart_conf_set: conf is NULL".into())),
-            (_, None, _) => Err(SetError::Invalid("rdpart_conf_set: name is NULL".into())),
-            (Some(conf), Some(Ok(name)), value @ (None | Some(Ok(_)))) => {
-                let bare = name.strip_prefix(PREFIX).unwrap_or(name);
-                let value = value.and_then(Result::ok).filter(|v| !v.is_empty());
-                conf.0.set(name, bare, value)
-            }
-            (_, Some(Err(_)), _) | (_, _, Some(Err(_))) => Err(SetError::Invalid(
-                "rdpart_conf_set: name and value must be UTF-8".into(),
-            )),
-        };
+        let result = unsafe { conf_set(conf.as_mut(), name, value) };
         match result {
             Ok(()) => RD_KAFKA_CONF_OK,
             Err(e) => {
@@ -376,9 +375,34 @@ pub unsafe extern "C" fn rdpart_conf_set(
     })
 }
 
-unsafe fn cstr<'a>(p: *const c_char) -> Option<Result<&'a str, std::str::Utf8Error>> {
-    // SAFETY: p is NULL or a C string.
-    (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_str())
+/// rdpart_conf_set's checks, one argument at a time.
+unsafe fn conf_set(
+    conf: Option<&mut rdpart_conf_t>,
+    name: *const c_char,
+    value: *const c_char,
+) -> Result<(), SetError> {
+    let invalid = |m: &str| Err(SetError::Invalid(format!("rdpart_conf_set: {m}")));
+    let Some(conf) = conf else {
+        return invalid("conf is NULL");
+    };
+    if name.is_null() {
+        return invalid("name is NULL");
+    }
+    // SAFETY: a C string.
+    let Ok(name) = unsafe { CStr::from_ptr(name) }.to_str() else {
+        return invalid("name must be UTF-8");
+    };
+    let value = if value.is_null() {
+        None
+    } else {
+        // SAFETY: a C string.
+        match unsafe { CStr::from_ptr(value) }.to_str() {
+            Ok(v) => Some(v),
+            Err(_) => return invalid("value must be UTF-8"),
+        }
+    };
+    let bare = name.strip_prefix(PREFIX).unwrap_or(name);
+    conf.0.set(name, bare, value)
 }
 
 /// A partitioner configured by `conf` (NULL: the defaults). `conf` stays
@@ -399,9 +423,11 @@ pub unsafe extern "C" fn rdpart_new(
     let made = boundary(None, || {
         // SAFETY: conf is NULL or from rdpart_conf_new().
         let c = unsafe { conf.as_ref() }.map_or_else(Config::default, |c| c.0);
-        Some(Box::into_raw(Box::new(rdpart_t::new(Partitioner::new(
-            c, None,
-        )))))
+        Some(Box::into_raw(Box::new(rdpart_t {
+            magic: AtomicU64::new(MAGIC),
+            part: Partitioner::new(c, None),
+            topics: Topics::new(),
+        })))
     });
     made.unwrap_or_else(|| {
         // SAFETY: the caller's errstr contract.
@@ -430,9 +456,12 @@ pub unsafe extern "C" fn rdpart_partition(
         // SAFETY: rkt_opaque is NULL or the user's pointer; from_opaque checks it.
         match unsafe { rdpart_t::from_opaque(rkt_opaque) } {
             // SAFETY: librdkafka's contract for keydata/keylen.
-            Some(p) => {
-                p.partition(rkt, unsafe { key(keydata, keylen) }, partition_cnt as u32) as i32
-            }
+            Some(p) => p.part.place(
+                rkt,
+                TopicRef::Table(&p.topics),
+                unsafe { key(keydata, keylen) },
+                partition_cnt as u32,
+            ) as i32,
             None => unsafe { plain(Strategy::Sticky, rkt, keydata, keylen, partition_cnt) },
         }
     })
@@ -446,9 +475,30 @@ pub unsafe extern "C" fn rdpart_destroy(part: *mut rdpart_t) {
         if !part.is_null() {
             // SAFETY: part came from rdpart_new().
             let b = unsafe { Box::from_raw(part) };
-            b.0.retire();
+            b.magic.store(0, Relaxed);
         }
     })
+}
+
+/// Hands rdpart the `rd_kafka_topic_partition_available` function of the
+/// librdkafka the application uses, for the callbacks above and for
+/// rdpart_new() partitioners:
+///
+///     rdpart_set_available(rd_kafka_topic_partition_available);
+///
+/// Without it, rdpart uses the one in the global scope when librdpart was
+/// loaded (a program linked with both libraries needs nothing), and treats
+/// every partition as available when there was none (saying so once on
+/// stderr). Call it before producing: when librdkafka is linked statically,
+/// or when several copies of librdkafka are in the process. NULL: back to
+/// the one found at load. The plugin needs none of this: it binds to the
+/// librdkafka that loaded it.
+#[no_mangle]
+pub extern "C" fn rdpart_set_available(
+    available: Option<unsafe extern "C" fn(rkt: *const rd_kafka_topic_t, partition: i32) -> c_int>,
+) {
+    let f: Option<AvailableFn> = available;
+    crate::host::set_available(f);
 }
 
 /// rdpart's version, e.g. "0.1.0" (a static string).

@@ -1,16 +1,23 @@
-//! Finding, at run time, the librdkafka that is already in the process.
+//! Finding, without linking it, the librdkafka that is already in the
+//! process (a second copy in one process corrupts memory; see FACTS.md).
 //!
-//! rdpart carries no librdkafka and links none (a second copy in one
-//! process corrupts memory; see FACTS.md). It looks functions up by name:
-//!
-//! - for a plugin, in the very copy whose code called `conf_init` (the first
-//!   stack frame outside this library, `dladdr`, `dlopen(RTLD_NOLOAD)`), so
-//!   confluent-kafka's private, renamed librdkafka is found;
-//! - otherwise in the global scope (`RTLD_DEFAULT`), then in every loaded
-//!   object (`dl_iterate_phdr`).
+//! - The plugin binds to the very object whose code called `conf_init`
+//!   (the first stack frame outside rdpart): `dladdr`, then
+//!   `dlopen(RTLD_NOLOAD)`, then `dlsym`. `dlsym` on a handle searches that
+//!   object's whole lookup scope, so a symbol is accepted only when it is
+//!   defined in that object itself; a librdkafka that does not export its
+//!   functions (linked statically without `-rdynamic`) is refused with a
+//!   message saying so (see plugin/).
+//! - The plain callbacks and `rdpart_new()` partitioners use one
+//!   process-wide `rd_kafka_topic_partition_available`, resolved up front
+//!   when librdpart is loaded (from the global scope), or handed over by
+//!   the application with `rdpart_set_available()`. A partitioner never
+//!   calls the dynamic loader: it may run under librdkafka's topic lock,
+//!   and the loader's locks taken there deadlock against a concurrent
+//!   dlopen (NSS, SASL, OpenSSL, Python imports).
 
 use std::ffi::{c_char, c_int, c_void, CStr};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// Opaque librdkafka topic handle.
 #[allow(non_camel_case_types)]
@@ -25,113 +32,164 @@ pub type AvailableFn = unsafe extern "C" fn(*const rd_kafka_topic_t, i32) -> c_i
 /// The symbol every partitioner may call (FACTS.md).
 pub const AVAILABLE: &CStr = c"rd_kafka_topic_partition_available";
 
-extern "C" {
-    // glibc <execinfo.h>
-    fn backtrace(buffer: *mut *mut c_void, size: c_int) -> c_int;
+mod glibc {
+    use std::ffi::{c_int, c_void};
+    extern "C" {
+        // <execinfo.h>
+        pub fn backtrace(buffer: *mut *mut c_void, size: c_int) -> c_int;
+    }
 }
 
-/// A `dlopen` handle on one loaded object, closed on drop. Holding it does
-/// not load anything: it is only ever made with `RTLD_NOLOAD`.
-pub struct Library(*mut c_void);
+/// A loaded object: its `dlopen` handle (closed on drop; only ever made
+/// with `RTLD_NOLOAD`, so holding it loads nothing), base address and path.
+pub struct Library {
+    handle: *mut c_void,
+    base: *mut c_void,
+    path: String,
+}
 
 impl Library {
-    /// The already-loaded object at `path` (NULL: the main program).
-    fn loaded(path: *const c_char) -> Option<Library> {
-        // SAFETY: RTLD_NOLOAD never loads a new object; path is NULL or a C string.
-        let h = unsafe { libc::dlopen(path, libc::RTLD_NOW | libc::RTLD_NOLOAD) };
-        (!h.is_null()).then(|| Library(h))
+    /// The already-loaded object that contains `addr`.
+    fn containing(addr: *const c_void) -> Option<Library> {
+        let info = dladdr(addr)?;
+        let name = if info.dli_fname.is_null() {
+            String::new()
+        } else {
+            // SAFETY: dladdr gives a C string.
+            unsafe { CStr::from_ptr(info.dli_fname) }
+                .to_string_lossy()
+                .into_owned()
+        };
+        // SAFETY: RTLD_NOLOAD never loads a new object; the path is the
+        // object's own. The main program may not be found by its path:
+        // then use its handle (NULL).
+        let mut h = unsafe { libc::dlopen(info.dli_fname, libc::RTLD_NOW | libc::RTLD_NOLOAD) };
+        if h.is_null() {
+            h = unsafe { libc::dlopen(std::ptr::null(), libc::RTLD_NOW | libc::RTLD_NOLOAD) };
+        }
+        (!h.is_null()).then(|| Library {
+            handle: h,
+            base: info.dli_fbase,
+            path: if name.is_empty() {
+                "the main program".into()
+            } else {
+                name
+            },
+        })
     }
 
-    /// The address of `name` in this object's lookup scope.
-    pub fn sym(&self, name: &CStr) -> Option<*mut c_void> {
-        // SAFETY: self.0 is a live handle, name a C string.
-        let p = unsafe { libc::dlsym(self.0, name.as_ptr()) };
-        (!p.is_null()).then_some(p)
+    /// Where the object is, for messages.
+    pub fn path(&self) -> &str {
+        &self.path
     }
 
-    /// The librdkafka whose code called into this library: the first frame
-    /// of the current stack outside rdpart that belongs to an object
-    /// defining librdkafka's functions.
-    pub fn calling_librdkafka() -> Option<Library> {
+    /// The address of `name` if this object itself defines it (not another
+    /// object in its lookup scope).
+    pub fn own_sym(&self, name: &CStr) -> Option<*mut c_void> {
+        // SAFETY: a live handle and a C string.
+        let p = unsafe { libc::dlsym(self.handle, name.as_ptr()) };
+        if p.is_null() {
+            return None;
+        }
+        (dladdr(p)?.dli_fbase == self.base).then_some(p)
+    }
+
+    /// The object whose code called into this library: the first frame of
+    /// the current stack outside rdpart.
+    pub fn caller() -> Option<Library> {
         let mut frames = [std::ptr::null_mut::<c_void>(); 32];
         // SAFETY: the buffer holds 32 entries.
-        let n = unsafe { backtrace(frames.as_mut_ptr(), frames.len() as c_int) };
-        let own = object_base(Library::calling_librdkafka as *const c_void)?;
-        for &pc in &frames[..n.max(0) as usize] {
-            let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
-            // SAFETY: info is a valid Dl_info to fill.
-            if unsafe { libc::dladdr(pc, &mut info) } == 0 || info.dli_fbase == own {
-                continue;
-            }
-            // The first foreign frame should be librdkafka's plugin loader;
-            // keep looking if it is not (an unexpected wrapper in between).
-            // The main program is not found by its path: use its handle.
-            let lib = Library::loaded(info.dli_fname).or_else(|| Library::loaded(std::ptr::null()));
-            if let Some(lib) = lib.filter(|l| l.sym(c"rd_kafka_conf_set").is_some()) {
-                return Some(lib);
-            }
-        }
-        None
+        let n = unsafe { glibc::backtrace(frames.as_mut_ptr(), frames.len() as c_int) };
+        let own = dladdr(Library::caller as *const c_void)?.dli_fbase;
+        frames[..n.max(0) as usize]
+            .iter()
+            .find(|&&pc| dladdr(pc).is_some_and(|i| i.dli_fbase != own))
+            .and_then(|&pc| Library::containing(pc))
     }
 }
 
 impl Drop for Library {
     fn drop(&mut self) {
-        // SAFETY: balances the dlopen in `loaded`.
-        unsafe { libc::dlclose(self.0) };
+        // SAFETY: balances the dlopen in `containing`.
+        unsafe { libc::dlclose(self.handle) };
     }
 }
 
-fn object_base(addr: *const c_void) -> Option<*mut c_void> {
+fn dladdr(addr: *const c_void) -> Option<libc::Dl_info> {
     let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
     // SAFETY: info is a valid Dl_info to fill.
-    (unsafe { libc::dladdr(addr, &mut info) } != 0).then_some(info.dli_fbase)
+    (unsafe { libc::dladdr(addr, &mut info) } != 0).then_some(info)
 }
 
-/// `name` from the global scope, else from any loaded object.
-pub fn find_anywhere(name: &CStr) -> Option<*mut c_void> {
+/// The process-wide availability function: the one the application handed
+/// over, else the one found at load (0: none).
+static GIVEN: AtomicUsize = AtomicUsize::new(0);
+static FOUND: AtomicUsize = AtomicUsize::new(0);
+static WARNED: AtomicBool = AtomicBool::new(false);
+
+/// Runs when librdpart is loaded (before `main` for a program linked with
+/// it, inside `dlopen` otherwise): resolves the availability function up
+/// front and installs the fork handlers.
+extern "C" fn on_load() {
     // SAFETY: RTLD_DEFAULT lookup of a C string.
-    let p = unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) };
-    if !p.is_null() {
-        return Some(p);
-    }
-    struct Search<'a> {
-        name: &'a CStr,
-        found: *mut c_void,
-    }
-    unsafe extern "C" fn each(info: *mut libc::dl_phdr_info, _: usize, data: *mut c_void) -> c_int {
-        // SAFETY: dl_iterate_phdr passes a valid info and our own data pointer.
-        let (info, search) = unsafe { (&*info, &mut *(data as *mut Search)) };
-        if info.dlpi_name.is_null() || unsafe { *info.dlpi_name } == 0 {
-            return 0;
-        }
-        if let Some(p) = Library::loaded(info.dlpi_name).and_then(|l| l.sym(search.name)) {
-            search.found = p;
-            return 1;
-        }
-        0
-    }
-    let mut search = Search {
-        name,
-        found: std::ptr::null_mut(),
-    };
-    // SAFETY: the callback only reads what it is given.
-    unsafe { libc::dl_iterate_phdr(Some(each), &mut search as *mut Search as *mut c_void) };
-    (!search.found.is_null()).then_some(search.found)
+    let p = unsafe { libc::dlsym(libc::RTLD_DEFAULT, AVAILABLE.as_ptr()) };
+    FOUND.store(p as usize, Ordering::Release);
+    crate::rng::install_fork_handlers();
 }
 
-const UNRESOLVED: usize = 0;
-const MISSING: usize = 1;
-static GLOBAL_AVAILABLE: AtomicUsize = AtomicUsize::new(UNRESOLVED);
+#[used]
+#[link_section = ".init_array"]
+static ON_LOAD: extern "C" fn() = on_load;
 
-/// `rd_kafka_topic_partition_available` from the process, looked up once.
+/// Hands over the availability function (None: back to the one found at load).
+pub fn set_available(f: Option<AvailableFn>) {
+    GIVEN.store(f.map_or(0, |f| f as usize), Ordering::Release);
+}
+
+/// The process-wide `rd_kafka_topic_partition_available`, if any. Never
+/// calls the loader. When there is none, says so once on stderr:
+/// partitions are then all treated as available.
 #[inline]
 pub fn global_available() -> Option<AvailableFn> {
-    let mut v = GLOBAL_AVAILABLE.load(Ordering::Acquire);
-    if v == UNRESOLVED {
-        v = find_anywhere(AVAILABLE).map_or(MISSING, |p| p as usize);
-        GLOBAL_AVAILABLE.store(v, Ordering::Release);
+    let mut v = GIVEN.load(Ordering::Acquire);
+    if v == 0 {
+        v = FOUND.load(Ordering::Acquire);
     }
-    // SAFETY: a non-sentinel value is the address of the librdkafka function.
-    (v != MISSING).then(|| unsafe { std::mem::transmute::<usize, AvailableFn>(v) })
+    if v == 0 {
+        warn_unresolved();
+        return None;
+    }
+    // SAFETY: a non-zero value is the address of that librdkafka function.
+    Some(unsafe { std::mem::transmute::<usize, AvailableFn>(v) })
+}
+
+#[cold]
+fn warn_unresolved() {
+    if !WARNED.swap(true, Ordering::Relaxed) {
+        write_stderr(
+            "rdpart: rd_kafka_topic_partition_available was not in the global scope when \
+             librdpart was loaded, so rdpart's callbacks treat every partition as available; \
+             call rdpart_set_available(rd_kafka_topic_partition_available) before producing \
+             (or link the program with -rdynamic)\n",
+        );
+    }
+}
+
+/// Writes to stderr with one write(2): no allocation, no lock.
+pub fn write_stderr(msg: &str) {
+    // SAFETY: a valid buffer of that length.
+    let _ = unsafe { libc::write(2, msg.as_ptr() as *const c_void, msg.len()) };
+}
+
+/// A C string as an owned string (NULL: empty).
+///
+/// # Safety
+/// `s` is NULL or a NUL-terminated string.
+pub unsafe fn c_string(s: *const c_char) -> String {
+    if s.is_null() {
+        String::new()
+    } else {
+        // SAFETY: a C string from librdkafka.
+        unsafe { CStr::from_ptr(s) }.to_string_lossy().into_owned()
+    }
 }

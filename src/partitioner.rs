@@ -1,39 +1,30 @@
-//! A configured partitioner: a strategy, sticky limits, per-topic state and
-//! the librdkafka to ask about partition availability. It is what
-//! `rdpart_new()` returns and what the plugin installs per producer.
+//! A configured partitioner: a strategy, sticky limits and the librdkafka
+//! to ask about partition availability. `rdpart_new()` pairs one with its
+//! own topic table; the plugin installs one per producer and keeps its
+//! topics in the plugin's registry.
 
 use crate::conf::Config;
 use crate::host::{rd_kafka_topic_t, AvailableFn};
-use crate::strategy::{Ctx, Key, StickyLimits, Strategy};
-use crate::topics::Topics;
-use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering::Relaxed};
+use crate::strategy::{Ctx, Key, StickyLimits, Strategy, TopicRef};
+use std::sync::atomic::{AtomicU32, AtomicU8, AtomicUsize, Ordering::Relaxed};
 
-/// Marks a live partitioner, so a foreign `rkt_opaque` is not mistaken for one.
-const MAGIC: u64 = 0x7264_7061_7274_2e31; // "rdpart.1"
-
-/// `repr(C)`: `magic` comes first, so checking a foreign pointer reads
-/// only its first 8 bytes.
-#[repr(C)]
 pub struct Partitioner {
-    magic: AtomicU64,
     // The configuration is read on every call and may be changed (by the
     // plugin's on_conf_set) before the producer exists: relaxed atomics.
     strategy: AtomicU8,
     sticky_messages: AtomicU32,
     sticky_linger_ms: AtomicU32,
-    host: Option<AvailableFn>,
-    topics: Box<Topics>,
+    /// The availability function; 0: the process-wide one (host.rs).
+    host: AtomicUsize,
 }
 
 impl Partitioner {
     pub fn new(config: Config, host: Option<AvailableFn>) -> Self {
         Partitioner {
-            magic: AtomicU64::new(MAGIC),
             strategy: AtomicU8::new(config.strategy as u8),
             sticky_messages: AtomicU32::new(config.sticky.messages),
             sticky_linger_ms: AtomicU32::new(config.sticky.linger_ms),
-            host,
-            topics: Topics::boxed(),
+            host: AtomicUsize::new(host.map_or(0, |f| f as usize)),
         }
     }
 
@@ -54,23 +45,22 @@ impl Partitioner {
             .store(config.sticky.linger_ms, Relaxed);
     }
 
-    /// Whether this is a live partitioner (a foreign or freed object is not).
-    pub fn is_live(&self) -> bool {
-        self.magic.load(Relaxed) == MAGIC
-    }
-
-    /// Marks the object dead before it is freed.
-    pub fn retire(&self) {
-        self.magic.store(0, Relaxed);
+    #[inline]
+    fn host(&self) -> Option<AvailableFn> {
+        match self.host.load(Relaxed) {
+            0 => crate::host::global_available(),
+            // SAFETY: a non-zero value was stored from an AvailableFn.
+            f => Some(unsafe { std::mem::transmute::<usize, AvailableFn>(f) }),
+        }
     }
 
     /// Place one message: `n >= 1`, result in `0..n`.
     #[inline]
-    pub fn partition(&self, rkt: *const rd_kafka_topic_t, key: Key, n: u32) -> u32 {
+    pub fn place(&self, rkt: *const rd_kafka_topic_t, topic: TopicRef, key: Key, n: u32) -> u32 {
         let ctx = Ctx {
             rkt,
-            host: self.host,
-            topics: &self.topics,
+            host: self.host(),
+            topic,
             sticky: StickyLimits {
                 messages: self.sticky_messages.load(Relaxed),
                 linger_ms: self.sticky_linger_ms.load(Relaxed),

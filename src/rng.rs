@@ -1,9 +1,10 @@
 //! A per-thread pseudo-random generator (wyrand) for placement decisions.
 //!
 //! No lock and no allocation: the state is a plain `Cell<u64>` in a
-//! const-initialised thread local (no destructor, so the library can be
-//! dlclose()d safely). Seeded on first use per thread from the clock, the
-//! thread's address and a process-wide counter.
+//! const-initialised thread local. Seeded on first use per thread from the
+//! clock, the process id, the thread's address and a process-wide counter;
+//! a fork() child reseeds (`install_fork_handlers`), so forked workers do
+//! not draw the same sequence.
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,8 +23,11 @@ fn seed(slot: &Cell<u64>) -> u64 {
     };
     // SAFETY: ts is a valid timespec to write into.
     unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    // SAFETY: getpid has no preconditions.
+    let pid = unsafe { libc::getpid() } as u64;
     let mut z = (ts.tv_sec as u64)
         ^ ((ts.tv_nsec as u64) << 20)
+        ^ pid.wrapping_mul(0xd6e8_feb8_6659_fd93)
         ^ (slot as *const Cell<u64> as u64)
         ^ SEEDS.fetch_add(0x9e37_79b9_7f4a_7c15, Ordering::Relaxed);
     // splitmix64 finaliser.
@@ -52,4 +56,33 @@ pub fn next_u64() -> u64 {
 #[inline]
 pub fn below(n: u32) -> u32 {
     ((next_u64() as u128 * n as u128) >> 64) as u32
+}
+
+extern "C" fn before_fork() {
+    crate::topics::lock_inserts();
+}
+
+extern "C" fn after_fork_parent() {
+    crate::topics::unlock_inserts();
+}
+
+extern "C" fn after_fork_child() {
+    // The child's only thread is the one that forked: reseed it (others
+    // seed on first use, with the child's pid).
+    let _ = STATE.try_with(|s| s.set(0));
+    crate::topics::unlock_inserts();
+}
+
+/// Registers the fork handlers (once, when the library is loaded): the
+/// child reseeds, and no topic-table lock is inherited held.
+pub fn install_fork_handlers() {
+    // SAFETY: plain functions that live as long as the process (the
+    // library is never unloaded: -z nodelete).
+    unsafe {
+        libc::pthread_atfork(
+            Some(before_fork),
+            Some(after_fork_parent),
+            Some(after_fork_child),
+        )
+    };
 }

@@ -1,88 +1,279 @@
-//! Per-topic state for the stateful strategies (round_robin, sticky),
-//! found by the `rd_kafka_topic_t` pointer without any opaque and without a
-//! lock: a fixed open-addressing table whose slots are claimed once by
-//! compare-and-swap and never freed.
+//! Per-topic state, found by the `rd_kafka_topic_t` pointer.
 //!
 //! librdkafka keeps one `rd_kafka_topic_t` per topic name for the life of a
-//! producer, so the pointer is a stable topic identity. Slot 0 serves
-//! calls with a NULL topic (direct calls from C), and is shared by all
-//! topics once the table is full: placement stays correct, only the
-//! cycle or sticky run is then shared between those topics.
+//! producer, so the pointer is a stable topic identity. Two kinds of state:
 //!
-//! Each topic has `LANES` lanes, each on its own cache line, and each
-//! thread uses one lane (threads are dealt lanes in turn). One producing
-//! thread sees exact cycles and runs; several threads do not fight over one
-//! cache line on every message, which would cost ~10x per call.
+//! - [`TopicState`], shared by every thread: whether the topic's leaders are
+//!   known yet and whether it is in an outage (written a few times in a
+//!   topic's life), and, for the plugin, who owns it. It lives in a
+//!   [`Topics`] table: open addressing, lookups lock-free (two loads in
+//!   the common case), inserts under one process-wide lock when a topic is
+//!   first seen, growing by doubling. Memory is in proportion to the topics
+//!   seen: ~100 bytes per topic plus 16 bytes per table slot (at most 4
+//!   slots per topic).
+//! - [`Lane`], per thread and topic: round_robin's cycle and sticky's run.
+//!   Each thread keeps its own lanes in a thread-local map, so in steady
+//!   state no cache line is written by two producing threads, however many
+//!   there are. ~64 bytes per (thread, topic) used.
 
-use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
-/// How many topics get a slot of their own (per partitioner instance).
-pub const SLOTS: usize = 256;
-/// Lanes per topic: threads beyond this many share lanes.
-pub const LANES: usize = 4;
-
-/// The state one lane of a topic keeps.
-#[repr(align(64))]
-pub struct Lane {
-    /// round_robin: the next ticket.
-    pub tickets: AtomicU64,
-    /// sticky: `(partition + 1) << 32 | messages placed on it` (0: none yet).
-    pub sticky: AtomicU64,
-    /// sticky: `(partition + 1) << 32 | switch time in ms` (see sticky.rs).
-    pub sticky_since: AtomicU64,
-}
-
-#[repr(align(64))]
-struct Key(AtomicUsize);
-
+/// State of one topic shared by all threads.
 pub struct TopicState {
-    key: Key,
-    lanes: [Lane; LANES],
+    /// Unique per state object, so a thread's lane made for a freed state
+    /// at the same address is recognised as stale.
+    id: u64,
+    /// The `rd_kafka_topic_t` (0 for calls without a topic).
+    pub rkt: usize,
+    /// Availability: see `strategy::Ctx::available`.
+    pub settled: AtomicBool,
+    /// Clock (ms + 1) when a partition of the topic was first seen with a
+    /// leader; 0: never yet.
+    pub known_since: AtomicU32,
+    /// Clock (ms) of the last full availability scan while not settled.
+    pub last_scan: AtomicU32,
+    /// Clock (ms) until which the topic is known to have no available
+    /// partition (0: none recorded).
+    pub dark_until: AtomicU32,
+    /// The plugin instance that owns this topic (0: none).
+    pub owner: usize,
+    /// Plugin: a message with an unassigned partition was produced.
+    pub ua_seen: AtomicBool,
+    /// Plugin: rdpart's partitioner placed a message of this topic.
+    pub placed: AtomicBool,
+    /// Plugin: the user has been told this topic bypasses rdpart.
+    pub warned: AtomicBool,
 }
+
+static IDS: AtomicU64 = AtomicU64::new(1);
 
 impl TopicState {
-    const fn new() -> Self {
+    pub fn new(rkt: usize, owner: usize) -> TopicState {
         TopicState {
-            key: Key(AtomicUsize::new(0)),
-            lanes: [const {
-                Lane {
-                    tickets: AtomicU64::new(0),
-                    sticky: AtomicU64::new(0),
-                    sticky_since: AtomicU64::new(0),
-                }
-            }; LANES],
+            id: IDS.fetch_add(1, Ordering::Relaxed),
+            ..TopicState::null()
+        }
+        .with(rkt, owner)
+    }
+
+    fn with(mut self, rkt: usize, owner: usize) -> TopicState {
+        self.rkt = rkt;
+        self.owner = owner;
+        *self.settled.get_mut() = rkt == 0;
+        self
+    }
+
+    /// The state of calls without a topic (id 0, always settled).
+    const fn null() -> TopicState {
+        TopicState {
+            id: 0,
+            rkt: 0,
+            settled: AtomicBool::new(true),
+            known_since: AtomicU32::new(0),
+            last_scan: AtomicU32::new(0),
+            dark_until: AtomicU32::new(0),
+            owner: 0,
+            ua_seen: AtomicBool::new(false),
+            placed: AtomicBool::new(false),
+            warned: AtomicBool::new(false),
         }
     }
 
-    /// This thread's lane, and its number.
+    /// Runs `f` with this thread's lane of this topic.
     #[inline]
-    pub fn lane(&self) -> (u32, &Lane) {
-        let i = lane_index();
-        (i as u32, &self.lanes[i])
+    pub fn with_lane<R>(&self, f: impl FnOnce(&mut Lane) -> R) -> R {
+        let key = self as *const TopicState as usize;
+        LANES.with(|lanes| {
+            // One-entry cache first: a thread usually produces to one topic
+            // at a time.
+            let (ck, cp) = lanes.last.get();
+            if ck == key && !cp.is_null() {
+                // SAFETY: cp points into a Box owned by this thread's map,
+                // never freed while the thread lives; no other reference to
+                // it exists while `f` runs (the map is not re-entered).
+                let lane = unsafe { &mut *cp };
+                if lane.topic == self.id {
+                    return f(lane);
+                }
+            }
+            let lane = lanes.slow(key, self.id);
+            f(lane)
+        })
+    }
+}
+
+/// One thread's state for one topic. Only that thread touches it.
+#[derive(Default)]
+pub struct Lane {
+    /// The `TopicState::id` this lane belongs to.
+    topic: u64,
+    /// round_robin: the next ticket.
+    pub tickets: u64,
+    /// sticky: the current partition + 1 (0: none yet).
+    pub sticky_tag: u32,
+    /// sticky: messages placed in the current run.
+    pub sticky_count: u32,
+    /// sticky: clock (ms) of the switch to the current partition.
+    pub sticky_since: u32,
+}
+
+/// Fast hash for pointer keys (Fibonacci hashing).
+#[derive(Default)]
+struct PtrHasher(u64);
+
+impl Hasher for PtrHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ b as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (n as u64 >> 4).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+struct LaneMap {
+    last: Cell<(usize, *mut Lane)>,
+    map: RefCell<HashMap<usize, Box<Lane>, BuildHasherDefault<PtrHasher>>>,
+}
+
+impl LaneMap {
+    #[cold]
+    #[allow(clippy::mut_from_ref)]
+    fn slow(&self, key: usize, id: u64) -> &mut Lane {
+        let mut map = self.map.borrow_mut();
+        let lane = map.entry(key).or_default();
+        if lane.topic != id {
+            // New topic, or a stale lane of a freed state at this address.
+            **lane = Lane {
+                topic: id,
+                tickets: crate::rng::next_u64() >> 40,
+                ..Lane::default()
+            };
+        }
+        let p: *mut Lane = &mut **lane;
+        self.last.set((key, p));
+        // SAFETY: the Box stays in the map (never removed) while the thread
+        // lives; callers use the reference only during one placement.
+        unsafe { &mut *p }
     }
 }
 
 thread_local! {
-    static LANE: Cell<usize> = const { Cell::new(usize::MAX) };
+    static LANES: LaneMap = LaneMap {
+        last: Cell::new((0, std::ptr::null_mut())),
+        map: RefCell::new(HashMap::default()),
+    };
 }
-static NEXT_LANE: AtomicUsize = AtomicUsize::new(0);
 
-#[inline]
-fn lane_index() -> usize {
-    LANE.with(|l| {
-        let mut i = l.get();
-        if i == usize::MAX {
-            i = NEXT_LANE.fetch_add(1, Ordering::Relaxed) % LANES;
-            l.set(i);
+/// The process-wide lock for inserts into any [`Topics`] table: rare, and
+/// held only for a copy. A spin lock, taken around fork() so a child
+/// never inherits it held (see `rng::install_fork_handlers`).
+static INSERT_LOCK: AtomicBool = AtomicBool::new(false);
+
+pub fn lock_inserts() {
+    while INSERT_LOCK
+        .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+        .is_err()
+    {
+        std::thread::yield_now();
+    }
+}
+
+pub fn unlock_inserts() {
+    INSERT_LOCK.store(false, Ordering::Release);
+}
+
+struct InsertGuard;
+impl InsertGuard {
+    fn new() -> InsertGuard {
+        lock_inserts();
+        InsertGuard
+    }
+}
+impl Drop for InsertGuard {
+    fn drop(&mut self) {
+        unlock_inserts();
+    }
+}
+
+const EMPTY: usize = 0;
+const TOMBSTONE: usize = 1;
+
+struct Slot {
+    key: AtomicUsize,
+    /// The owner of `val`, readable without dereferencing it.
+    owner: AtomicUsize,
+    val: AtomicPtr<TopicState>,
+}
+
+struct Table {
+    mask: usize,
+    slots: Box<[Slot]>,
+}
+
+impl Table {
+    fn new(size: usize) -> Box<Table> {
+        Box::new(Table {
+            mask: size - 1,
+            slots: (0..size)
+                .map(|_| Slot {
+                    key: AtomicUsize::new(EMPTY),
+                    owner: AtomicUsize::new(0),
+                    val: AtomicPtr::new(std::ptr::null_mut()),
+                })
+                .collect(),
+        })
+    }
+
+    #[inline]
+    fn start(&self, rkt: usize) -> usize {
+        ((rkt as u64 >> 4).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32) as usize & self.mask
+    }
+
+    #[inline]
+    fn find(&self, rkt: usize) -> Option<&Slot> {
+        let mut i = self.start(rkt);
+        loop {
+            let slot = &self.slots[i];
+            match slot.key.load(Ordering::Acquire) {
+                k if k == rkt => return Some(slot),
+                EMPTY => return None,
+                _ => i = (i + 1) & self.mask,
+            }
         }
-        i
-    })
+    }
 }
 
+/// A table of topic states keyed by `rd_kafka_topic_t` pointer.
 pub struct Topics {
-    slots: [TopicState; SLOTS],
+    table: AtomicPtr<Table>,
+    /// Live entries, and slots not EMPTY (live + tombstones); under the lock.
+    used: AtomicUsize,
+    filled: AtomicUsize,
+    /// Tables replaced by bigger ones: readers may still be probing them,
+    /// so they are freed only with the whole `Topics`.
+    retired: AtomicPtr<Retired>,
+    /// The state of calls without a topic.
+    null_topic: TopicState,
 }
+
+struct Retired {
+    table: *mut Table,
+    next: *mut Retired,
+}
+
+// SAFETY: all shared fields are atomics; raw pointers are owned by Topics.
+unsafe impl Send for Topics {}
+unsafe impl Sync for Topics {}
+
+const INITIAL: usize = 16;
 
 impl Default for Topics {
     fn default() -> Self {
@@ -91,54 +282,208 @@ impl Default for Topics {
 }
 
 impl Topics {
-    pub const fn new() -> Self {
+    pub const fn new() -> Topics {
         Topics {
-            slots: [const { TopicState::new() }; SLOTS],
+            table: AtomicPtr::new(std::ptr::null_mut()),
+            used: AtomicUsize::new(0),
+            filled: AtomicUsize::new(0),
+            retired: AtomicPtr::new(std::ptr::null_mut()),
+            null_topic: TopicState::null(),
         }
     }
 
-    /// A table on the heap, without building it on the stack first (it
-    /// is ~80 KB; all-zero is its initial state).
-    pub fn boxed() -> Box<Topics> {
-        let layout = std::alloc::Layout::new::<Topics>();
-        // SAFETY: Topics is made of atomics only, for which all-zero bytes
-        // are the initial state `new()` builds.
-        unsafe {
-            let p = std::alloc::alloc_zeroed(layout) as *mut Topics;
-            if p.is_null() {
-                std::alloc::handle_alloc_error(layout);
-            }
-            Box::from_raw(p)
-        }
-    }
-
-    /// The state of the topic `rkt` (0 for a NULL topic).
+    /// The state of topic `rkt`, if it has one. Lock-free.
     #[inline]
-    pub fn get(&self, rkt: usize) -> &TopicState {
+    pub fn get(&self, rkt: usize) -> Option<&TopicState> {
         if rkt == 0 {
-            return &self.slots[0];
+            return Some(&self.null_topic);
         }
-        let own = SLOTS - 1;
-        let start = ((rkt >> 4).wrapping_mul(0x9e37_79b9) >> 7) % own;
-        for i in 0..own {
-            let slot = &self.slots[1 + (start + i) % own];
-            let key = slot.key.0.load(Ordering::Acquire);
-            if key == rkt {
-                return slot;
+        let p = self.table()?.find(rkt)?.val.load(Ordering::Acquire);
+        // SAFETY: a published state lives until removed under the lock by
+        // its owner, after which no caller asks for its topic (see plugin).
+        (!p.is_null()).then(|| unsafe { &*p })
+    }
+
+    /// The current table (None before the first insert). Old tables are
+    /// retired, not freed, while self lives.
+    #[inline]
+    fn table(&self) -> Option<&Table> {
+        // SAFETY: NULL or a live table.
+        unsafe { self.table.load(Ordering::Acquire).as_ref() }
+    }
+
+    /// The state of topic `rkt` if `owner` owns it. Lock-free, and never
+    /// dereferences a state of another owner (which may be being freed).
+    #[inline]
+    pub fn get_owned(&self, rkt: usize, owner: usize) -> Option<&TopicState> {
+        let slot = self.table()?.find(rkt)?;
+        if slot.owner.load(Ordering::Acquire) != owner {
+            return None;
+        }
+        let p = slot.val.load(Ordering::Acquire);
+        // SAFETY: owner's states are freed only by owner (remove_owned) or
+        // replaced by another owner, which this slot's owner rules out.
+        (!p.is_null()).then(|| unsafe { &*p })
+    }
+
+    /// The state of topic `rkt`, made on first sight (allocates, and takes
+    /// the insert lock, once per topic).
+    #[inline]
+    pub fn get_or_insert(&self, rkt: usize) -> &TopicState {
+        match self.get(rkt) {
+            Some(s) => s,
+            None => self.insert(rkt, 0),
+        }
+    }
+
+    /// The state of `rkt` owned by `owner`, made unless it exists; a state
+    /// of another owner at the same key (a destroyed producer's topic whose
+    /// address was reused) is replaced and freed.
+    #[cold]
+    pub fn insert(&self, rkt: usize, owner: usize) -> &TopicState {
+        let _g = InsertGuard::new();
+        if self.table().is_none() {
+            self.table
+                .store(Box::into_raw(Table::new(INITIAL)), Ordering::Release);
+        }
+        let table = self.table().expect("made above");
+        if let Some(slot) = table.find(rkt) {
+            let p = slot.val.load(Ordering::Acquire);
+            if !p.is_null() && slot.owner.load(Ordering::Relaxed) == owner {
+                // SAFETY: published states are live while in the table.
+                return unsafe { &*p };
             }
-            if key == 0 {
-                match slot
-                    .key
-                    .0
-                    .compare_exchange(0, rkt, Ordering::AcqRel, Ordering::Acquire)
-                {
-                    Ok(_) => return slot,
-                    Err(k) if k == rkt => return slot,
-                    Err(_) => continue,
+            let new = Box::into_raw(Box::new(TopicState::new(rkt, owner)));
+            // Value, then owner: a reader that sees the new owner sees the
+            // new value.
+            slot.val.store(new, Ordering::Release);
+            slot.owner.store(owner, Ordering::Release);
+            if !p.is_null() {
+                // SAFETY: p came from Box::into_raw; its topic's producer is
+                // gone (its rkt address was reused), so nobody reads it.
+                drop(unsafe { Box::from_raw(p) });
+            }
+            return unsafe { &*new };
+        }
+        let table = if (self.filled.load(Ordering::Relaxed) + 1) * 2 > table.slots.len() {
+            self.grow(table)
+        } else {
+            table
+        };
+        let new = Box::into_raw(Box::new(TopicState::new(rkt, owner)));
+        let mut i = table.start(rkt);
+        loop {
+            let slot = &table.slots[i];
+            let k = slot.key.load(Ordering::Relaxed);
+            if k == EMPTY || k == TOMBSTONE {
+                // Value and owner first, then key: a reader that sees the
+                // key sees them.
+                slot.val.store(new, Ordering::Release);
+                slot.owner.store(owner, Ordering::Release);
+                slot.key.store(rkt, Ordering::Release);
+                if k == EMPTY {
+                    self.filled.fetch_add(1, Ordering::Relaxed);
                 }
+                break;
+            }
+            i = (i + 1) & table.mask;
+        }
+        self.used.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: just published; lives until removed.
+        unsafe { &*new }
+    }
+
+    /// A table twice the live size, with every live entry; the old one is
+    /// retired. Called under the lock.
+    fn grow(&self, old: &Table) -> &Table {
+        let live = self.used.load(Ordering::Relaxed) + 1;
+        let mut size = INITIAL;
+        while size < live * 4 {
+            size *= 2;
+        }
+        let new = Table::new(size);
+        for slot in old.slots.iter() {
+            let k = slot.key.load(Ordering::Relaxed);
+            if k == EMPTY || k == TOMBSTONE {
+                continue;
+            }
+            let mut i = new.start(k);
+            while new.slots[i].key.load(Ordering::Relaxed) != EMPTY {
+                i = (i + 1) & new.mask;
+            }
+            new.slots[i]
+                .val
+                .store(slot.val.load(Ordering::Relaxed), Ordering::Relaxed);
+            new.slots[i]
+                .owner
+                .store(slot.owner.load(Ordering::Relaxed), Ordering::Relaxed);
+            new.slots[i].key.store(k, Ordering::Relaxed);
+        }
+        self.filled.store(live - 1, Ordering::Relaxed);
+        let new = Box::into_raw(new);
+        let old = self.table.swap(new, Ordering::AcqRel);
+        let r = Box::into_raw(Box::new(Retired {
+            table: old,
+            next: self.retired.load(Ordering::Relaxed),
+        }));
+        self.retired.store(r, Ordering::Relaxed);
+        // SAFETY: just made.
+        unsafe { &*new }
+    }
+
+    /// Removes and frees every state owned by `owner`. The caller
+    /// guarantees no placement can still ask for those topics.
+    pub fn remove_owned(&self, owner: usize) {
+        let _g = InsertGuard::new();
+        let Some(table) = self.table() else { return };
+        for slot in table.slots.iter() {
+            let k = slot.key.load(Ordering::Relaxed);
+            if k == EMPTY || k == TOMBSTONE {
+                continue;
+            }
+            let p = slot.val.load(Ordering::Acquire);
+            if !p.is_null() && slot.owner.load(Ordering::Relaxed) == owner {
+                slot.key.store(TOMBSTONE, Ordering::Release);
+                slot.owner.store(0, Ordering::Release);
+                slot.val.store(std::ptr::null_mut(), Ordering::Release);
+                self.used.fetch_sub(1, Ordering::Relaxed);
+                drop(unsafe { Box::from_raw(p) });
             }
         }
-        &self.slots[0]
+    }
+
+    /// How many topics have a state.
+    pub fn len(&self) -> usize {
+        self.used.load(Ordering::Relaxed)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Drop for Topics {
+    fn drop(&mut self) {
+        let table = *self.table.get_mut();
+        if table.is_null() {
+            return;
+        }
+        // SAFETY: the current table came from Box::into_raw.
+        let table = unsafe { Box::from_raw(table) };
+        for slot in table.slots.iter() {
+            let p = slot.val.load(Ordering::Relaxed);
+            if !p.is_null() {
+                // SAFETY: every published state came from Box::into_raw.
+                drop(unsafe { Box::from_raw(p) });
+            }
+        }
+        let mut r = *self.retired.get_mut();
+        while !r.is_null() {
+            // SAFETY: each retired node and its table came from Box::into_raw.
+            let node = unsafe { Box::from_raw(r) };
+            drop(unsafe { Box::from_raw(node.table) });
+            r = node.next;
+        }
     }
 }
 
@@ -147,17 +492,55 @@ mod tests {
     use super::*;
 
     #[test]
-    fn same_topic_same_slot_and_overflow_shares_slot_zero() {
-        let t = Topics::boxed();
-        let a = t.get(0x1000) as *const _;
-        assert_eq!(a, t.get(0x1000) as *const _);
-        assert_ne!(a, t.get(0x2000) as *const _);
-        let mut seen = std::collections::HashSet::new();
-        for i in 1..=SLOTS * 2 {
-            seen.insert(t.get(i * 64) as *const _ as usize);
+    fn every_topic_its_own_state_and_lane() {
+        let t = Topics::new();
+        let n = 100_000;
+        for i in 1..=n {
+            let s = t.get_or_insert(i * 64);
+            assert_eq!(s.rkt, i * 64);
         }
-        // SLOTS - 1 own slots plus the shared slot 0.
-        assert_eq!(seen.len(), SLOTS);
-        assert!(seen.contains(&(t.get(0) as *const _ as usize)));
+        assert_eq!(t.len(), n);
+        let mut ids = std::collections::HashSet::new();
+        for i in 1..=n {
+            let s = t.get(i * 64).unwrap();
+            assert_eq!(s.rkt, i * 64);
+            ids.insert(s as *const _ as usize);
+            s.with_lane(|l| l.tickets = i as u64);
+        }
+        assert_eq!(ids.len(), n);
+        for i in 1..=n {
+            assert_eq!(t.get(i * 64).unwrap().with_lane(|l| l.tickets), i as u64);
+        }
+        assert!(t.get(64 * (n + 1)).is_none());
+    }
+
+    #[test]
+    fn removed_slots_are_reused_without_filling_the_table() {
+        let t = Topics::new();
+        for round in 0..2000usize {
+            for i in 1..=20 {
+                t.insert((round * 20 + i) * 64, round + 1);
+            }
+            t.remove_owned(round + 1);
+        }
+        assert!(t.is_empty());
+        assert!(t.get(64).is_none());
+    }
+
+    #[test]
+    fn owners_replace_and_remove() {
+        let t = Topics::new();
+        let a = t.insert(0x1000, 7) as *const TopicState;
+        assert_eq!(a, t.insert(0x1000, 7) as *const _);
+        assert!(t.get_owned(0x1000, 8).is_none());
+        let b = t.insert(0x1000, 8);
+        assert_eq!(b.owner, 8);
+        assert!(t.get_owned(0x1000, 7).is_none());
+        t.insert(0x2000, 8);
+        t.insert(0x3000, 9);
+        t.remove_owned(8);
+        assert!(t.get(0x1000).is_none() && t.get(0x2000).is_none());
+        assert_eq!(t.get(0x3000).unwrap().owner, 9);
+        assert_eq!(t.len(), 1);
     }
 }

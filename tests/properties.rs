@@ -8,7 +8,8 @@ use rdpart::conf::Config;
 use rdpart::ffi::*;
 use rdpart::host::rd_kafka_topic_t;
 use rdpart::partitioner::Partitioner;
-use rdpart::strategy::{StickyLimits, Strategy};
+use rdpart::strategy::{StickyLimits, Strategy, TopicRef};
+use rdpart::topics::Topics;
 use std::ffi::{c_int, c_void, CString};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -45,17 +46,32 @@ unsafe extern "C" fn fake_available(rkt: *const rd_kafka_topic_t, p: i32) -> c_i
     (down >> p & 1 == 0) as c_int
 }
 
-fn partitioner(strategy: Strategy, messages: u32, linger_ms: u32) -> Partitioner {
-    Partitioner::new(
-        Config {
-            strategy,
-            sticky: StickyLimits {
-                messages,
-                linger_ms,
+/// A partitioner with its own topic table, as rdpart_new() makes.
+struct TestPart {
+    part: Partitioner,
+    topics: Topics,
+}
+
+impl TestPart {
+    fn partition(&self, rkt: *const rd_kafka_topic_t, key: Option<&[u8]>, n: u32) -> u32 {
+        self.part.place(rkt, TopicRef::Table(&self.topics), key, n)
+    }
+}
+
+fn partitioner(strategy: Strategy, messages: u32, linger_ms: u32) -> TestPart {
+    TestPart {
+        part: Partitioner::new(
+            Config {
+                strategy,
+                sticky: StickyLimits {
+                    messages,
+                    linger_ms,
+                },
             },
-        },
-        Some(fake_available),
-    )
+            Some(fake_available),
+        ),
+        topics: Topics::new(),
+    }
 }
 
 #[test]
@@ -291,7 +307,9 @@ fn random_is_uniform() {
 #[test]
 fn random_avoids_partitions_without_leader_and_stays_uniform() {
     let part = partitioner(Strategy::Random, 1, 0);
-    let topic = FakeTopic::new(0b100101); // 0, 2, 5 down
+    let topic = FakeTopic::new(0);
+    part.partition(topic.rkt(), None, 8); // all leaders known: settled
+    topic.0.store(0b100101, Ordering::Relaxed); // 0, 2, 5 lose theirs
     let mut counts = vec![0u64; 8];
     for _ in 0..100_000 {
         counts[part.partition(topic.rkt(), None, 8) as usize] += 1;
@@ -489,4 +507,110 @@ fn many_threads_on_one_topic_give_exact_totals() {
             });
         }
     });
+}
+
+/// A fake topic whose availability function counts its calls.
+static CALLS: AtomicU64 = AtomicU64::new(0);
+
+unsafe extern "C" fn counting_available(rkt: *const rd_kafka_topic_t, p: i32) -> c_int {
+    CALLS.fetch_add(1, Ordering::Relaxed);
+    unsafe { fake_available(rkt, p) }
+}
+
+fn counting(strategy: Strategy) -> TestPart {
+    TestPart {
+        part: Partitioner::new(
+            Config {
+                strategy,
+                sticky: StickyLimits {
+                    messages: 1,
+                    linger_ms: 0,
+                },
+            },
+            Some(counting_available),
+        ),
+        topics: Topics::new(),
+    }
+}
+
+#[test]
+fn leaders_not_known_yet_are_used_and_lost_leaders_are_not() {
+    for strategy in [Strategy::RoundRobin, Strategy::Random, Strategy::Sticky] {
+        let part = partitioner(strategy, 1, 0);
+        // Right after metadata: only partitions 0 and 1 have a leader yet.
+        let topic = FakeTopic::new(0b111100);
+        let mut counts = vec![0u64; 6];
+        for _ in 0..6000 {
+            counts[part.partition(topic.rkt(), None, 6) as usize] += 1;
+        }
+        assert!(
+            counts.iter().all(|&c| c > 700),
+            "{strategy:?}: every partition used from the first message: {counts:?}"
+        );
+        // The leaders arrive (rdpart scans at most once a millisecond while
+        // it waits for them); then partition 4 loses its leader.
+        topic.0.store(0, Ordering::Relaxed);
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        part.partition(topic.rkt(), None, 6);
+        topic.0.store(1 << 4, Ordering::Relaxed);
+        let mut counts = vec![0u64; 6];
+        for _ in 0..6000 {
+            counts[part.partition(topic.rkt(), None, 6) as usize] += 1;
+        }
+        assert_eq!(
+            counts[4], 0,
+            "{strategy:?}: a lost leader is skipped: {counts:?}"
+        );
+        if strategy == Strategy::RoundRobin {
+            assert_eq!(counts, vec![1200, 1200, 1200, 1200, 0, 1200]);
+        }
+    }
+}
+
+#[test]
+fn a_partition_leaderless_from_the_start_is_skipped_after_the_warm_up() {
+    let part = partitioner(Strategy::RoundRobin, 1, 0);
+    let topic = FakeTopic::new(1 << 2);
+    part.partition(topic.rkt(), None, 4);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let mut counts = vec![0u64; 4];
+    for _ in 0..3000 {
+        counts[part.partition(topic.rkt(), None, 4) as usize] += 1;
+    }
+    assert_eq!(counts, vec![1000, 1000, 0, 1000]);
+}
+
+#[test]
+fn an_outage_costs_a_bounded_number_of_availability_calls() {
+    let n = 1000;
+    for strategy in [Strategy::RoundRobin, Strategy::Random, Strategy::Sticky] {
+        let part = counting(strategy);
+        let topic = FakeTopic::new(0);
+        part.partition(topic.rkt(), None, n); // settled
+        topic.0.store(u64::MAX, Ordering::Relaxed); // every leader lost (fake: bits mod 64)
+        CALLS.store(0, Ordering::Relaxed);
+        let messages = 10_000;
+        for _ in 0..messages {
+            assert!(part.partition(topic.rkt(), None, n) < n);
+        }
+        let per = CALLS.load(Ordering::Relaxed) as f64 / messages as f64;
+        assert!(per <= 16.0, "{strategy:?}: {per} calls per message");
+    }
+}
+
+#[test]
+fn every_topic_has_its_own_cycle_beyond_the_old_table_size() {
+    let part = partitioner(Strategy::RoundRobin, 1, 0);
+    let topics: Vec<Box<FakeTopic>> = (0..300).map(|_| FakeTopic::new(0)).collect();
+    // Two topics past the first 255 alternate: each keeps its own cycle.
+    let (a, b) = (&topics[298], &topics[299]);
+    for t in &topics {
+        part.partition(t.rkt(), None, 2);
+    }
+    let mut counts = [[0u64; 2]; 2];
+    for _ in 0..10_000 {
+        counts[0][part.partition(a.rkt(), None, 2) as usize] += 1;
+        counts[1][part.partition(b.rkt(), None, 2) as usize] += 1;
+    }
+    assert_eq!(counts, [[5000, 5000], [5000, 5000]]);
 }

@@ -4,9 +4,10 @@
 //! Every function here takes `n >= 1` and returns a partition in `0..n`;
 //! the C boundary (`ffi.rs`) guarantees the precondition.
 
-use crate::host::{global_available, rd_kafka_topic_t, AvailableFn};
+use crate::host::{rd_kafka_topic_t, AvailableFn};
 use crate::topics::{TopicState, Topics};
 
+mod available;
 mod consistent;
 mod fnv1a;
 mod jump;
@@ -14,8 +15,6 @@ mod murmur2;
 mod random;
 mod round_robin;
 mod sticky;
-
-pub use random::random_available;
 
 /// A message key: `None` is a NULL key, `Some(&[])` an empty one.
 pub type Key<'a> = Option<&'a [u8]>;
@@ -142,28 +141,24 @@ impl Default for StickyLimits {
 pub struct Ctx<'a> {
     pub rkt: *const rd_kafka_topic_t,
     pub host: Option<AvailableFn>,
-    pub topics: &'a Topics,
+    pub topic: TopicRef<'a>,
     pub sticky: StickyLimits,
 }
 
-impl Ctx<'_> {
-    /// Whether partition `p` has a leader. Always true without a topic, or
-    /// when no librdkafka is in the process.
-    #[inline]
-    pub fn available(&self, p: u32) -> bool {
-        if self.rkt.is_null() {
-            return true;
-        }
-        match self.host.or_else(global_available) {
-            // SAFETY: rkt is the topic librdkafka passed to the callback and
-            // f is that librdkafka's rd_kafka_topic_partition_available.
-            Some(f) => unsafe { f(self.rkt, p as i32) != 0 },
-            None => true,
-        }
-    }
+/// Where a placement finds its topic's state: already looked up (the
+/// plugin), or in a table, looked up only when a strategy needs it.
+#[derive(Clone, Copy)]
+pub enum TopicRef<'a> {
+    Known(&'a TopicState),
+    Table(&'a Topics),
+}
 
+impl Ctx<'_> {
     #[inline]
     pub fn topic(&self) -> &TopicState {
-        self.topics.get(self.rkt as usize)
+        match self.topic {
+            TopicRef::Known(t) => t,
+            TopicRef::Table(t) => t.get_or_insert(self.rkt as usize),
+        }
     }
 }

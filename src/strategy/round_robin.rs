@@ -1,45 +1,46 @@
 //! round_robin: the key is ignored; each message takes the next ticket of
-//! the topic's cycle. A ticket that falls on a partition without a leader
-//! is skipped, so the available partitions share exactly evenly; when none
-//! has a leader, the cycle runs over all of them. (The Java
+//! the topic's cycle. A ticket that falls on a partition that is not usable
+//! (see available.rs) is skipped, so the usable partitions share exactly
+//! evenly; when none is, the cycle runs over all of them. (The Java
 //! RoundRobinPartitioner skips every other partition when batches roll.)
 //!
-//! Each lane of a topic (see topics.rs) has its own cycle, starting at its
-//! own offset: one thread's messages cycle exactly, and concurrent threads
-//! do not contend.
+//! Each thread has its own cycle per topic (see topics.rs), starting at a
+//! random offset: one thread's messages cycle exactly, and concurrent
+//! threads share no state.
 
+use super::available::PROBES;
 use super::Ctx;
-use std::sync::atomic::Ordering;
+use crate::topics::Lane;
 
 #[inline]
 pub fn place(n: u32, ctx: &Ctx) -> u32 {
-    let (lane, state) = ctx.topic().lane();
-    let first = modulo(
-        state.tickets.fetch_add(1, Ordering::Relaxed) + lane as u64,
-        n,
-    );
-    if ctx.available(first) {
-        return first;
-    }
-    skip_unavailable(first, n, ctx)
+    let t = ctx.topic();
+    t.with_lane(|lane| {
+        let first = take(lane, n);
+        if ctx.usable(t, first, n) {
+            return first;
+        }
+        skip_unusable(first, n, ctx, lane)
+    })
+}
+
+#[inline]
+fn take(lane: &mut Lane, n: u32) -> u32 {
+    let p = modulo(lane.tickets, n);
+    lane.tickets = lane.tickets.wrapping_add(1);
+    p
 }
 
 #[cold]
-fn skip_unavailable(first: u32, n: u32, ctx: &Ctx) -> u32 {
-    if !(1..n).any(|i| ctx.available((first + i) % n)) {
-        return first;
-    }
-    let (lane, state) = ctx.topic().lane();
-    for _ in 1..n {
-        let p = modulo(
-            state.tickets.fetch_add(1, Ordering::Relaxed) + lane as u64,
-            n,
-        );
-        if ctx.available(p) {
+fn skip_unusable(first: u32, n: u32, ctx: &Ctx, lane: &mut Lane) -> u32 {
+    let t = ctx.topic();
+    for _ in 1..n.min(PROBES) {
+        let p = take(lane, n);
+        if ctx.usable(t, p, n) {
             return p;
         }
     }
-    first
+    ctx.next_usable(t, first, n).unwrap_or(first)
 }
 
 /// `t % n`, with a 32-bit divide for the first 2^32 tickets (several times

@@ -1,0 +1,166 @@
+//! The librdkafka functions the plugin calls, taken from the copy that
+//! loaded it, each checked to be defined in that very object.
+
+use super::types::*;
+use crate::host::{rd_kafka_topic_t, AvailableFn, Library, AVAILABLE};
+use std::ffi::{c_char, c_int, c_void, CStr};
+
+pub struct Api {
+    pub conf_set: unsafe extern "C" fn(
+        *mut rd_kafka_conf_t,
+        *const c_char,
+        *const c_char,
+        *mut c_char,
+        usize,
+    ) -> rd_kafka_conf_res_t,
+    pub conf_get: unsafe extern "C" fn(
+        *const rd_kafka_conf_t,
+        *const c_char,
+        *mut c_char,
+        *mut usize,
+    ) -> rd_kafka_conf_res_t,
+    pub topic_conf_get: unsafe extern "C" fn(
+        *const rd_kafka_topic_conf_t,
+        *const c_char,
+        *mut c_char,
+        *mut usize,
+    ) -> rd_kafka_conf_res_t,
+    pub get_default_topic_conf:
+        unsafe extern "C" fn(*mut rd_kafka_conf_t) -> *mut rd_kafka_topic_conf_t,
+    pub topic_conf_new: unsafe extern "C" fn() -> *mut rd_kafka_topic_conf_t,
+    pub set_default_topic_conf:
+        unsafe extern "C" fn(*mut rd_kafka_conf_t, *mut rd_kafka_topic_conf_t),
+    pub set_partitioner_cb: unsafe extern "C" fn(*mut rd_kafka_topic_conf_t, PartitionerCb),
+    pub add_on_conf_set: unsafe extern "C" fn(
+        *mut rd_kafka_conf_t,
+        *const c_char,
+        OnConfSet,
+        *mut c_void,
+    ) -> rd_kafka_resp_err_t,
+    pub add_on_conf_destroy: unsafe extern "C" fn(
+        *mut rd_kafka_conf_t,
+        *const c_char,
+        OnConfDestroy,
+        *mut c_void,
+    ) -> rd_kafka_resp_err_t,
+    pub add_on_new: unsafe extern "C" fn(
+        *mut rd_kafka_conf_t,
+        *const c_char,
+        OnNew,
+        *mut c_void,
+    ) -> rd_kafka_resp_err_t,
+    pub add_on_send: unsafe extern "C" fn(
+        *mut rd_kafka_t,
+        *const c_char,
+        OnMessage,
+        *mut c_void,
+    ) -> rd_kafka_resp_err_t,
+    pub add_on_acknowledgement: unsafe extern "C" fn(
+        *mut rd_kafka_t,
+        *const c_char,
+        OnMessage,
+        *mut c_void,
+    ) -> rd_kafka_resp_err_t,
+    pub topic_name: unsafe extern "C" fn(*const rd_kafka_topic_t) -> *const c_char,
+    pub version: unsafe extern "C" fn() -> c_int,
+    pub version_str: unsafe extern "C" fn() -> *const c_char,
+    pub available: AvailableFn,
+    /// Where this librdkafka is, for messages.
+    pub path: String,
+}
+
+impl Api {
+    /// The functions of `lib`, which must define them itself.
+    pub fn load(lib: &Library) -> Result<Api, String> {
+        // SAFETY: each symbol has the signature librdkafka's rdkafka.h
+        // declares for it, which is the field's type.
+        unsafe {
+            Ok(Api {
+                conf_set: func(lib, c"rd_kafka_conf_set")?,
+                conf_get: func(lib, c"rd_kafka_conf_get")?,
+                topic_conf_get: func(lib, c"rd_kafka_topic_conf_get")?,
+                get_default_topic_conf: func(lib, c"rd_kafka_conf_get_default_topic_conf")?,
+                topic_conf_new: func(lib, c"rd_kafka_topic_conf_new")?,
+                set_default_topic_conf: func(lib, c"rd_kafka_conf_set_default_topic_conf")?,
+                set_partitioner_cb: func(lib, c"rd_kafka_topic_conf_set_partitioner_cb")?,
+                add_on_conf_set: func(lib, c"rd_kafka_conf_interceptor_add_on_conf_set")?,
+                add_on_conf_destroy: func(lib, c"rd_kafka_conf_interceptor_add_on_conf_destroy")?,
+                add_on_new: func(lib, c"rd_kafka_conf_interceptor_add_on_new")?,
+                add_on_send: func(lib, c"rd_kafka_interceptor_add_on_send")?,
+                add_on_acknowledgement: func(lib, c"rd_kafka_interceptor_add_on_acknowledgement")?,
+                topic_name: func(lib, c"rd_kafka_topic_name")?,
+                version: func(lib, c"rd_kafka_version")?,
+                version_str: func(lib, c"rd_kafka_version_str")?,
+                available: func(lib, AVAILABLE)?,
+                path: lib.path().to_string(),
+            })
+        }
+    }
+
+    /// librdkafka's version string, e.g. "2.0.2".
+    pub fn version_string(&self) -> String {
+        // SAFETY: rd_kafka_version_str returns a static C string.
+        unsafe { crate::host::c_string((self.version_str)()) }
+    }
+
+    /// A global property's value as librdkafka prints it (None: unknown or unset).
+    pub fn get(&self, conf: *const rd_kafka_conf_t, name: &CStr) -> Option<String> {
+        let mut buf = [0 as c_char; 512];
+        let mut size = buf.len();
+        // SAFETY: a valid conf, a C string, and a buffer of `size` bytes.
+        let r = unsafe { (self.conf_get)(conf, name.as_ptr(), buf.as_mut_ptr(), &mut size) };
+        // SAFETY: librdkafka NUL-terminates what it wrote.
+        (r == RD_KAFKA_CONF_OK).then(|| unsafe { crate::host::c_string(buf.as_ptr()) })
+    }
+
+    /// A topic property's value as librdkafka prints it.
+    pub fn topic_get(&self, tconf: *const rd_kafka_topic_conf_t, name: &CStr) -> Option<String> {
+        let mut buf = [0 as c_char; 512];
+        let mut size = buf.len();
+        // SAFETY: as in get().
+        let r = unsafe { (self.topic_conf_get)(tconf, name.as_ptr(), buf.as_mut_ptr(), &mut size) };
+        // SAFETY: librdkafka NUL-terminates what it wrote.
+        (r == RD_KAFKA_CONF_OK).then(|| unsafe { crate::host::c_string(buf.as_ptr()) })
+    }
+}
+
+/// A pointer property's value as librdkafka prints it ("%p"), as an
+/// address (0 for none).
+pub fn parse_pointer(v: Option<&str>) -> usize {
+    let Some(v) = v.map(str::trim) else { return 0 };
+    let hex = v
+        .strip_prefix("0x")
+        .or_else(|| v.strip_prefix("0X"))
+        .unwrap_or(v);
+    usize::from_str_radix(hex, 16).unwrap_or(0)
+}
+
+/// The function `name` of `lib` as the function pointer type `F`.
+///
+/// # Safety
+/// `F` must be the function's true signature.
+unsafe fn func<F: Copy>(lib: &Library, name: &CStr) -> Result<F, String> {
+    assert_eq!(std::mem::size_of::<F>(), std::mem::size_of::<*mut c_void>());
+    let name_s = name.to_string_lossy();
+    let p = lib.own_sym(name).ok_or_else(|| {
+        // SAFETY: RTLD_DEFAULT lookup of a C string.
+        let elsewhere = !unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) }.is_null();
+        if elsewhere || name_s == "rd_kafka_conf_set" {
+            format!(
+                "rdpart: the librdkafka that loaded this plugin ({}) does not export its \
+                 functions ({name_s} is not visible in it), so rdpart cannot call it without \
+                 risking another copy of librdkafka: link the program with -rdynamic \
+                 (-Wl,--export-dynamic)",
+                lib.path()
+            )
+        } else {
+            format!(
+                "rdpart: the librdkafka that loaded this plugin ({}) lacks {name_s} \
+                 (rdpart needs librdkafka >= 1.6)",
+                lib.path()
+            )
+        }
+    })?;
+    // SAFETY: F is a function pointer type (size checked) for this symbol.
+    Ok(unsafe { std::mem::transmute_copy::<*mut c_void, F>(&p) })
+}

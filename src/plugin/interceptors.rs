@@ -1,0 +1,259 @@
+//! The plugin's interceptors, in the order librdkafka calls them:
+//!
+//! - `on_conf_set` (every global property set after the plugin loaded):
+//!   claims rdpart's properties (properties.rs);
+//! - `on_new` (in rd_kafka_new(), with the producer's final conf): makes
+//!   sure the default topic conf still uses rdpart (an application may have
+//!   replaced it with rd_kafka_conf_set_default_topic_conf()), logs that
+//!   rdpart is active when `debug` asks for it, and adds the two below;
+//! - `on_send` (in the producing thread, for every message, before it is
+//!   partitioned): registers the message's topic for this producer, which
+//!   is how the partitioner finds its configuration without the topic
+//!   opaque (the application's);
+//! - `on_acknowledgement` (broker threads, once per message): tells the
+//!   user, once per topic, when a topic's messages never reach rdpart's
+//!   partitioner (a topic made with its own topic conf);
+//! - `on_conf_destroy`: frees the instance and its topics.
+
+use super::types::*;
+use super::{log, plugin_partition, Instance, REGISTRY};
+use crate::conf::SetError;
+use crate::ffi::{boundary, write_errstr};
+use std::ffi::{c_char, c_void, CStr};
+use std::sync::atomic::Ordering::{Relaxed, Release};
+
+pub unsafe extern "C" fn on_conf_set(
+    _conf: *mut rd_kafka_conf_t,
+    name: *const c_char,
+    val: *const c_char,
+    errstr: *mut c_char,
+    errstr_size: usize,
+    ic_opaque: *mut c_void,
+) -> rd_kafka_conf_res_t {
+    boundary(RD_KAFKA_CONF_UNKNOWN, || {
+        if name.is_null() || ic_opaque.is_null() {
+            return RD_KAFKA_CONF_UNKNOWN;
+        }
+        // SAFETY: librdkafka passes C strings and our own opaque.
+        let (name, inst) = unsafe { (CStr::from_ptr(name), &*(ic_opaque as *const Instance)) };
+        let Ok(name) = name.to_str() else {
+            return RD_KAFKA_CONF_UNKNOWN;
+        };
+        let value = (!val.is_null()).then(|| unsafe { CStr::from_ptr(val) }.to_string_lossy());
+        let mut config = inst.part.config();
+        match super::properties::claim(&mut config, name, value.as_deref()) {
+            Ok(false) => RD_KAFKA_CONF_UNKNOWN,
+            Ok(true) => {
+                inst.part.apply(config);
+                RD_KAFKA_CONF_OK
+            }
+            Err(SetError::Invalid(m) | SetError::Unknown(m)) => {
+                // SAFETY: librdkafka's errstr buffer.
+                unsafe { write_errstr(errstr, errstr_size, &m) };
+                RD_KAFKA_CONF_INVALID
+            }
+        }
+    })
+}
+
+pub unsafe extern "C" fn on_conf_destroy(ic_opaque: *mut c_void) -> rd_kafka_resp_err_t {
+    boundary(ERR_NO_ERROR, || {
+        if !ic_opaque.is_null() {
+            // Called when the conf is destroyed: for a producer's own conf,
+            // at the very end of rd_kafka_destroy(), when no thread of it
+            // can place a message any more.
+            REGISTRY.remove_owned(ic_opaque as usize);
+            // SAFETY: the Box made in conf_init; librdkafka calls this once per conf.
+            drop(unsafe { Box::from_raw(ic_opaque as *mut Instance) });
+        }
+        ERR_NO_ERROR
+    })
+}
+
+pub unsafe extern "C" fn on_new(
+    rk: *mut rd_kafka_t,
+    conf: *const rd_kafka_conf_t,
+    ic_opaque: *mut c_void,
+    _errstr: *mut c_char,
+    _errstr_size: usize,
+) -> rd_kafka_resp_err_t {
+    boundary(ERR_NO_ERROR, || {
+        if rk.is_null() || conf.is_null() || ic_opaque.is_null() {
+            return ERR_NO_ERROR;
+        }
+        // SAFETY: our own opaque.
+        let inst = unsafe { &*(ic_opaque as *const Instance) };
+        let api = &inst.api;
+        inst.log_cb.store(
+            super::api::parse_pointer(api.get(conf, c"log_cb").as_deref()),
+            Release,
+        );
+        inst.rk.store(rk, Release);
+        // The application may have replaced rdpart's default topic conf
+        // since the plugin loaded. SAFETY: the producer's own conf, before
+        // any topic exists (librdkafka copies the default per topic).
+        let conf_mut = conf as *mut rd_kafka_conf_t;
+        match unsafe { inst.check_default_topic_conf(conf_mut) } {
+            Ok(()) => unsafe { inst.install_partitioner(conf_mut) },
+            Err(m) => inst.log(log::WARNING, &m),
+        }
+        // SAFETY: a producer being created, our callbacks and opaque.
+        unsafe {
+            (api.add_on_send)(rk, c"rdpart".as_ptr(), on_send, ic_opaque);
+            (api.add_on_acknowledgement)(rk, c"rdpart".as_ptr(), on_acknowledgement, ic_opaque);
+        }
+        let debug = api.get(conf, c"debug").unwrap_or_default();
+        if debug
+            .split(',')
+            .any(|d| matches!(d.trim(), "plugin" | "all"))
+        {
+            let c = inst.part.config();
+            inst.log(
+                log::DEBUG,
+                &format!(
+                    "rdpart: rdpart {} places this producer's messages: strategy {}, \
+                     sticky.messages {}, sticky.linger.ms {}; bound to librdkafka {} ({})",
+                    env!("CARGO_PKG_VERSION"),
+                    c.strategy.name(),
+                    c.sticky.messages,
+                    c.sticky.linger_ms,
+                    api.version_string(),
+                    api.path
+                ),
+            );
+        }
+        ERR_NO_ERROR
+    })
+}
+
+impl Instance {
+    /// Err when the default topic conf of `conf` names a partitioner other
+    /// than rdpart's (a callback, or a `partitioner` other than the default).
+    ///
+    /// # Safety
+    /// `conf` is a live conf that no other thread uses.
+    pub unsafe fn check_default_topic_conf(
+        &self,
+        conf: *mut rd_kafka_conf_t,
+    ) -> Result<(), String> {
+        let api = &self.api;
+        // SAFETY: the caller's contract.
+        let tconf = unsafe { (api.get_default_topic_conf)(conf) };
+        if tconf.is_null() {
+            return Ok(());
+        }
+        let cb = super::api::parse_pointer(api.topic_get(tconf, c"partitioner_cb").as_deref());
+        if cb != 0 && cb != plugin_partition as *const () as usize {
+            return Err(
+                "rdpart: the default topic configuration has a partitioner callback of its own \
+                 (rd_kafka_topic_conf_set_partitioner_cb()), which rdpart would replace: remove \
+                 it and choose with rdpart.strategy"
+                    .into(),
+            );
+        }
+        match api.topic_get(tconf, c"partitioner").as_deref() {
+            None | Some("") | Some("consistent_random") => Ok(()),
+            Some(named) => Err(format!(
+                "rdpart: the default topic configuration sets partitioner={named}, which rdpart \
+                 would replace: remove it and choose with rdpart.strategy"
+            )),
+        }
+    }
+
+    /// Makes rdpart the partitioner of `conf`'s default topic conf,
+    /// creating that conf only when there is none.
+    ///
+    /// # Safety
+    /// `conf` is a live conf that no other thread uses.
+    pub unsafe fn install_partitioner(&self, conf: *mut rd_kafka_conf_t) {
+        let api = &self.api;
+        // SAFETY: the caller's contract; a new topic conf is handed to conf.
+        unsafe {
+            let tconf = (api.get_default_topic_conf)(conf);
+            if tconf.is_null() {
+                let tconf = (api.topic_conf_new)();
+                (api.set_partitioner_cb)(tconf, plugin_partition);
+                (api.set_default_topic_conf)(conf, tconf);
+            } else {
+                (api.set_partitioner_cb)(tconf, plugin_partition);
+            }
+        }
+    }
+
+    /// Whether `conf`'s default topic conf already uses this copy of rdpart.
+    ///
+    /// # Safety
+    /// As above.
+    pub unsafe fn installed_here(&self, conf: *mut rd_kafka_conf_t) -> bool {
+        let api = &self.api;
+        // SAFETY: the caller's contract.
+        let tconf = unsafe { (api.get_default_topic_conf)(conf) };
+        !tconf.is_null()
+            && super::api::parse_pointer(api.topic_get(tconf, c"partitioner_cb").as_deref())
+                == plugin_partition as *const () as usize
+    }
+}
+
+unsafe extern "C" fn on_send(
+    _rk: *mut rd_kafka_t,
+    msg: *mut rd_kafka_message_t,
+    ic_opaque: *mut c_void,
+) -> rd_kafka_resp_err_t {
+    boundary(ERR_NO_ERROR, || {
+        // SAFETY: librdkafka's message, valid during the call.
+        let Some(m) = (unsafe { msg.as_ref() }) else {
+            return ERR_NO_ERROR;
+        };
+        if m.rkt.is_null() || ic_opaque.is_null() {
+            return ERR_NO_ERROR;
+        }
+        let (rkt, owner) = (m.rkt as usize, ic_opaque as usize);
+        let t = match REGISTRY.get_owned(rkt, owner) {
+            Some(t) => t,
+            None => REGISTRY.insert(rkt, owner),
+        };
+        if m.partition == PARTITION_UA && !t.ua_seen.load(Relaxed) {
+            t.ua_seen.store(true, Relaxed);
+        }
+        ERR_NO_ERROR
+    })
+}
+
+unsafe extern "C" fn on_acknowledgement(
+    _rk: *mut rd_kafka_t,
+    msg: *mut rd_kafka_message_t,
+    ic_opaque: *mut c_void,
+) -> rd_kafka_resp_err_t {
+    boundary(ERR_NO_ERROR, || {
+        // SAFETY: librdkafka's message, valid during the call.
+        let Some(m) = (unsafe { msg.as_ref() }) else {
+            return ERR_NO_ERROR;
+        };
+        if m.err != ERR_NO_ERROR || m.rkt.is_null() || ic_opaque.is_null() {
+            return ERR_NO_ERROR;
+        }
+        let Some(t) = REGISTRY.get_owned(m.rkt as usize, ic_opaque as usize) else {
+            return ERR_NO_ERROR;
+        };
+        // A delivered message of a topic whose unassigned messages never
+        // reached rdpart's partitioner: the topic has a partitioner of its own.
+        if t.ua_seen.load(Relaxed) && !t.placed.load(Relaxed) && !t.warned.swap(true, Relaxed) {
+            // SAFETY: our own opaque; the topic lives while its message does.
+            let inst = unsafe { &*(ic_opaque as *const Instance) };
+            let name = unsafe { crate::host::c_string((inst.api.topic_name)(m.rkt)) };
+            inst.log(log::WARNING, &bypassed(&name));
+        }
+        ERR_NO_ERROR
+    })
+}
+
+/// The message for a topic whose messages bypass rdpart.
+pub fn bypassed(topic: &str) -> String {
+    format!(
+        "rdpart: topic \"{topic}\" was created with a topic configuration of its own \
+         (rd_kafka_topic_new() with a conf, RdKafka::Topic::create() with a tconf, or kcat), \
+         so rdpart does not place its messages, and its keyless messages are spread one by \
+         one (the plugin turns librdkafka's sticky.partitioning.linger.ms off): create the \
+         topic with a NULL conf or with rd_kafka_default_topic_conf_dup(rk)"
+    )
+}

@@ -1,0 +1,276 @@
+//! The librdkafka plugin: `plugin.library.paths=librdpart` installs an
+//! rdpart partitioner in any librdkafka producer, configured by `rdpart.*`
+//! properties (the same names and values as `rdpart_conf_set`).
+//!
+//! - `mod.rs` (this file): `conf_init`, the instance it makes per conf, and
+//!   the partitioner it installs;
+//! - `api.rs`: binding to the librdkafka that loaded the plugin;
+//! - `properties.rs`: the properties the plugin claims or refuses;
+//! - `interceptors.rs`: the interceptors, and when librdkafka calls them;
+//! - `log.rs`: how the plugin tells the user something;
+//! - `types.rs`: librdkafka's types and callback signatures.
+//!
+//! librdkafka calls `conf_init` for every conf that names the plugin,
+//! copies made by `rd_kafka_conf_dup()` included. For each, it:
+//! 1. binds to the librdkafka that called it, accepting only functions
+//!    defined in that very object (api.rs, host.rs);
+//! 2. refuses a partitioner already chosen in the conf, and takes a
+//!    `sticky.partitioning.linger.ms` already set as rdpart's sticky time;
+//! 3. sets `sticky.partitioning.linger.ms=0`, so NULL-key messages reach
+//!    the partitioner instead of librdkafka's own sticky step;
+//! 4. adds its interceptors (interceptors.rs);
+//! 5. sets `plugin_partition` as the default topic conf's partitioner,
+//!    creating that conf only when there is none. It never touches the
+//!    topic opaque, which stays the application's: the partitioner finds
+//!    its producer's configuration and topic state in `REGISTRY`, by the
+//!    topic handle that `on_send` registered.
+//!
+//! `conf_init` is called by librdkafka only, with its documented arguments.
+
+#![allow(clippy::missing_safety_doc)]
+
+mod api;
+mod interceptors;
+mod log;
+mod properties;
+mod types;
+
+pub use properties::claim;
+
+use crate::conf::{parse_int, Config, STICKY_LINGER_MS};
+use crate::ffi::{boundary, write_errstr};
+use crate::host::{rd_kafka_topic_t, Library};
+use crate::partitioner::Partitioner;
+use crate::strategy::TopicRef;
+use crate::topics::Topics;
+use api::Api;
+use std::ffi::{c_char, c_void};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering::Relaxed};
+use types::*;
+
+/// One plugin instance per conf: the partitioner's configuration, the
+/// librdkafka it lives in, and (once a producer is made from the conf)
+/// that producer and its log callback.
+pub struct Instance {
+    part: Partitioner,
+    api: Api,
+    rk: AtomicPtr<rd_kafka_t>,
+    log_cb: AtomicUsize,
+}
+
+/// Every plugin producer's topics, by topic handle; each state names the
+/// instance that owns it.
+static REGISTRY: Topics = Topics::new();
+
+/// The plugin entry point librdkafka looks up after dlopen().
+#[no_mangle]
+pub unsafe extern "C" fn conf_init(
+    conf: *mut rd_kafka_conf_t,
+    plug_opaquep: *mut *mut c_void,
+    errstr: *mut c_char,
+    errstr_size: usize,
+) -> rd_kafka_resp_err_t {
+    let result = boundary(
+        Err("rdpart: internal error in conf_init".to_string()),
+        || {
+            // SAFETY: conf is what librdkafka passed.
+            unsafe { init(conf) }
+        },
+    );
+    match result {
+        Ok(()) => {
+            if !plug_opaquep.is_null() {
+                // SAFETY: librdkafka passes a valid out-pointer.
+                unsafe { *plug_opaquep = std::ptr::null_mut() };
+            }
+            ERR_NO_ERROR
+        }
+        Err(msg) => {
+            // SAFETY: librdkafka's errstr buffer.
+            unsafe { write_errstr(errstr, errstr_size, &msg) };
+            ERR_INVALID_ARG
+        }
+    }
+}
+
+unsafe fn init(conf: *mut rd_kafka_conf_t) -> Result<(), String> {
+    if conf.is_null() {
+        return Err("rdpart: conf_init called with a NULL conf".into());
+    }
+    let lib =
+        Library::caller().ok_or("rdpart: cannot find the librdkafka that loaded this plugin")?;
+    let api = Api::load(&lib)?;
+    drop(lib);
+    let inst = Box::new(Instance {
+        part: Partitioner::new(Config::default(), Some(api.available)),
+        api,
+        rk: AtomicPtr::new(std::ptr::null_mut()),
+        log_cb: AtomicUsize::new(0),
+    });
+    let api = &inst.api;
+
+    // Everything that can fail is checked before anything is registered.
+    // SAFETY: the conf librdkafka is initialising, used by no other thread.
+    unsafe { inst.check_default_topic_conf(conf) }
+        .map_err(|m| format!("{m} (a partitioner was set before plugin.library.paths)"))?;
+    let mut config = Config::default();
+    if let Some(v) = api.get(conf, c"sticky.partitioning.linger.ms") {
+        // Set before the plugin loaded (or librdkafka's default, 10, which
+        // is rdpart's too): rdpart's sticky time.
+        match parse_int("sticky.partitioning.linger.ms", &v, STICKY_LINGER_MS) {
+            Ok(0) | Err(_) => {}
+            Ok(ms) => config.sticky.linger_ms = ms,
+        }
+    }
+    inst.part.apply(config);
+    let mut err = [0 as c_char; 256];
+    // SAFETY: a valid conf, C strings, and a buffer of the size given.
+    let res = unsafe {
+        (api.conf_set)(
+            conf,
+            c"sticky.partitioning.linger.ms".as_ptr(),
+            c"0".as_ptr(),
+            err.as_mut_ptr(),
+            err.len(),
+        )
+    };
+    if res != RD_KAFKA_CONF_OK {
+        return Err(format!(
+            "rdpart: cannot set sticky.partitioning.linger.ms=0: {}",
+            // SAFETY: librdkafka NUL-terminates errstr.
+            unsafe { crate::host::c_string(err.as_ptr()) }
+        ));
+    }
+    warn_old_librdkafka(api);
+
+    let inst = Box::into_raw(inst);
+    let opaque = inst as *mut c_void;
+    // SAFETY: inst is live until on_conf_destroy frees it.
+    let api = unsafe { &(*inst).api };
+    // SAFETY: valid conf, name and callbacks; inst outlives the conf.
+    match unsafe {
+        (api.add_on_conf_set)(conf, c"rdpart".as_ptr(), interceptors::on_conf_set, opaque)
+    } {
+        ERR_NO_ERROR => {}
+        ERR_CONFLICT => {
+            // rdpart is already installed on this conf: by this very
+            // library (named twice in plugin.library.paths, under two
+            // spellings), which is fine, or by another file of it.
+            // SAFETY: inst is ours and registered nowhere.
+            let inst = unsafe { Box::from_raw(inst) };
+            return if unsafe { inst.installed_here(conf) } {
+                Ok(())
+            } else {
+                Err(format!(
+                    "rdpart: another copy of rdpart (a different file) is already installed \
+                     on this configuration; name librdpart once in plugin.library.paths \
+                     (this copy is {})",
+                    own_path()
+                ))
+            };
+        }
+        e => {
+            // SAFETY: as above.
+            drop(unsafe { Box::from_raw(inst) });
+            return Err(format!(
+                "rdpart: cannot add the on_conf_set interceptor (error {e})"
+            ));
+        }
+    }
+    // From here on the conf refers to inst and this code: succeed. If a
+    // hook cannot be added (it always can), inst is leaked, not freed.
+    // SAFETY: as above.
+    unsafe {
+        (api.add_on_conf_destroy)(
+            conf,
+            c"rdpart".as_ptr(),
+            interceptors::on_conf_destroy,
+            opaque,
+        );
+        (api.add_on_new)(conf, c"rdpart".as_ptr(), interceptors::on_new, opaque);
+        (*inst).install_partitioner(conf);
+    }
+    Ok(())
+}
+
+/// librdkafka before 2.13.0 frees a conf's interceptor state when
+/// rd_kafka_new() fails late, while the application's conf still points to
+/// it (librdkafka issue #4142); destroying that conf then crashes, for any
+/// plugin with interceptors. Nothing a plugin can do prevents it: say so,
+/// once per process.
+fn warn_old_librdkafka(api: &Api) {
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    // SAFETY: rd_kafka_version has no arguments.
+    let v = unsafe { (api.version)() };
+    if v < 0x020d_0000 && !WARNED.swap(true, Relaxed) {
+        crate::host::write_stderr(&format!(
+            "rdpart: warning: librdkafka {} is older than 2.13.0, where a producer that fails \
+             to start (rd_kafka_new() returning NULL, for example on a bad ssl.ca.location) \
+             leaves its configuration pointing to freed plugin state (librdkafka issue #4142): \
+             do not destroy that configuration after such a failure, or upgrade librdkafka \
+             to 2.13.0 or later\n",
+            api.version_string()
+        ));
+    }
+}
+
+/// The path of this library, for messages.
+fn own_path() -> String {
+    let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
+    // SAFETY: info is a valid Dl_info to fill.
+    if unsafe { libc::dladdr(own_path as *const c_void, &mut info) } != 0 {
+        // SAFETY: dladdr gives a C string.
+        unsafe { crate::host::c_string(info.dli_fname) }
+    } else {
+        "librdpart".into()
+    }
+}
+
+/// The partitioner the plugin installs: the producer's configuration and
+/// the topic's state come from `REGISTRY`, never from the topic opaque.
+pub unsafe extern "C" fn plugin_partition(
+    rkt: *const rd_kafka_topic_t,
+    keydata: *const c_void,
+    keylen: usize,
+    partition_cnt: i32,
+    rkt_opaque: *mut c_void,
+    msg_opaque: *mut c_void,
+) -> i32 {
+    if partition_cnt < 1 {
+        return PARTITION_UA;
+    }
+    boundary(PARTITION_UA, || {
+        let key = if keydata.is_null() {
+            None
+        } else {
+            // SAFETY: librdkafka's contract for keydata/keylen.
+            Some(unsafe { std::slice::from_raw_parts(keydata as *const u8, keylen) })
+        };
+        match REGISTRY.get(rkt as usize).filter(|t| t.owner != 0) {
+            Some(t) => {
+                if !t.placed.load(Relaxed) {
+                    t.placed.store(true, Relaxed);
+                }
+                // SAFETY: the owner is the live instance of the producer
+                // placing this message (its on_send registered the topic).
+                let inst = unsafe { &*(t.owner as *const Instance) };
+                inst.part
+                    .place(rkt, TopicRef::Known(t), key, partition_cnt as u32)
+                    as i32
+            }
+            // A topic no on_send registered: not produced through a plugin
+            // producer (a direct call). Place as the default would.
+            // SAFETY: the callback contract, passed on.
+            None => unsafe {
+                crate::ffi::rdpart_sticky(
+                    rkt,
+                    keydata,
+                    keylen,
+                    partition_cnt,
+                    rkt_opaque,
+                    msg_opaque,
+                )
+            },
+        }
+    })
+}

@@ -1,0 +1,85 @@
+//! The plugin's properties: `rdpart.*` (the same table and messages as
+//! `rdpart_conf_set`), librdkafka's `sticky.partitioning.linger.ms` taken as
+//! rdpart's sticky time, and the partitioner properties rdpart replaces,
+//! refused with a message.
+
+use crate::conf::{parse_int, Config, SetError, PREFIX, STICKY_LINGER_MS};
+
+/// What setting `name` to `value` means for an instance's configuration:
+/// Ok(true) claimed, Ok(false) not rdpart's.
+pub fn claim(config: &mut Config, name: &str, value: Option<&str>) -> Result<bool, SetError> {
+    if let Some(prop) = name.strip_prefix(PREFIX) {
+        return match config.set(name, prop, Some(value.unwrap_or(""))) {
+            Err(SetError::Unknown(m)) => Err(SetError::Invalid(m)),
+            r => r.map(|()| true),
+        };
+    }
+    match name {
+        // librdkafka's own knob becomes rdpart's sticky time; librdkafka's
+        // sticky step stays off. 0 ("no sticky step") changes nothing.
+        "sticky.partitioning.linger.ms" => {
+            match parse_int(name, value.unwrap_or("0"), STICKY_LINGER_MS)? {
+                0 => {}
+                ms => config.sticky.linger_ms = ms,
+            }
+            Ok(true)
+        }
+        "partitioner" | "topic.partitioner" => Err(SetError::Invalid(replaced(name))),
+        _ => Ok(false),
+    }
+}
+
+/// The message for a partitioner property rdpart replaces.
+pub fn replaced(name: &str) -> String {
+    format!(
+        "Configuration property \"{name}\" cannot be used with the rdpart plugin, \
+         which places every message: set \"{PREFIX}strategy\" instead"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::strategy::Strategy;
+
+    #[test]
+    fn claims_only_its_own_properties() {
+        let mut c = Config::default();
+        assert_eq!(claim(&mut c, "rdpart.strategy", Some("jump")), Ok(true));
+        assert_eq!(c.strategy, Strategy::Jump);
+        assert_eq!(claim(&mut c, "linger.ms", Some("5")), Ok(false));
+        assert_eq!(
+            claim(&mut c, "sticky.partitioning.linger.ms", Some("25")),
+            Ok(true)
+        );
+        assert_eq!(c.sticky.linger_ms, 25);
+        assert_eq!(
+            claim(&mut c, "sticky.partitioning.linger.ms", Some("0")),
+            Ok(true)
+        );
+        assert_eq!(c.sticky.linger_ms, 25, "0 only keeps librdkafka's step off");
+        let Err(SetError::Invalid(m)) = claim(&mut c, "rdpart.bogus", Some("1")) else {
+            panic!()
+        };
+        assert!(
+            m.contains("rdpart.bogus") && m.contains("rdpart.strategy"),
+            "{m}"
+        );
+        for name in ["partitioner", "topic.partitioner"] {
+            let Err(SetError::Invalid(m)) = claim(&mut c, name, Some("murmur2")) else {
+                panic!()
+            };
+            assert!(m.contains(name) && m.contains("rdpart.strategy"), "{m}");
+        }
+        for empty in [Some(""), None] {
+            let Err(SetError::Invalid(m)) = claim(&mut c, "rdpart.strategy", empty) else {
+                panic!("empty strategy accepted")
+            };
+            assert!(
+                m.contains("rdpart.strategy") && m.contains("round_robin"),
+                "{m}"
+            );
+        }
+        assert_eq!(c.strategy, Strategy::Jump);
+    }
+}

@@ -1,0 +1,77 @@
+//! librdkafka's types and callback signatures, as the plugin uses them
+//! (from rdkafka.h; none is exported in rdpart.h).
+
+#![allow(non_camel_case_types)]
+
+use crate::host::rd_kafka_topic_t;
+use std::ffi::{c_char, c_int, c_void};
+
+pub use crate::ffi::{
+    rd_kafka_conf_res_t, RD_KAFKA_CONF_INVALID, RD_KAFKA_CONF_OK, RD_KAFKA_CONF_UNKNOWN,
+};
+
+#[repr(C)]
+pub struct rd_kafka_conf_t {
+    _private: [u8; 0],
+}
+
+#[repr(C)]
+pub struct rd_kafka_topic_conf_t {
+    _private: [u8; 0],
+}
+
+#[repr(C)]
+pub struct rd_kafka_t {
+    _private: [u8; 0],
+}
+
+/// `rd_kafka_message_t`, the fields the plugin reads.
+#[repr(C)]
+pub struct rd_kafka_message_t {
+    pub err: rd_kafka_resp_err_t,
+    pub rkt: *mut rd_kafka_topic_t,
+    pub partition: i32,
+    pub payload: *mut c_void,
+    pub len: usize,
+    pub key: *mut c_void,
+    pub key_len: usize,
+    pub offset: i64,
+    pub _private: *mut c_void,
+}
+
+pub type rd_kafka_resp_err_t = c_int;
+pub(crate) const ERR_NO_ERROR: rd_kafka_resp_err_t = 0;
+pub(crate) const ERR_INVALID_ARG: rd_kafka_resp_err_t = -186;
+pub(crate) const ERR_CONFLICT: rd_kafka_resp_err_t = -173;
+pub(crate) const PARTITION_UA: i32 = -1;
+
+pub type PartitionerCb = unsafe extern "C" fn(
+    *const rd_kafka_topic_t,
+    *const c_void,
+    usize,
+    i32,
+    *mut c_void,
+    *mut c_void,
+) -> i32;
+pub type OnConfSet = unsafe extern "C" fn(
+    *mut rd_kafka_conf_t,
+    *const c_char,
+    *const c_char,
+    *mut c_char,
+    usize,
+    *mut c_void,
+) -> rd_kafka_conf_res_t;
+pub type OnConfDestroy = unsafe extern "C" fn(*mut c_void) -> rd_kafka_resp_err_t;
+pub type OnNew = unsafe extern "C" fn(
+    *mut rd_kafka_t,
+    *const rd_kafka_conf_t,
+    *mut c_void,
+    *mut c_char,
+    usize,
+) -> rd_kafka_resp_err_t;
+pub type OnMessage = unsafe extern "C" fn(
+    *mut rd_kafka_t,
+    *mut rd_kafka_message_t,
+    *mut c_void,
+) -> rd_kafka_resp_err_t;
+pub type LogCb = unsafe extern "C" fn(*const rd_kafka_t, c_int, *const c_char, *const c_char);

@@ -1,0 +1,168 @@
+//! Which partitions keyless placement may use, asked of librdkafka with a
+//! bounded number of `rd_kafka_topic_partition_available()` calls.
+//!
+//! A partition is *usable* when it has a leader, or while the topic's
+//! leaders are not all known yet. librdkafka learns a topic's partitions
+//! from metadata and applies their leaders a moment later, on its broker
+//! threads: a burst produced at once sees some partitions without a leader
+//! that are about to get one ("not known yet"), which is not the same as a
+//! partition whose leader went away ("lost"). So a topic starts unsettled:
+//! every partition is usable until a scan finds them all with a leader, or
+//! `WARMUP_MS` after a first one was seen with a leader (some partition is
+//! truly leaderless). From then on a partition without a leader is skipped.
+//!
+//! Costs: one call for the partition a strategy picks; when it is not
+//! usable, at most `PROBES` more, then one scan of the partitions; after a
+//! scan that finds none usable, the topic is *dark* for `DARK_MS`, during
+//! which no scan is made (a full outage costs ~1 call per message, not 2n).
+//! While unsettled, at most one scan per millisecond per topic.
+
+use super::Ctx;
+use crate::host::AvailableFn;
+use crate::topics::TopicState;
+use crate::{clock, rng};
+use std::sync::atomic::Ordering::Relaxed;
+
+/// How long after a first leader is seen the topic stays unsettled at most.
+pub(crate) const WARMUP_MS: u32 = 1000;
+/// Random or next-ticket tries before a scan.
+pub(crate) const PROBES: u32 = 8;
+/// How long a scan that found no usable partition is trusted.
+pub(crate) const DARK_MS: u32 = 100;
+
+impl Ctx<'_> {
+    /// The availability function, when there is a topic to ask about.
+    #[inline]
+    fn asker(&self) -> Option<AvailableFn> {
+        if self.rkt.is_null() {
+            None
+        } else {
+            self.host
+        }
+    }
+
+    /// Whether partition `p` (of `n`) has a leader; true when rdpart cannot ask.
+    #[inline]
+    pub fn has_leader(&self, p: u32) -> bool {
+        match self.asker() {
+            // SAFETY: rkt is the topic librdkafka passed to the partitioner
+            // and f is that librdkafka's rd_kafka_topic_partition_available.
+            Some(f) => unsafe { f(self.rkt, p as i32) != 0 },
+            None => true,
+        }
+    }
+
+    /// Whether keyless placement may use partition `p` of `n`.
+    #[inline]
+    pub fn usable(&self, t: &TopicState, p: u32, n: u32) -> bool {
+        if t.settled.load(Relaxed) {
+            self.has_leader(p)
+        } else {
+            self.usable_unsettled(t, p, n)
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn usable_unsettled(&self, t: &TopicState, p: u32, n: u32) -> bool {
+        if self.asker().is_none() {
+            t.settled.store(true, Relaxed);
+            return true;
+        }
+        let settled = self.settle(t, n);
+        !settled || self.has_leader(p)
+    }
+
+    /// For an unsettled topic: scan (at most once per ms) and settle it when
+    /// every partition has a leader or the warm-up is over. Returns whether
+    /// the topic is settled now.
+    fn settle(&self, t: &TopicState, n: u32) -> bool {
+        let now = clock::now_ms();
+        let since = t.known_since.load(Relaxed);
+        if since != 0 && now.wrapping_sub(since) as i32 >= WARMUP_MS as i32 {
+            t.settled.store(true, Relaxed);
+            return true;
+        }
+        if t.last_scan.swap(now, Relaxed) == now {
+            return false;
+        }
+        let with_leader = (0..n).filter(|&q| self.has_leader(q)).count() as u32;
+        if with_leader > 0 && since == 0 {
+            t.known_since.store(now | 1, Relaxed);
+        }
+        if with_leader == n {
+            t.settled.store(true, Relaxed);
+            return true;
+        }
+        false
+    }
+
+    /// Whether a recent scan found no usable partition.
+    fn dark(&self, t: &TopicState) -> bool {
+        let until = t.dark_until.load(Relaxed);
+        until != 0 && (until.wrapping_sub(clock::now_ms()) as i32) > 0
+    }
+
+    fn mark_dark(&self, t: &TopicState) {
+        t.dark_until
+            .store(clock::now_ms().wrapping_add(DARK_MS) | 1, Relaxed);
+    }
+
+    /// Uniform among the usable partitions other than `except`; None when
+    /// there are none (or the topic is dark).
+    #[cold]
+    pub fn random_usable(&self, t: &TopicState, n: u32, except: Option<u32>) -> Option<u32> {
+        let others = n - except.map_or(0, |e| (e < n) as u32);
+        if others == 0 || self.dark(t) {
+            return None;
+        }
+        for _ in 0..PROBES {
+            let p = pick(n, except);
+            if self.usable(t, p, n) {
+                return Some(p);
+            }
+        }
+        // One pass, choosing uniformly among the usable (reservoir sampling).
+        let mut seen = 0;
+        let mut chosen = None;
+        for q in (0..n).filter(|&q| Some(q) != except) {
+            if self.usable(t, q, n) {
+                seen += 1;
+                if rng::below(seen) == 0 {
+                    chosen = Some(q);
+                }
+            }
+        }
+        if chosen.is_none() {
+            self.mark_dark(t);
+        }
+        chosen
+    }
+
+    /// The first usable partition after `p` (cyclically); None when there
+    /// are none (or the topic is dark).
+    #[cold]
+    pub fn next_usable(&self, t: &TopicState, p: u32, n: u32) -> Option<u32> {
+        if self.dark(t) {
+            return None;
+        }
+        let found = (1..n).map(|i| (p + i) % n).find(|&q| self.usable(t, q, n));
+        if found.is_none() {
+            self.mark_dark(t);
+        }
+        found
+    }
+}
+
+/// Uniform in `0..n` other than `except` (when `except` is in range and
+/// `n > 1`).
+#[inline]
+pub fn pick(n: u32, except: Option<u32>) -> u32 {
+    match except {
+        Some(e) if e < n && n > 1 => {
+            let r = rng::below(n - 1);
+            r + (r >= e) as u32
+        }
+        _ => rng::below(n),
+    }
+}
