@@ -35,6 +35,9 @@ pub struct TopicState {
     pub known_since: AtomicU32,
     /// Clock (ms) of the last full availability scan while not settled.
     pub last_scan: AtomicU32,
+    /// While not settled: which partitions have been seen with a leader
+    /// (bit per partition; allocated on the first look, freed on drop).
+    seen: AtomicPtr<Seen>,
     /// Clock (ms) until which the topic is known to have no available
     /// partition (0: none recorded).
     pub dark_until: AtomicU32,
@@ -50,13 +53,26 @@ pub struct TopicState {
 
 static IDS: AtomicU64 = AtomicU64::new(1);
 
+struct Seen {
+    n: u32,
+    words: Box<[AtomicU64]>,
+}
+
+impl Drop for TopicState {
+    fn drop(&mut self) {
+        let p = *self.seen.get_mut();
+        if !p.is_null() {
+            // SAFETY: installed from Box::into_raw, owned by self.
+            drop(unsafe { Box::from_raw(p) });
+        }
+    }
+}
+
 impl TopicState {
     pub fn new(rkt: usize, owner: usize) -> TopicState {
-        TopicState {
-            id: IDS.fetch_add(1, Ordering::Relaxed),
-            ..TopicState::null()
-        }
-        .with(rkt, owner)
+        let mut t = TopicState::null();
+        t.id = IDS.fetch_add(1, Ordering::Relaxed);
+        t.with(rkt, owner)
     }
 
     fn with(mut self, rkt: usize, owner: usize) -> TopicState {
@@ -75,11 +91,58 @@ impl TopicState {
             known_since: AtomicU32::new(0),
             last_scan: AtomicU32::new(0),
             dark_until: AtomicU32::new(0),
+            seen: AtomicPtr::new(std::ptr::null_mut()),
             owner: 0,
             ua_seen: AtomicBool::new(false),
             placed: AtomicBool::new(false),
             warned: AtomicBool::new(false),
         }
+    }
+
+    /// The bits of partitions seen with a leader, made for `n` partitions
+    /// on first use (partitions beyond the first count it was made for are
+    /// never marked).
+    fn seen(&self, n: u32) -> &Seen {
+        let p = self.seen.load(Ordering::Acquire);
+        if !p.is_null() {
+            // SAFETY: installed below, freed only on drop.
+            return unsafe { &*p };
+        }
+        let new = Box::into_raw(Box::new(Seen {
+            n,
+            words: (0..n.div_ceil(64)).map(|_| AtomicU64::new(0)).collect(),
+        }));
+        match self.seen.compare_exchange(
+            std::ptr::null_mut(),
+            new,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            // SAFETY: now owned by self.
+            Ok(_) => unsafe { &*new },
+            Err(other) => {
+                // SAFETY: ours, never shared; other was installed first.
+                drop(unsafe { Box::from_raw(new) });
+                unsafe { &*other }
+            }
+        }
+    }
+
+    /// Records that partition `p` (of `n`) has been seen with a leader.
+    pub fn mark_seen(&self, p: u32, n: u32) {
+        let seen = self.seen(n);
+        if p < seen.n {
+            let (w, bit) = (&seen.words[p as usize / 64], 1u64 << (p % 64));
+            if w.load(Ordering::Relaxed) & bit == 0 {
+                w.fetch_or(bit, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Whether partition `p` has been seen with a leader.
+    pub fn was_seen(&self, p: u32, n: u32) -> bool {
+        let seen = self.seen(n);
+        p < seen.n && seen.words[p as usize / 64].load(Ordering::Relaxed) >> (p % 64) & 1 == 1
     }
 
     /// Runs `f` with this thread's lane of this topic.

@@ -70,12 +70,18 @@ impl Ctx<'_> {
             return true;
         }
         let settled = self.settle(t, n);
-        !settled || self.has_leader(p)
+        if self.has_leader(p) {
+            t.mark_seen(p, n);
+            return true;
+        }
+        // Without a leader: lost if it had one, else not known yet.
+        !settled && !t.was_seen(p, n)
     }
 
-    /// For an unsettled topic: scan (at most once per ms) and settle it when
-    /// every partition has a leader or the warm-up is over. Returns whether
-    /// the topic is settled now.
+    /// For an unsettled topic: scan (at most once per ms), recording which
+    /// partitions have a leader, and settle it when every partition has
+    /// been seen with one or the warm-up is over. Returns whether the topic
+    /// is settled now.
     fn settle(&self, t: &TopicState, n: u32) -> bool {
         let now = clock::now_ms();
         let since = t.known_since.load(Relaxed);
@@ -86,15 +92,20 @@ impl Ctx<'_> {
         if t.last_scan.swap(now, Relaxed) == now {
             return false;
         }
-        let with_leader = (0..n).filter(|&q| self.has_leader(q)).count() as u32;
-        if with_leader > 0 && since == 0 {
+        let mut seen_all = true;
+        for q in 0..n {
+            if self.has_leader(q) {
+                t.mark_seen(q, n);
+            }
+            seen_all &= t.was_seen(q, n);
+        }
+        if since == 0 && (0..n).any(|q| t.was_seen(q, n)) {
             t.known_since.store(now | 1, Relaxed);
         }
-        if with_leader == n {
+        if seen_all {
             t.settled.store(true, Relaxed);
-            return true;
         }
-        false
+        seen_all
     }
 
     /// Whether a recent scan found no usable partition.
