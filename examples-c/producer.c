@@ -369,15 +369,7 @@ int main(int argc, char **argv) {
         if (!rk)
                 die("producer", errstr);
 
-        /* Learn the partitions' leaders before producing, so the first
-         * messages see every partition available. */
-        rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
-        const struct rd_kafka_metadata *md = NULL;
-        if (rd_kafka_metadata(rk, 0, rkt, &md, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR)
-                rd_kafka_metadata_destroy(md);
-        rd_kafka_topic_destroy(rkt);
-        rd_kafka_poll(rk, 200); /* leaders are applied on librdkafka's thread */
-
+        /* Produce at once, as applications do: no wait for metadata. */
         /* Message i has key i % (2 * keys) when that is below keys, else no
          * key. With --threads T, thread t produces the keyed messages of the
          * keys k with k % T == t and every T-th keyless one, so each key is

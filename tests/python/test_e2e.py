@@ -15,7 +15,7 @@ from confluent_kafka import Producer
 import rdpart
 from conftest import new_topic
 from oracle import KEYED
-from producer import check, produce, read_back, warm_up
+from producer import check, produce, read_back
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 # On the mock cluster: the C example as built (Debian's librdkafka 2.0.2).
@@ -86,7 +86,6 @@ def test_several_python_producers_at_once(broker):
     def run(idx, strategy):
         p = Producer({"bootstrap.servers": broker.bootstrap_servers, "enable.idempotence": True,
                       **rdpart.config(strategy)})
-        warm_up(p, topic)
         seq = collections.Counter()
         for i in range(per):
             g = idx * per + i  # a global message index
@@ -134,7 +133,6 @@ def test_failover_keyless_avoid_a_leaderless_partition(mock_broker, strategy):
     down = 2
     p = Producer({"bootstrap.servers": mock_broker.bootstrap_servers, "enable.idempotence": True,
                   **rdpart.config(strategy, sticky_messages=50)})
-    warm_up(p, topic)
     placed = {}  # message index -> partition, from delivery reports
     errors = []
 
@@ -230,7 +228,6 @@ def test_partition_growth_moves_few_keys_with_jump(broker, record_property):
 
     def produce_keys(strategy, topic, tag):
         p = Producer({"bootstrap.servers": broker.bootstrap_servers, **rdpart.config(strategy)})
-        warm_up(p, topic)
         for k in keys:
             p.produce(topic, key=k, value=tag)
             p.poll(0)

@@ -2,6 +2,7 @@
 confluent-kafka's own hash helpers and the partitions brokers report."""
 
 import collections
+import itertools
 import math
 import time
 
@@ -10,7 +11,7 @@ import pytest
 from confluent_kafka import KafkaException, Producer
 
 import rdpart
-from producer import BY_KEY, check, produce, read_back, warm_up
+from producer import BY_KEY, check, produce, read_back
 
 N = 6
 ORACLES = {  # librdkafka's functions, as confluent-kafka exposes them
@@ -48,7 +49,11 @@ def test_each_strategy_places_as_promised(mock, topic, strategy):
                 assert p == ORACLES[strategy](key, N), key
     counts = collections.Counter(keyless_parts)
     if strategy == "round_robin":
-        assert [counts[p] for p in range(N)] == [keyless // N] * N
+        # Produced at once: the messages placed before metadata (on
+        # librdkafka's thread) and the rest (this thread) are two exact
+        # cycles, each from its own start.
+        c = [counts[p] for p in range(N)]
+        assert max(c) - min(c) <= 2 and sum(c) == keyless, c
     elif strategy in ("murmur2", "consistent", "fnv1a"):
         # Pure hashes: a NULL key hashes as "" (consistent: partition 0).
         want = {"murmur2": confluent_kafka.murmur2, "fnv1a": confluent_kafka.fnv1a,
@@ -68,15 +73,21 @@ def test_each_strategy_places_as_promised(mock, topic, strategy):
 def test_sticky_runs_have_the_configured_length(mock, topic):
     p = Producer({"bootstrap.servers": mock.bootstrap_servers,
                   **rdpart.config("sticky", sticky_messages=50, sticky_linger_ms=0)})
-    warm_up(p, topic)
     order = {}
     for i in range(3000):
         p.produce(topic, value=b"%d" % i, on_delivery=lambda e, m: order.__setitem__(int(m.value()), m.partition()))
     p.flush(30)
     seq = [order[i] for i in range(3000)]
-    runs = [seq[i:i + 50] for i in range(0, 3000, 50)]
-    assert all(len(set(r)) == 1 for r in runs), "each run of 50 on one partition"
-    assert all(a[0] != b[0] for a, b in zip(runs, runs[1:])), "each run switches"
+    # Produced at once: the messages parked until metadata arrived are
+    # placed on librdkafka's thread, the rest on this one, and each thread
+    # has its own run. So the sequence is one thread's runs of exactly 50
+    # after at most one short run for the parked messages and one more
+    # where the two threads' runs meet.
+    runs = [len(list(g)) for _, g in itertools.groupby(seq)]
+    odd = [i for i, n in enumerate(runs[:-1]) if n != 50]
+    assert len(odd) <= 2 and all(i <= 1 for i in odd), runs
+    assert all(n <= 100 for n in runs), runs
+    assert len(runs) >= 3000 // 50 - 2, "each run switches"
 
 
 def test_librdkafka_sticky_knob_becomes_rdpart_time(mock, topic):
@@ -86,7 +97,6 @@ def test_librdkafka_sticky_knob_becomes_rdpart_time(mock, topic):
     def spread(extra):
         p = Producer({"bootstrap.servers": mock.bootstrap_servers,
                       **rdpart.config("sticky", sticky_messages=1_000_000), **extra})
-        warm_up(p, topic)
         parts = []
         for _ in range(12):
             p.produce(topic, value=b"x", on_delivery=lambda e, m: parts.append(m.partition()))
@@ -129,8 +139,6 @@ def test_two_producers_keep_their_own_strategies(mock, topic):
                   "acks": "all", "message.timeout.ms": 60000})
     b = Producer({"bootstrap.servers": mock.bootstrap_servers, **rdpart.config("consistent")})
     got = {"jump": [], "consistent": []}
-    for prod, name in ((a, "jump"), (b, "consistent")):
-        warm_up(prod, topic)
     for i in range(500):
         key = b"user-%d" % i
         a.produce(topic, key=key, value=b"a", on_delivery=lambda e, m: got["jump"].append((m.key(), m.partition())))
