@@ -8,7 +8,7 @@
 //! rdpart / peer: below 1.0 means rdpart is faster.
 
 use rdpart::ffi::*;
-use std::ffi::c_void;
+use std::ffi::{c_int, c_void};
 use std::hint::black_box;
 use std::time::Instant;
 
@@ -75,9 +75,14 @@ fn ns_per_call(cb: Cb, keys: Option<&Keys>, n: i32, runs: usize, run_ms: u64) ->
     samples[runs / 2]
 }
 
-/// Per-call ns of `cb` on one topic from `threads` threads at once (keyless).
-fn contended(cb: Cb, threads: usize, calls: usize, runs: usize) -> f64 {
-    let rkt = std::ptr::null::<rdpart::host::rd_kafka_topic_t>() as usize;
+/// A stand-in for librdkafka's availability function: every partition up.
+unsafe extern "C" fn all_available(_: *const rdpart::host::rd_kafka_topic_t, _: i32) -> c_int {
+    1
+}
+
+/// Per-call ns of `cb` on one topic (`rkt`: 0 for none) from `threads`
+/// threads at once (keyless).
+fn contended(cb: Cb, rkt: usize, threads: usize, calls: usize, runs: usize) -> f64 {
     let mut samples: Vec<f64> = (0..runs)
         .map(|_| {
             let barrier = std::sync::Barrier::new(threads);
@@ -171,15 +176,24 @@ fn main() {
     }
 
     println!("\n## 2. Contention: one topic, keyless, 6 partitions (ns per call per thread)\n");
-    println!("| partitioner | 1 thread | 2 threads | 2 / 1 |");
-    println!("|---|---:|---:|---:|");
+    println!("With a topic: a non-NULL rkt, its state found in the topic table, and an");
+    println!("availability function that says every partition is up (as librdkafka's");
+    println!("would once leaders are known), handed over with rdpart_set_available().\n");
+    println!("| partitioner | topic | 1 thread | 2 threads | 2 / 1 |");
+    println!("|---|---|---:|---:|---:|");
     let calls = if quick { 200_000 } else { 2_000_000 };
-    for (name, cb) in [
-        ("round_robin", rdpart_round_robin as Cb),
-        ("sticky", rdpart_sticky),
-    ] {
-        let one = contended(cb, 1, calls, runs);
-        let two = contended(cb, 2, calls, runs);
-        println!("| {name} | {one:.2} | {two:.2} | {:.2}x |", two / one);
+    rdpart_set_available(Some(all_available));
+    let topic = Box::new([0u64; 8]);
+    for (what, rkt) in [("none (NULL)", 0usize), ("one rkt", &*topic as *const _ as usize)] {
+        for (name, cb) in [
+            ("random", rdpart_random as Cb),
+            ("round_robin", rdpart_round_robin),
+            ("sticky", rdpart_sticky),
+        ] {
+            let one = contended(cb, rkt, 1, calls, runs);
+            let two = contended(cb, rkt, 2, calls, runs);
+            println!("| {name} | {what} | {one:.2} | {two:.2} | {:.2}x |", two / one);
+        }
     }
+    rdpart_set_available(None);
 }
