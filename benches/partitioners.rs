@@ -123,11 +123,18 @@ fn contended(cb: Cb, rkt: usize, threads: usize, calls: usize, runs: usize) -> f
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let (runs, run_ms) = if quick { (3, 5) } else { (9, 20) };
+    let contention_only = std::env::args().any(|a| a == "--contention");
+    if !contention_only {
+        hashes_and_placement(runs, run_ms);
+    }
+    contention(quick, runs);
+}
+
+fn hashes_and_placement(runs: usize, run_ms: u64) {
     let lens = [0usize, 8, 16, 64, 256, 1024];
     let counts = [6, 1000];
     use rdkafka_sys as k;
     let pairs = common::hash_pairs();
-
     println!(
         "## 1. Hash partitioners against librdkafka {} (ns per call, median of {runs})\n",
         unsafe { std::ffi::CStr::from_ptr(k::rd_kafka_version_str()).to_string_lossy() }
@@ -174,7 +181,9 @@ fn main() {
             );
         }
     }
+}
 
+fn contention(quick: bool, runs: usize) {
     println!("\n## 2. Contention: one topic, keyless, 6 partitions (ns per call per thread)\n");
     println!("With a topic: a non-NULL rkt, its state found in the topic table, and an");
     println!("availability function that says every partition is up (as librdkafka's");
@@ -184,7 +193,10 @@ fn main() {
     let calls = if quick { 200_000 } else { 2_000_000 };
     rdpart_set_available(Some(all_available));
     let topic = Box::new([0u64; 8]);
-    for (what, rkt) in [("none (NULL)", 0usize), ("one rkt", &*topic as *const _ as usize)] {
+    for (what, rkt) in [
+        ("none (NULL)", 0usize),
+        ("one rkt", &*topic as *const _ as usize),
+    ] {
         for (name, cb) in [
             ("random", rdpart_random as Cb),
             ("round_robin", rdpart_round_robin),
@@ -192,7 +204,10 @@ fn main() {
         ] {
             let one = contended(cb, rkt, 1, calls, runs);
             let two = contended(cb, rkt, 2, calls, runs);
-            println!("| {name} | {what} | {one:.2} | {two:.2} | {:.2}x |", two / one);
+            println!(
+                "| {name} | {what} | {one:.2} | {two:.2} | {:.2}x |",
+                two / one
+            );
         }
     }
     rdpart_set_available(None);

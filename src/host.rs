@@ -50,7 +50,7 @@ pub struct Library {
 
 impl Library {
     /// The already-loaded object that contains `addr`.
-    fn containing(addr: *const c_void) -> Option<Library> {
+    pub fn containing(addr: *const c_void) -> Option<Library> {
         let info = dladdr(addr)?;
         let name = if info.dli_fname.is_null() {
             String::new()

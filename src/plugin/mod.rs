@@ -110,7 +110,15 @@ unsafe fn init(conf: *mut rd_kafka_conf_t) -> Result<(), String> {
     let api = &inst.api;
 
     // Everything that can fail is checked before anything is registered.
-    // SAFETY: the conf librdkafka is initialising, used by no other thread.
+    // SAFETY (both calls): the conf librdkafka is initialising, used by no
+    // other thread.
+    if let Some(other) = unsafe { inst.other_copy(conf) } {
+        return Err(format!(
+            "rdpart: another copy of rdpart ({other}) is already installed on this \
+             configuration; name librdpart once in plugin.library.paths (this copy is {})",
+            own_path()
+        ));
+    }
     unsafe { inst.check_default_topic_conf(conf) }
         .map_err(|m| format!("{m} (a partitioner was set before plugin.library.paths)"))?;
     let mut config = Config::default();
@@ -211,6 +219,28 @@ fn warn_old_librdkafka(api: &Api) {
              to 2.13.0 or later\n",
             api.version_string()
         ));
+    }
+}
+
+impl Instance {
+    /// The path of another rdpart library whose partitioner `conf`'s
+    /// default topic conf already uses, if any.
+    ///
+    /// # Safety
+    /// `conf` is a live conf that no other thread uses.
+    unsafe fn other_copy(&self, conf: *mut rd_kafka_conf_t) -> Option<String> {
+        // SAFETY: the caller's contract.
+        let tconf = unsafe { (self.api.get_default_topic_conf)(conf) };
+        if tconf.is_null() {
+            return None;
+        }
+        let cb = api::parse_pointer(self.api.topic_get(tconf, c"partitioner_cb").as_deref());
+        if cb == 0 || cb == plugin_partition as *const () as usize {
+            return None;
+        }
+        let lib = Library::containing(cb as *const c_void)?;
+        lib.own_sym(c"rdpart_version")
+            .map(|_| lib.path().to_string())
     }
 }
 
