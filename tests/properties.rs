@@ -614,3 +614,50 @@ fn every_topic_has_its_own_cycle_beyond_the_old_table_size() {
     }
     assert_eq!(counts, [[5000, 5000], [5000, 5000]]);
 }
+
+#[test]
+fn in_steady_state_threads_write_no_shared_state() {
+    // By construction: once a topic is settled, keyless placement writes
+    // only the calling thread's lane (its own cache line) and the thread's
+    // random state. Check that the shared topic state does not change and
+    // that two threads' lanes are on different cache lines.
+    for strategy in [Strategy::RoundRobin, Strategy::Sticky, Strategy::Random] {
+        let part = partitioner(strategy, 100, 0);
+        let topic = FakeTopic::new(0);
+        let rkt = topic.rkt() as usize;
+        part.partition(topic.rkt(), None, 6);
+        let state = part.topics.get(rkt).unwrap();
+        let snapshot = |s: &rdpart::topics::TopicState| {
+            (
+                s.settled.load(Ordering::Relaxed),
+                s.known_since.load(Ordering::Relaxed),
+                s.last_scan.load(Ordering::Relaxed),
+                s.dark_until.load(Ordering::Relaxed),
+            )
+        };
+        let before = snapshot(state);
+        assert!(before.0, "settled after the first call");
+        let lanes: Vec<usize> = std::thread::scope(|s| {
+            let hs: Vec<_> = (0..2)
+                .map(|_| {
+                    let part = &part;
+                    s.spawn(move || {
+                        for _ in 0..100_000 {
+                            part.partition(rkt as *const rd_kafka_topic_t, None, 6);
+                        }
+                        let t = part.topics.get(rkt).unwrap();
+                        t.with_lane(|l| l as *const _ as usize)
+                    })
+                })
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert_eq!(
+            snapshot(state),
+            before,
+            "{strategy:?}: shared state written"
+        );
+        assert_ne!(lanes[0] / 64, lanes[1] / 64, "lanes share a cache line");
+        assert_eq!(lanes[0] % 64, 0);
+    }
+}
