@@ -74,9 +74,11 @@ unsafe fn key<'a>(keydata: *const c_void, keylen: usize) -> Key<'a> {
 /// Per-topic state for the plain callbacks, which have no opaque.
 static TOPICS: Topics = Topics::new();
 
-#[inline]
-unsafe fn plain(
-    strategy: Strategy,
+/// The body of every plain callback. The strategy is a const parameter, so
+/// each callback gets its own copy with only its strategy's code (one
+/// shared copy would pick the strategy at run time, behind a call).
+#[inline(always)]
+unsafe fn plain<const S: u8>(
     rkt: *const rd_kafka_topic_t,
     keydata: *const c_void,
     keylen: usize,
@@ -85,14 +87,11 @@ unsafe fn plain(
     if partition_cnt < 1 {
         return PARTITION_UA;
     }
+    let strategy = Strategy::from_u8(S);
     boundary(PARTITION_UA, || {
         let ctx = Ctx {
             rkt,
-            host: if rkt.is_null() {
-                None
-            } else {
-                crate::host::global_available()
-            },
+            host: None,
             topic: TopicRef::Table(&TOPICS),
             sticky: StickyLimits::default(),
         };
@@ -114,7 +113,7 @@ pub unsafe extern "C" fn rdpart_murmur2(
     msg_opaque: *mut c_void,
 ) -> i32 {
     let _ = (rkt_opaque, msg_opaque);
-    unsafe { plain(Strategy::Murmur2, rkt, keydata, keylen, partition_cnt) }
+    unsafe { plain::<{ Strategy::Murmur2 as u8 }>(rkt, keydata, keylen, partition_cnt) }
 }
 
 /// As rdpart_murmur2, but a NULL key goes to a random available partition
@@ -129,7 +128,7 @@ pub unsafe extern "C" fn rdpart_murmur2_random(
     msg_opaque: *mut c_void,
 ) -> i32 {
     let _ = (rkt_opaque, msg_opaque);
-    unsafe { plain(Strategy::Murmur2Random, rkt, keydata, keylen, partition_cnt) }
+    unsafe { plain::<{ Strategy::Murmur2Random as u8 }>(rkt, keydata, keylen, partition_cnt) }
 }
 
 /// `crc32(key) % partition_cnt` (zlib CRC-32); NULL and empty keys go to
@@ -145,7 +144,7 @@ pub unsafe extern "C" fn rdpart_consistent(
     msg_opaque: *mut c_void,
 ) -> i32 {
     let _ = (rkt_opaque, msg_opaque);
-    unsafe { plain(Strategy::Consistent, rkt, keydata, keylen, partition_cnt) }
+    unsafe { plain::<{ Strategy::Consistent as u8 }>(rkt, keydata, keylen, partition_cnt) }
 }
 
 /// As rdpart_consistent, but NULL and empty keys go to a random available
@@ -160,15 +159,7 @@ pub unsafe extern "C" fn rdpart_consistent_random(
     msg_opaque: *mut c_void,
 ) -> i32 {
     let _ = (rkt_opaque, msg_opaque);
-    unsafe {
-        plain(
-            Strategy::ConsistentRandom,
-            rkt,
-            keydata,
-            keylen,
-            partition_cnt,
-        )
-    }
+    unsafe { plain::<{ Strategy::ConsistentRandom as u8 }>(rkt, keydata, keylen, partition_cnt) }
 }
 
 /// `abs(int32 fnv1a(key)) % partition_cnt`; a NULL key hashes as "". Like
@@ -183,7 +174,7 @@ pub unsafe extern "C" fn rdpart_fnv1a(
     msg_opaque: *mut c_void,
 ) -> i32 {
     let _ = (rkt_opaque, msg_opaque);
-    unsafe { plain(Strategy::Fnv1a, rkt, keydata, keylen, partition_cnt) }
+    unsafe { plain::<{ Strategy::Fnv1a as u8 }>(rkt, keydata, keylen, partition_cnt) }
 }
 
 /// As rdpart_fnv1a, but a NULL key goes to a random available partition
@@ -198,7 +189,7 @@ pub unsafe extern "C" fn rdpart_fnv1a_random(
     msg_opaque: *mut c_void,
 ) -> i32 {
     let _ = (rkt_opaque, msg_opaque);
-    unsafe { plain(Strategy::Fnv1aRandom, rkt, keydata, keylen, partition_cnt) }
+    unsafe { plain::<{ Strategy::Fnv1aRandom as u8 }>(rkt, keydata, keylen, partition_cnt) }
 }
 
 /// Jump consistent hash: `jump(murmur64a(key, 0x9747b28c), partition_cnt)`.
@@ -215,7 +206,7 @@ pub unsafe extern "C" fn rdpart_jump(
     msg_opaque: *mut c_void,
 ) -> i32 {
     let _ = (rkt_opaque, msg_opaque);
-    unsafe { plain(Strategy::Jump, rkt, keydata, keylen, partition_cnt) }
+    unsafe { plain::<{ Strategy::Jump as u8 }>(rkt, keydata, keylen, partition_cnt) }
 }
 
 /// Key ignored: uniform over the partitions that have a leader (all of
@@ -230,7 +221,7 @@ pub unsafe extern "C" fn rdpart_random(
     msg_opaque: *mut c_void,
 ) -> i32 {
     let _ = (rkt_opaque, msg_opaque);
-    unsafe { plain(Strategy::Random, rkt, keydata, keylen, partition_cnt) }
+    unsafe { plain::<{ Strategy::Random as u8 }>(rkt, keydata, keylen, partition_cnt) }
 }
 
 /// Key ignored: the next partition of the topic's cycle, skipping those
@@ -247,7 +238,7 @@ pub unsafe extern "C" fn rdpart_round_robin(
     msg_opaque: *mut c_void,
 ) -> i32 {
     let _ = (rkt_opaque, msg_opaque);
-    unsafe { plain(Strategy::RoundRobin, rkt, keydata, keylen, partition_cnt) }
+    unsafe { plain::<{ Strategy::RoundRobin as u8 }>(rkt, keydata, keylen, partition_cnt) }
 }
 
 /// The Java client's default: keyed (and empty-key) messages as
@@ -267,7 +258,7 @@ pub unsafe extern "C" fn rdpart_sticky(
     msg_opaque: *mut c_void,
 ) -> i32 {
     let _ = (rkt_opaque, msg_opaque);
-    unsafe { plain(Strategy::Sticky, rkt, keydata, keylen, partition_cnt) }
+    unsafe { plain::<{ Strategy::Sticky as u8 }>(rkt, keydata, keylen, partition_cnt) }
 }
 
 /// A partitioner configuration: which strategy, and its options.
@@ -462,7 +453,9 @@ pub unsafe extern "C" fn rdpart_partition(
                 unsafe { key(keydata, keylen) },
                 partition_cnt as u32,
             ) as i32,
-            None => unsafe { plain(Strategy::Sticky, rkt, keydata, keylen, partition_cnt) },
+            None => unsafe {
+                plain::<{ Strategy::Sticky as u8 }>(rkt, keydata, keylen, partition_cnt)
+            },
         }
     })
 }

@@ -45,10 +45,11 @@ impl Partitioner {
             .store(config.sticky.linger_ms, Relaxed);
     }
 
+    /// The partitioner's own availability function (None: the process-wide one).
     #[inline]
     fn host(&self) -> Option<AvailableFn> {
         match self.host.load(Relaxed) {
-            0 => crate::host::global_available(),
+            0 => None,
             // SAFETY: a non-zero value was stored from an AvailableFn.
             f => Some(unsafe { std::mem::transmute::<usize, AvailableFn>(f) }),
         }

@@ -37,7 +37,7 @@ impl Ctx<'_> {
         if self.rkt.is_null() {
             None
         } else {
-            self.host
+            self.host.or_else(crate::host::global_available)
         }
     }
 

@@ -72,8 +72,10 @@ impl Strategy {
         Strategy::ALL[(v as usize).min(Strategy::ALL.len() - 1)]
     }
 
-    /// Place one message. `n >= 1`; the result is in `0..n`.
-    #[inline]
+    /// Place one message. `n >= 1`; the result is in `0..n`. Always
+    /// inlined, so a callback for one strategy compiles to just its arm;
+    /// every keyless path is out of line, keeping keyed calls lean.
+    #[inline(always)]
     pub fn place(self, key: Key, n: u32, ctx: &Ctx) -> u32 {
         match self {
             Strategy::Murmur2 => murmur2::keyed(key.unwrap_or_default(), n),
@@ -95,8 +97,8 @@ impl Strategy {
                 Some(k) => jump::keyed(k, n),
                 None => keyless(n, ctx),
             },
-            Strategy::Random => random::place(n, ctx),
-            Strategy::RoundRobin => round_robin::place(n, ctx),
+            Strategy::Random => keyless(n, ctx),
+            Strategy::RoundRobin => keyless_round_robin(n, ctx),
             Strategy::Sticky => match key {
                 Some(k) => murmur2::keyed(k, n),
                 None => keyless_sticky(n, ctx),
@@ -110,6 +112,12 @@ impl Strategy {
 #[inline(never)]
 fn keyless(n: u32, ctx: &Ctx) -> u32 {
     random::place(n, ctx)
+}
+
+/// round_robin's placement, out of line for the same reason.
+#[inline(never)]
+fn keyless_round_robin(n: u32, ctx: &Ctx) -> u32 {
+    round_robin::place(n, ctx)
 }
 
 /// sticky's keyless placement, out of line for the same reason.
@@ -140,6 +148,8 @@ impl Default for StickyLimits {
 /// librdkafka whether a partition has a leader, per-topic state and limits.
 pub struct Ctx<'a> {
     pub rkt: *const rd_kafka_topic_t,
+    /// The availability function: this one, or (None) the process-wide
+    /// one, looked up only when a strategy asks.
     pub host: Option<AvailableFn>,
     pub topic: TopicRef<'a>,
     pub sticky: StickyLimits,
