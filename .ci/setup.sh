@@ -9,7 +9,7 @@ want_test=${1:-}
 sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 pkgs=(gcc make pkg-config zlib1g-dev librdkafka-dev python3-pip)
-[ "$want_test" = --test ] && pkgs+=(valgrind binutils)
+[ "$want_test" = --test ] && pkgs+=(valgrind binutils g++ kcat)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

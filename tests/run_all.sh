@@ -23,6 +23,7 @@ so=target/release/librdpart.so
 step "generated header is current and compiles beside rdkafka.h"
 cbindgen -q --config cbindgen.toml --output target/rdpart.h
 diff -u include/rdpart.h target/rdpart.h || { echo "include/rdpart.h is stale: regenerate it with cbindgen"; exit 1; }
+if grep -n 'backtrace\|extern int' include/rdpart.h; then echo "include/rdpart.h declares libc functions"; exit 1; fi
 printf '#include "rdpart.h"\nint main(void) { rd_kafka_topic_conf_t *t = rd_kafka_topic_conf_new();\n rd_kafka_topic_conf_set_partitioner_cb(t, rdpart_murmur2);\n rd_kafka_topic_conf_set_partitioner_cb(t, rdpart_partition);\n rd_kafka_topic_conf_destroy(t); return 0; }\n' > target/header_check.c
 gcc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude $(pkg-config --cflags rdkafka) -c target/header_check.c -o target/header_check.o
 g++ -x c++ -Wall -Wextra -Werror -Iinclude $(pkg-config --cflags rdkafka) -c target/header_check.c -o target/header_check_cpp.o
@@ -31,6 +32,10 @@ step "librdpart.so needs no librdkafka and carries none"
 if readelf -d "$so" | grep -i 'NEEDED.*rdkafka'; then echo "librdpart.so links librdkafka"; exit 1; fi
 if nm -D --defined-only "$so" | grep ' rd_kafka_'; then echo "librdpart.so defines rd_kafka_ symbols"; exit 1; fi
 echo "ok: $(readelf -d "$so" | grep -c NEEDED) NEEDED entries, none librdkafka"
+# librdkafka unloads plugins while their callbacks stay registered: rdpart
+# must stay mapped for the life of the process.
+readelf -d "$so" | grep -q 'FLAGS_1.*NODELETE' || { echo "librdpart.so is not linked -z nodelete"; exit 1; }
+echo "ok: linked -z nodelete"
 
 step "cargo test"
 cargo test -q --release 2>&1 | grep -v '^$'
@@ -39,6 +44,9 @@ step "plugin from C: errors, conf_dup, 1000 create/destroy cycles under valgrind
 gcc -std=c99 -Wall -Wextra -Werror -O1 -g tests/c/plugin_test.c -o target/plugin_test $(pkg-config --cflags --libs rdkafka)
 valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=9 \
   target/plugin_test "$PWD/$so" 1000
+
+step "C hosts: the plugin in C and C++ programs, callbacks, static librdkafka, no loader calls"
+tests/c/run.sh target/release
 
 step "C example on the mock cluster, every strategy, direct and as a plugin"
 make -s -C examples-c
