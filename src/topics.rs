@@ -30,9 +30,10 @@ pub struct TopicState {
     pub rkt: usize,
     /// Availability: see `strategy::Ctx::available`.
     pub settled: AtomicBool,
-    /// Clock (ms + 1) when a partition of the topic was first seen with a
-    /// leader; 0: never yet.
-    pub known_since: AtomicU32,
+    /// Clock (ms, made odd) when rdpart first placed a keyless message of
+    /// the topic, which is when librdkafka has just learnt its partitions;
+    /// 0: not yet.
+    pub first_placed: AtomicU32,
     /// Clock (ms) of the last full availability scan while not settled.
     pub last_scan: AtomicU32,
     /// While not settled: which partitions have been seen with a leader
@@ -88,7 +89,7 @@ impl TopicState {
             id: 0,
             rkt: 0,
             settled: AtomicBool::new(true),
-            known_since: AtomicU32::new(0),
+            first_placed: AtomicU32::new(0),
             last_scan: AtomicU32::new(0),
             dark_until: AtomicU32::new(0),
             seen: AtomicPtr::new(std::ptr::null_mut()),
@@ -135,6 +136,20 @@ impl TopicState {
             let (w, bit) = (&seen.words[p as usize / 64], 1u64 << (p % 64));
             if w.load(Ordering::Relaxed) & bit == 0 {
                 w.fetch_or(bit, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Records that partition `p` has a leader (a message was delivered
+    /// there), if the topic is still waiting to see them all.
+    pub fn delivered_to(&self, p: u32) {
+        if self.settled.load(Ordering::Relaxed) {
+            return;
+        }
+        // SAFETY: installed by seen(), freed only on drop.
+        if let Some(seen) = unsafe { self.seen.load(Ordering::Acquire).as_ref() } {
+            if p < seen.n {
+                seen.words[p as usize / 64].fetch_or(1 << (p % 64), Ordering::Relaxed);
             }
         }
     }

@@ -10,9 +10,10 @@
 //!   partitioned): registers the message's topic for this producer, which
 //!   is how the partitioner finds its configuration without the topic
 //!   opaque (the application's);
-//! - `on_acknowledgement` (broker threads, once per message): tells the
-//!   user, once per topic, when a topic's messages never reach rdpart's
-//!   partitioner (a topic made with its own topic conf);
+//! - `on_acknowledgement` (broker threads, once per message): notes that a
+//!   delivered message's partition has a leader (see strategy/available.rs),
+//!   and tells the user, once per topic, when a topic's messages never
+//!   reach rdpart's partitioner (a topic made with its own topic conf);
 //! - `on_conf_destroy`: frees the instance and its topics.
 
 use super::types::*;
@@ -235,6 +236,12 @@ unsafe extern "C" fn on_acknowledgement(
         let Some(t) = REGISTRY.get_owned(m.rkt as usize, ic_opaque as usize) else {
             return ERR_NO_ERROR;
         };
+        // Delivered: its partition has a leader. A topic whose first burst
+        // was placed before librdkafka applied the leaders learns them here,
+        // so a leader lost before the next burst is known as lost.
+        if m.partition >= 0 {
+            t.delivered_to(m.partition as u32);
+        }
         // A delivered message of a topic whose unassigned messages never
         // reached rdpart's partitioner: the topic has a partitioner of its own.
         if t.ua_seen.load(Relaxed) && !t.placed.load(Relaxed) && !t.warned.swap(true, Relaxed) {

@@ -212,11 +212,9 @@ fn warn_old_librdkafka(api: &Api) {
     let v = unsafe { (api.version)() };
     if v < 0x020d_0000 && !WARNED.swap(true, Relaxed) {
         crate::host::write_stderr(&format!(
-            "rdpart: warning: librdkafka {} is older than 2.13.0, where a producer that fails \
-             to start (rd_kafka_new() returning NULL, for example on a bad ssl.ca.location) \
-             leaves its configuration pointing to freed plugin state (librdkafka issue #4142): \
-             do not destroy that configuration after such a failure, or upgrade librdkafka \
-             to 2.13.0 or later\n",
+            "rdpart: warning: librdkafka {} is older than 2.13.0: after rd_kafka_new() fails, \
+             do not destroy its conf (it points to freed plugin state: librdkafka issue \
+             #4142); upgrade to 2.13.0 or later to fix\n",
             api.version_string()
         ));
     }
