@@ -96,7 +96,10 @@ pub unsafe extern "C" fn on_new(
         let conf_mut = conf as *mut rd_kafka_conf_t;
         match unsafe { inst.check_default_topic_conf(conf_mut) } {
             Ok(()) => unsafe { inst.install_partitioner(conf_mut) },
-            Err(m) => inst.log(log::WARNING, &m),
+            Err(m) => {
+                inst.foreign_default.store(true, Release);
+                inst.log(log::WARNING, &m)
+            }
         }
         // SAFETY: a producer being created, our callbacks and opaque.
         unsafe {
@@ -248,7 +251,15 @@ unsafe extern "C" fn on_acknowledgement(
             // SAFETY: our own opaque; the topic lives while its message does.
             let inst = unsafe { &*(ic_opaque as *const Instance) };
             let name = unsafe { crate::host::c_string((inst.api.topic_name)(m.rkt)) };
-            inst.log(log::WARNING, &bypassed(&name));
+            let msg = if inst.foreign_default.load(Relaxed) {
+                format!(
+                    "rdpart: topic \"{name}\" is not placed by rdpart: the default topic \
+                     configuration names another partitioner (see rdpart's earlier message)"
+                )
+            } else {
+                bypassed(&name)
+            };
+            inst.log(log::WARNING, &msg);
         }
         ERR_NO_ERROR
     })

@@ -56,6 +56,9 @@ pub struct Instance {
     api: Api,
     rk: AtomicPtr<rd_kafka_t>,
     log_cb: AtomicUsize,
+    /// The producer's default topic conf names another partitioner (said
+    /// in on_new), which then places the topics made from it.
+    foreign_default: AtomicBool,
 }
 
 /// Every plugin producer's topics, by topic handle; each state names the
@@ -106,6 +109,7 @@ unsafe fn init(conf: *mut rd_kafka_conf_t) -> Result<(), String> {
         api,
         rk: AtomicPtr::new(std::ptr::null_mut()),
         log_cb: AtomicUsize::new(0),
+        foreign_default: AtomicBool::new(false),
     });
     let api = &inst.api;
 

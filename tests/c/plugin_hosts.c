@@ -1,9 +1,10 @@
 /*
  * The plugin in C hosts, written the way C programs use librdkafka, with
  * the system librdkafka and its embedded mock cluster. For every case,
- * rdpart either places every message (checked against librdkafka's own
- * murmur2 partitioner, which differs from the default consistent_random on
- * most keys) or says so once on the producer's log, naming the topic.
+ * rdpart either places every message (strategy fnv1a, checked against
+ * librdkafka's own fnv1a partitioner, which differs on most keys from both
+ * the default consistent_random and the murmur2 of a fallback to sticky)
+ * or says so once on the producer's log, naming the topic.
  *
  *   plugin_hosts PLUGIN_PATH COPY_OF_PLUGIN_PATH [CASE ...]
  *
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <librdkafka/rdkafka.h>
 
@@ -62,6 +64,8 @@ static struct {
         int32_t partition;
 } recs[MAXREC];
 static int nrec, delivery_errors;
+/* Keyless messages produced with their index as message opaque. */
+static int32_t keyless_part[64];
 
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
         (void)rk, (void)opaque;
@@ -69,6 +73,8 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
                 delivery_errors++;
                 return;
         }
+        if (!m->key && (uintptr_t)m->_private < 64)
+                keyless_part[(uintptr_t)m->_private] = m->partition;
         if (nrec < MAXREC && m->key && m->key_len < sizeof(recs[0].key)) {
                 memcpy(recs[nrec].key, m->key, m->key_len);
                 recs[nrec].len = m->key_len;
@@ -103,7 +109,7 @@ static rd_kafka_conf_t *plugin_conf(const char *strategy) {
 }
 
 /* Produce `n` keyed messages at once to `rkt` (or by name when rkt is
- * NULL), flush, and count those not where murmur2 puts them. */
+ * NULL), flush, and count those not where fnv1a puts them. */
 static int produce_misplaced(rd_kafka_t *rk, rd_kafka_topic_t *rkt, const char *topic, int n) {
         nrec = delivery_errors = 0;
         for (int i = 0; i < n; i++) {
@@ -137,7 +143,7 @@ static int produce_misplaced(rd_kafka_t *rk, rd_kafka_topic_t *rkt, const char *
                 rd_kafka_topic_destroy(mrkt);
         int misplaced = 0;
         for (int i = 0; i < nrec; i++)
-                if (recs[i].partition != rd_kafka_msg_partitioner_murmur2(
+                if (recs[i].partition != rd_kafka_msg_partitioner_fnv1a(
                                             NULL, recs[i].key, recs[i].len, cnt, NULL, NULL))
                         misplaced++;
         CHECK(cnt > 1 && nrec == n && delivery_errors == 0,
@@ -154,7 +160,7 @@ static void unloaded_plugin_stays_mapped(void) {
          * interceptors stay registered. */
         rd_kafka_conf_t *conf = plugin_conf("jump");
         CHECK(load(conf, "", errstr, sizeof(errstr)) == RD_KAFKA_CONF_OK, "%s", errstr);
-        CHECK(rd_kafka_conf_set(conf, "rdpart.strategy", "murmur2", errstr, sizeof(errstr)) ==
+        CHECK(rd_kafka_conf_set(conf, "rdpart.strategy", "fnv1a", errstr, sizeof(errstr)) ==
                   RD_KAFKA_CONF_OK,
               "%s", errstr);
         rd_kafka_conf_set(conf, "acks", "all", NULL, 0);
@@ -174,7 +180,7 @@ static void unloaded_plugin_stays_mapped(void) {
 
 static void default_topic_conf_replaced_after_loading(void) {
         char errstr[512];
-        rd_kafka_conf_t *conf = plugin_conf("murmur2");
+        rd_kafka_conf_t *conf = plugin_conf("fnv1a");
         rd_kafka_topic_conf_t *tconf = rd_kafka_topic_conf_new();
         rd_kafka_topic_conf_set(tconf, "acks", "all", NULL, 0);
         rd_kafka_conf_set_default_topic_conf(conf, tconf);
@@ -187,7 +193,7 @@ static void default_topic_conf_replaced_after_loading(void) {
 
         /* A replacement that names another partitioner is reported. */
         log_clear();
-        conf = plugin_conf("murmur2");
+        conf = plugin_conf("fnv1a");
         tconf = rd_kafka_topic_conf_new();
         rd_kafka_topic_conf_set(tconf, "partitioner", "fnv1a", NULL, 0);
         rd_kafka_conf_set_default_topic_conf(conf, tconf);
@@ -201,7 +207,7 @@ static void default_topic_conf_replaced_after_loading(void) {
 static void topic_with_its_own_conf_is_reported(void) {
         char errstr[512];
         log_clear();
-        rd_kafka_conf_t *conf = plugin_conf("murmur2");
+        rd_kafka_conf_t *conf = plugin_conf("fnv1a");
         rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
         CHECK(rk, "%s", errstr);
         rd_kafka_topic_t *own = rd_kafka_topic_new(rk, "own-tconf", rd_kafka_topic_conf_new());
@@ -232,14 +238,14 @@ static void application_opaque_is_kept(void *opaque, int before) {
                 rd_kafka_topic_conf_set_opaque(tconf, opaque);
                 rd_kafka_conf_set_default_topic_conf(conf, tconf);
                 if (load(conf, plugin, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK ||
-                    rd_kafka_conf_set(conf, "rdpart.strategy", "murmur2", errstr,
+                    rd_kafka_conf_set(conf, "rdpart.strategy", "fnv1a", errstr,
                                       sizeof(errstr)) != RD_KAFKA_CONF_OK) {
                         CHECK(0, "%s", errstr);
                         rd_kafka_conf_destroy(conf);
                         return;
                 }
         } else {
-                conf = plugin_conf("murmur2");
+                conf = plugin_conf("fnv1a");
                 rd_kafka_topic_conf_set_opaque(rd_kafka_conf_get_default_topic_conf(conf), opaque);
         }
         rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
@@ -254,6 +260,42 @@ static void application_opaque_is_kept(void *opaque, int before) {
         rd_kafka_destroy(rk);
         printf("  topic opaque %p set %s the plugin: kept, %d misplaced\n", opaque,
                before ? "before" : "after", bad);
+}
+
+/* 13 keyless messages 15 ms apart through rdpart's sticky with runs of a
+ * million messages: how many runs (partition changes + 1)? With a sticky
+ * time of 60 s, one per placing thread (the first message may be placed on
+ * librdkafka's thread, parked until metadata arrives); with rdpart's
+ * default 10 ms, each message switches. */
+static int sticky_runs(const char *linger_before) {
+        char errstr[512];
+        rd_kafka_conf_t *conf = base_conf();
+        if (linger_before)
+                rd_kafka_conf_set(conf, "sticky.partitioning.linger.ms", linger_before, NULL, 0);
+        if (load(conf, plugin, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK ||
+            rd_kafka_conf_set(conf, "rdpart.sticky.messages", "1000000", errstr, sizeof(errstr))) {
+                CHECK(0, "%s", errstr);
+                rd_kafka_conf_destroy(conf);
+                return -1;
+        }
+        rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+        nrec = delivery_errors = 0;
+        const int n = 13;
+        for (int i = 0; i < n; i++) {
+                rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(linger_before ? "linger-60s" : "linger-dflt"),
+                                  RD_KAFKA_V_VALUE("v", 1), RD_KAFKA_V_OPAQUE((void *)(intptr_t)i),
+                                  RD_KAFKA_V_END);
+                rd_kafka_poll(rk, 0);
+                struct timespec ms15 = {0, 15 * 1000 * 1000};
+                nanosleep(&ms15, NULL);
+        }
+        rd_kafka_flush(rk, 15000);
+        rd_kafka_destroy(rk);
+        CHECK(delivery_errors == 0, "%d delivery errors", delivery_errors);
+        int runs = 1;
+        for (int i = 1; i < n; i++)
+                runs += keyless_part[i] != keyless_part[i - 1];
+        return runs;
 }
 
 static void properties_set_before_the_plugin(void) {
@@ -273,6 +315,14 @@ static void properties_set_before_the_plugin(void) {
         rd_kafka_conf_get(conf, "sticky.partitioning.linger.ms", v, &size);
         CHECK(!strcmp(v, "0"), "librdkafka's sticky step is %s, not off", v);
         rd_kafka_conf_destroy(conf);
+        /* ... and the value set before the plugin is rdpart's sticky time. */
+        int with = sticky_runs("60000"), without = sticky_runs(NULL);
+        CHECK(with >= 1 && with <= 2 && without >= 8,
+              "sticky.partitioning.linger.ms=60000 before the plugin: %d runs (default: %d)", with,
+              without);
+        printf("  sticky.partitioning.linger.ms=60000 set before the plugin: %d run(s) of 13 "
+               "messages 15 ms apart (rdpart's default 10 ms: %d)\n",
+               with, without);
 }
 
 static void two_files_of_rdpart(void) {
@@ -292,7 +342,7 @@ static void two_files_of_rdpart(void) {
 
 static void refused_properties(void) {
         char errstr[512];
-        rd_kafka_conf_t *conf = plugin_conf("murmur2");
+        rd_kafka_conf_t *conf = plugin_conf("fnv1a");
         CHECK(rd_kafka_conf_set(conf, "topic.partitioner", "murmur2", errstr, sizeof(errstr)) ==
                       RD_KAFKA_CONF_INVALID &&
                   strstr(errstr, "rdpart.strategy"),
