@@ -62,7 +62,7 @@ pub unsafe fn write_errstr(errstr: *mut c_char, errstr_size: usize, msg: &str) {
 /// # Safety
 /// `keydata` is NULL or points to `keylen` readable bytes.
 #[inline]
-unsafe fn key<'a>(keydata: *const c_void, keylen: usize) -> Key<'a> {
+pub(crate) unsafe fn key<'a>(keydata: *const c_void, keylen: usize) -> Key<'a> {
     if keydata.is_null() {
         None
     } else {

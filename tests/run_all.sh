@@ -41,7 +41,7 @@ step "cargo test"
 cargo test -q --release 2>&1 | grep -v '^$'
 
 step "plugin from C: errors, conf_dup, 1000 create/destroy cycles under valgrind"
-gcc -std=c99 -Wall -Wextra -Werror -O1 -g tests/c/plugin_test.c -o target/plugin_test $(pkg-config --cflags --libs rdkafka)
+gcc -std=c99 -Wall -Wextra -Werror -O1 -g -Itests/c tests/c/plugin_test.c -o target/plugin_test $(pkg-config --cflags --libs rdkafka)
 valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=9 \
   target/plugin_test "$PWD/$so" 1000
 

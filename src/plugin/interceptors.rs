@@ -198,19 +198,29 @@ impl Instance {
     }
 }
 
+/// The message an on_send/on_acknowledgement interceptor got, when it has
+/// a topic and the interceptor its instance.
+///
+/// # Safety
+/// `msg` is NULL or librdkafka's message, valid during the call.
+unsafe fn message<'a>(
+    msg: *mut rd_kafka_message_t,
+    ic_opaque: *mut c_void,
+) -> Option<&'a rd_kafka_message_t> {
+    // SAFETY: the caller's contract.
+    unsafe { msg.as_ref() }.filter(|m| !m.rkt.is_null() && !ic_opaque.is_null())
+}
+
 unsafe extern "C" fn on_send(
     _rk: *mut rd_kafka_t,
     msg: *mut rd_kafka_message_t,
     ic_opaque: *mut c_void,
 ) -> rd_kafka_resp_err_t {
     boundary(ERR_NO_ERROR, || {
-        // SAFETY: librdkafka's message, valid during the call.
-        let Some(m) = (unsafe { msg.as_ref() }) else {
+        // SAFETY: librdkafka's message.
+        let Some(m) = (unsafe { message(msg, ic_opaque) }) else {
             return ERR_NO_ERROR;
         };
-        if m.rkt.is_null() || ic_opaque.is_null() {
-            return ERR_NO_ERROR;
-        }
         let (rkt, owner) = (m.rkt as usize, ic_opaque as usize);
         let t = match REGISTRY.get_owned(rkt, owner) {
             Some(t) => t,
@@ -229,13 +239,10 @@ unsafe extern "C" fn on_acknowledgement(
     ic_opaque: *mut c_void,
 ) -> rd_kafka_resp_err_t {
     boundary(ERR_NO_ERROR, || {
-        // SAFETY: librdkafka's message, valid during the call.
-        let Some(m) = (unsafe { msg.as_ref() }) else {
+        // SAFETY: librdkafka's message.
+        let Some(m) = (unsafe { message(msg, ic_opaque) }).filter(|m| m.err == ERR_NO_ERROR) else {
             return ERR_NO_ERROR;
         };
-        if m.err != ERR_NO_ERROR || m.rkt.is_null() || ic_opaque.is_null() {
-            return ERR_NO_ERROR;
-        }
         let Some(t) = REGISTRY.get_owned(m.rkt as usize, ic_opaque as usize) else {
             return ERR_NO_ERROR;
         };

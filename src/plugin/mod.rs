@@ -272,12 +272,8 @@ pub unsafe extern "C" fn plugin_partition(
         return PARTITION_UA;
     }
     boundary(PARTITION_UA, || {
-        let key = if keydata.is_null() {
-            None
-        } else {
-            // SAFETY: librdkafka's contract for keydata/keylen.
-            Some(unsafe { std::slice::from_raw_parts(keydata as *const u8, keylen) })
-        };
+        // SAFETY: librdkafka's contract for keydata/keylen.
+        let key = unsafe { crate::ffi::key(keydata, keylen) };
         match REGISTRY.get(rkt as usize).filter(|t| t.owner != 0) {
             Some(t) => {
                 if !t.placed.load(Relaxed) {

@@ -11,17 +11,7 @@
 
 #include <librdkafka/rdkafka.h>
 
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-        do {                                                                                       \
-                if (!(cond)) {                                                                     \
-                        failures++;                                                                \
-                        fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                       \
-                        fprintf(stderr, __VA_ARGS__);                                              \
-                        fprintf(stderr, "\n");                                                     \
-                }                                                                                  \
-        } while (0)
+#include "check.h"
 
 static const char *plugin;
 
@@ -111,6 +101,6 @@ int main(int argc, char **argv) {
                         rd_kafka_conf_destroy(d);
                 }
         }
-        printf("plugin_test: %d cycles, %d failed checks\n", cycles, failures);
-        return failures ? 1 : 0;
+        printf("plugin_test: %d cycles\n", cycles);
+        return finish("plugin_test");
 }
