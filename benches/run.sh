@@ -14,6 +14,7 @@ py_messages=${3:-200000}
 python3 -c 'import kafka' 2>/dev/null ||
   python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore 'kafka-python==3.0.12'
 cargo build -q --release
+ln -sf librdpart.so target/release/librdpart.so.0  # its SONAME, as installed
 lib="$PWD/target/release"
 
 echo "# rdpart benchmarks"

@@ -572,7 +572,7 @@ fn a_partition_leaderless_from_the_start_is_skipped_after_the_warm_up() {
     let part = partitioner(Strategy::RoundRobin, 1, 0);
     let topic = FakeTopic::new(1 << 2);
     part.partition(topic.rkt(), None, 4);
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    std::thread::sleep(std::time::Duration::from_millis(150));
     let mut counts = vec![0u64; 4];
     for _ in 0..3000 {
         counts[part.partition(topic.rkt(), None, 4) as usize] += 1;

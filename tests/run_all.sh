@@ -18,6 +18,7 @@ cargo clippy -q --all-targets -- -D warnings
 
 step "build"
 cargo build -q --release
+ln -sf librdpart.so target/release/librdpart.so.0  # its SONAME, as installed
 so=target/release/librdpart.so
 
 step "generated header is current and compiles beside rdkafka.h"
@@ -47,6 +48,9 @@ valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-
 
 step "C hosts: the plugin in C and C++ programs, callbacks, static librdkafka, no loader calls"
 tests/c/run.sh target/release
+
+step "make install: prefix, DESTDIR, pkg-config, a program built out of tree, dynamic and static"
+tests/install.sh
 
 step "C example on the mock cluster, every strategy, direct and as a plugin"
 make -s -C examples-c
