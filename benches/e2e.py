@@ -20,7 +20,7 @@ import confluent_kafka  # noqa: E402
 from confluent_kafka import Producer  # noqa: E402
 
 import rdpart  # noqa: E402
-from mock_cluster import MockCluster  # noqa: E402
+from rdpart.mock import MockCluster  # noqa: E402
 
 try:
     from kafka.partitioner.default import murmur2 as kp_murmur2  # kafka-python, pure Python

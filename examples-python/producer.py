@@ -21,7 +21,7 @@ from typing import Dict, List, Optional, Tuple
 from confluent_kafka import Consumer, Producer, TopicPartition
 
 import rdpart
-from mock_cluster import MockCluster
+from rdpart.mock import MockCluster
 
 BY_KEY = set(rdpart.STRATEGIES) - {"random", "round_robin"}
 

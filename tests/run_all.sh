@@ -52,6 +52,9 @@ tests/c/run.sh target/release
 step "make install: prefix, DESTDIR, pkg-config, a program built out of tree, dynamic and static"
 tests/install.sh
 
+step "the Python package: make wheel (manylinux2014), installed without Rust; pip install ./examples-python"
+tests/wheel.sh
+
 step "C example on the mock cluster, every strategy, direct and as a plugin"
 make -s -C examples-c
 for s in murmur2 murmur2_random consistent consistent_random fnv1a fnv1a_random jump random round_robin sticky; do
@@ -64,6 +67,6 @@ if examples-c/producer nonsense 2>/dev/null; then echo "a bad strategy was accep
 step "pytest: the plugin in confluent-kafka producers; end to end on the mock cluster and tansu"
 # tansu needs a newer librdkafka than Debian's 2.0.2: the C example linked
 # to confluent-kafka's copy (2.16) runs there.
-wheel_rdkafka=$(cd examples-python && python3 -c 'import mock_cluster; print(mock_cluster.librdkafka_path())')
+wheel_rdkafka=$(cd examples-python && python3 -c 'import rdpart.mock; print(rdpart.mock.librdkafka_path())')
 make -s -C examples-c producer-with RDKAFKA_SO="$wheel_rdkafka"
 python3 -m pytest -q tests/python

@@ -14,7 +14,7 @@ from typing import Optional
 
 from confluent_kafka.admin import AdminClient, NewPartitions, NewTopic
 
-from mock_cluster import MockCluster
+from rdpart.mock import MockCluster
 
 TANSU_VERSION = "0.6.0"
 

@@ -18,7 +18,7 @@ import ctypes
 import os
 import threading
 from pathlib import Path
-from typing import Dict, Optional, Union
+from typing import Dict, List, Optional, Union
 
 __all__ = [
     "STRATEGIES",
@@ -54,18 +54,16 @@ class RdpartError(ValueError):
     """A bad rdpart property or value; the message names the allowed values."""
 
 
-def _candidates() -> list:
+def _candidates() -> List[Path]:
     here = Path(__file__).resolve().parent
-    found = []
-    env = os.environ.get(ENV_LIBRARY)
-    if env:
-        found.append(Path(env))
+    # The wheel carries the library inside the package, named by the build
+    # backend (librdpart.abi3.so or librdpart.cpython-*.so).
+    found = sorted(here.glob("librdpart*.so"))
     target = os.environ.get("CARGO_TARGET_DIR")
     roots = [Path(target)] if target else []
-    roots.append(here.parent / "target")
+    roots.append(here.parent.parent / "target")
     for root in roots:
         found += [root / "release" / _LIB_NAME, root / "debug" / _LIB_NAME]
-    found.append(here / _LIB_NAME)
     return found
 
 
@@ -73,9 +71,9 @@ def library_path() -> str:
     """The path of librdpart.so.
 
     Looked for in this order: the ``RDPART_LIBRARY`` environment variable
-    (which must then exist), the cargo build tree (``$CARGO_TARGET_DIR`` or
-    ``target/`` beside ``examples-python``; release before debug), and next to
-    this module.
+    (which must then exist), inside this package (where the wheel puts it),
+    and the cargo build tree of a source checkout (``$CARGO_TARGET_DIR`` or
+    ``target/`` of the repository; release before debug).
     """
     env = os.environ.get(ENV_LIBRARY)
     if env:
@@ -86,15 +84,16 @@ def library_path() -> str:
         if c.is_file():
             return str(c.resolve())
     raise FileNotFoundError(
-        "librdpart.so not found; build it with `cargo build --release` or set "
-        f"{ENV_LIBRARY}. Looked in: " + ", ".join(str(c) for c in _candidates())
+        "librdpart.so not found: install the rdpart wheel (it carries the library), "
+        f"build it with `cargo build --release`, or set {ENV_LIBRARY}. Looked in: "
+        + ", ".join(str(c) for c in _candidates())
     )
 
 
 _lib: Optional[ctypes.CDLL] = None
 _lock = threading.Lock()
 _partitioners: Dict[str, int] = {}
-_partition = None  # lib.rdpart_partition, once loaded
+_partition = None  # lib.rdpart_partition, once loaded (typed loosely: a ctypes function)
 
 
 def _library() -> ctypes.CDLL:
