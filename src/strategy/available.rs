@@ -19,7 +19,8 @@
 //! usable, at most `PROBES` more, then one scan of the partitions; after a
 //! scan that finds none usable, the topic is *dark* for `DARK_MS`, during
 //! which no scan is made (a full outage costs ~1 call per message, not 2n).
-//! While unsettled, at most one scan per millisecond per topic.
+//! While unsettled, at most one scan per millisecond per topic, and none
+//! for topics of more than `SCAN_MAX` partitions.
 
 use super::Ctx;
 use crate::host::AvailableFn;
@@ -33,6 +34,9 @@ use std::sync::atomic::Ordering::Relaxed;
 /// without one 100 ms later has none (for example, a leader lost between
 /// the producer's start and its first metadata).
 pub(crate) const WARMUP_MS: u32 = 100;
+/// Topics with more partitions than this are not scanned while they
+/// settle (a scan costs one availability call per partition).
+pub(crate) const SCAN_MAX: u32 = 4096;
 /// Random or next-ticket tries before a scan.
 pub(crate) const PROBES: u32 = 8;
 /// How long a scan that found no usable partition is trusted.
@@ -101,7 +105,9 @@ impl Ctx<'_> {
             t.settled.store(true, Relaxed);
             return true;
         }
-        if t.last_scan.swap(now, Relaxed) == now {
+        if n > SCAN_MAX || t.last_scan.swap(now, Relaxed) == now {
+            // Too many partitions to scan each millisecond: the warm-up
+            // then ends by time alone.
             return false;
         }
         let mut seen_all = true;
