@@ -186,6 +186,8 @@ static void default_topic_conf_replaced_after_loading(void) {
         rd_kafka_conf_set_default_topic_conf(conf, tconf);
         rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
         CHECK(rk, "%s", errstr);
+        if (!rk)
+                return;
         int bad = produce_misplaced(rk, NULL, "replaced-tconf", 400);
         CHECK(bad == 0, "default topic conf replaced after the plugin: %d of 400 misplaced", bad);
         rd_kafka_destroy(rk);
@@ -199,6 +201,8 @@ static void default_topic_conf_replaced_after_loading(void) {
         rd_kafka_conf_set_default_topic_conf(conf, tconf);
         rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
         CHECK(rk, "%s", errstr);
+        if (!rk)
+                return;
         CHECK(log_count("partitioner=fnv1a") == 1 && log_count("rdpart.strategy") >= 1,
               "no message about the replaced partitioner: log \"%s\"", logbuf);
         rd_kafka_destroy(rk);
@@ -210,6 +214,8 @@ static void topic_with_its_own_conf_is_reported(void) {
         rd_kafka_conf_t *conf = plugin_conf("fnv1a");
         rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
         CHECK(rk, "%s", errstr);
+        if (!rk)
+                return;
         rd_kafka_topic_t *own = rd_kafka_topic_new(rk, "own-tconf", rd_kafka_topic_conf_new());
         int bad = produce_misplaced(rk, own, "own-tconf", 400);
         rd_kafka_flush(rk, 5000);
@@ -250,6 +256,8 @@ static void application_opaque_is_kept(void *opaque, int before) {
         }
         rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
         CHECK(rk, "%s", errstr);
+        if (!rk)
+                return;
         rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, before ? "opaque-before" : "opaque-after", NULL);
         int bad = produce_misplaced(rk, rkt, rd_kafka_topic_name(rkt), 400);
         CHECK(bad == 0, "opaque %p set %s the plugin: %d misplaced", opaque,
@@ -279,6 +287,9 @@ static int sticky_runs(const char *linger_before) {
                 return -1;
         }
         rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+        CHECK(rk, "%s", errstr);
+        if (!rk)
+                return -1;
         nrec = delivery_errors = 0;
         const int n = 13;
         for (int i = 0; i < n; i++) {
@@ -362,6 +373,8 @@ static void debug_says_rdpart_is_active(void) {
         rd_kafka_conf_set(conf, "log_level", "7", NULL, 0);
         rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
         CHECK(rk, "%s", errstr);
+        if (!rk)
+                return;
         snprintf(want, sizeof(want), "bound to librdkafka %s", rd_kafka_version_str());
         CHECK(log_count("strategy jump") == 1 && log_count(want) == 1, "debug=plugin: log \"%s\"",
               logbuf);
