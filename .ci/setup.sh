@@ -10,6 +10,11 @@ sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 pkgs=(gcc make pkg-config zlib1g-dev librdkafka-dev python3-pip)
 [ "$want_test" = --test ] && pkgs+=(valgrind binutils g++ kcat)
+# node and npm run KafkaJS's own partitioners as the tests' oracle.
+if [ "$want_test" = --test ]; then
+  command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
+  command -v npm >/dev/null 2>&1 || pkgs+=(npm)
+fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -48,6 +53,15 @@ if [ "$want_test" = --test ]; then
   if ! tansu --version 2>/dev/null | grep -q '0.6.0' && ! ~/.cargo/bin/tansu --version 2>/dev/null | grep -q '0.6.0'; then
     echo "setup: cargo install tansu 0.6.0 (memory storage)"
     cargo install -q tansu --version 0.6.0 --locked --features dynostore
+  fi
+  # KafkaJS 2.2.4 (no dependencies), where tests/python/kafkajs_oracle.js
+  # finds it.
+  here=$(cd "$(dirname "$0")/.." && pwd)
+  if [ ! -f "$here/target/node/node_modules/kafkajs/package.json" ] \
+     || ! grep -q '"version": "2.2.4"' "$here/target/node/node_modules/kafkajs/package.json"; then
+    echo "setup: npm install kafkajs@2.2.4 (into target/node)"
+    mkdir -p "$here/target/node"
+    npm install -s --no-audit --no-fund --prefix "$here/target/node" kafkajs@2.2.4 >/dev/null
   fi
   rustup component list --installed 2>/dev/null | grep -q clippy || rustup component add clippy rustfmt
 fi

@@ -64,6 +64,12 @@ fn ns_per_call(cb: Cb, keys: Option<&Keys>, n: i32, runs: usize, run_ms: u64) ->
         black_box(acc);
         t.elapsed().as_nanos() as f64
     };
+    median_ns(call, runs, run_ms)
+}
+
+/// Median ns per iteration of `call(iters)` (which returns the ns it took),
+/// over `runs` runs of about `run_ms` each.
+fn median_ns(call: impl Fn(usize) -> f64, runs: usize, run_ms: u64) -> f64 {
     // Calibrate the iteration count to ~run_ms.
     let mut iters = 1000;
     while call(iters) < 1e6 {
@@ -126,8 +132,13 @@ fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let (runs, run_ms) = if quick { (3, 5) } else { (9, 20) };
     let contention_only = std::env::args().any(|a| a == "--contention");
+    if std::env::args().any(|a| a == "--presets") {
+        presets_and_options(runs, run_ms);
+        return;
+    }
     if !contention_only {
         hashes_and_placement(runs, run_ms);
+        presets_and_options(runs, run_ms);
     }
     contention(quick, runs);
 }
@@ -183,6 +194,112 @@ fn hashes_and_placement(runs: usize, run_ms: u64) {
             );
         }
     }
+}
+
+/// An rdpart_new() partitioner with these properties.
+fn configured(props: &[(&str, &str)]) -> *mut rdpart_t {
+    let c = rdpart_conf_new();
+    let mut err = [0 as std::ffi::c_char; 256];
+    for (k, v) in props {
+        let (k, v) = (
+            std::ffi::CString::new(*k).unwrap(),
+            std::ffi::CString::new(*v).unwrap(),
+        );
+        let r = unsafe { rdpart_conf_set(c, k.as_ptr(), v.as_ptr(), err.as_mut_ptr(), err.len()) };
+        assert_eq!(r, RD_KAFKA_CONF_OK);
+    }
+    let p = unsafe { rdpart_new(c, err.as_mut_ptr(), err.len()) };
+    unsafe { rdpart_conf_destroy(c) };
+    assert!(!p.is_null());
+    p
+}
+
+/// Median ns per call of rdpart_partition with `part` as its opaque.
+fn ns_per_partition(part: *mut rdpart_t, keys: &Keys, n: i32, runs: usize, run_ms: u64) -> f64 {
+    let call = |iters: usize| {
+        let mut acc = 0i64;
+        let t = Instant::now();
+        for i in 0..iters {
+            acc += unsafe {
+                black_box(rdpart_partition as Cb)(
+                    std::ptr::null(),
+                    keys.key(i),
+                    keys.len,
+                    n,
+                    black_box(part) as *mut c_void,
+                    std::ptr::null_mut(),
+                )
+            } as i64;
+        }
+        black_box(acc);
+        t.elapsed().as_nanos() as f64
+    };
+    median_ns(call, runs, run_ms)
+}
+
+fn presets_and_options(runs: usize, run_ms: u64) {
+    println!("## Client presets and options against what they are built on (ns per call)\n");
+    println!("Callbacks on 16-byte keys. `rdpart_partition` rows: an rdpart_new() partitioner,");
+    println!("murmur2, against the plain callback; with `key.delimiter` set, on keys that do");
+    println!("not contain it (the same bytes hashed, plus the search).\n");
+    println!("| partitioner | n | ns | built on | its ns | ratio |");
+    println!("|---|---:|---:|---|---:|---:|");
+    let k16 = Keys::new(16);
+    let plain = configured(&[("strategy", "murmur2")]);
+    let cut = configured(&[("strategy", "murmur2"), ("key.delimiter", "\u{1}\u{2}")]);
+    for n in [6, 1000] {
+        let cases: [(&str, Cb, &str, Cb); 5] = [
+            ("kafkajs", rdpart_kafkajs, "rdpart_murmur2", rdpart_murmur2),
+            (
+                "kafkajs_legacy",
+                rdpart_kafkajs_legacy,
+                "rdpart_murmur2",
+                rdpart_murmur2,
+            ),
+            (
+                "sarama_reference",
+                rdpart_sarama_reference,
+                "rdpart_fnv1a",
+                rdpart_fnv1a,
+            ),
+            (
+                "sarama_crc",
+                rdpart_sarama_crc,
+                "rdpart_consistent",
+                rdpart_consistent,
+            ),
+            (
+                "kafka_go_hash",
+                rdpart_kafka_go_hash,
+                "rdpart_fnv1a",
+                rdpart_fnv1a,
+            ),
+        ];
+        for (name, cb, base_name, base) in cases {
+            let a = ns_per_call(cb, Some(&k16), n, runs, run_ms);
+            let b = ns_per_call(base, Some(&k16), n, runs, run_ms);
+            println!(
+                "| {name} | {n} | {a:.2} | {base_name} | {b:.2} | {:.2}x |",
+                a / b
+            );
+        }
+        let b = ns_per_call(rdpart_murmur2, Some(&k16), n, runs, run_ms);
+        for (name, part) in [
+            ("rdpart_partition murmur2, no options", plain),
+            ("rdpart_partition murmur2, key.delimiter set", cut),
+        ] {
+            let a = ns_per_partition(part, &k16, n, runs, run_ms);
+            println!(
+                "| {name} | {n} | {a:.2} | rdpart_murmur2 | {b:.2} | {:.2}x |",
+                a / b
+            );
+        }
+    }
+    unsafe {
+        rdpart_destroy(plain);
+        rdpart_destroy(cut);
+    }
+    println!();
 }
 
 fn contention(quick: bool, runs: usize) {

@@ -163,6 +163,66 @@ int32_t rdpart_sticky(const rd_kafka_topic_t *rkt,
                       void *msg_opaque);
 
 /**
+ * KafkaJS's DefaultPartitioner (KafkaJS >= 2.0; its
+ * JavaCompatiblePartitioner in 1.x): keyed and empty keys as
+ * rdpart_murmur2; a NULL key goes to the next available partition in turn.
+ */
+int32_t rdpart_kafkajs(const rd_kafka_topic_t *rkt,
+                       const void *keydata,
+                       size_t keylen,
+                       int32_t partition_cnt,
+                       void *rkt_opaque,
+                       void *msg_opaque);
+
+/**
+ * KafkaJS's LegacyPartitioner, the KafkaJS 1.x default: keyed and empty
+ * keys by KafkaJS's own legacy murmur2, bit for bit (it differs from
+ * Kafka's murmur2 for many keys), `& 0x7fffffff`, `% partition_cnt`; a
+ * NULL key goes to the next available partition in turn.
+ */
+int32_t rdpart_kafkajs_legacy(const rd_kafka_topic_t *rkt,
+                              const void *keydata,
+                              size_t keylen,
+                              int32_t partition_cnt,
+                              void *rkt_opaque,
+                              void *msg_opaque);
+
+/**
+ * Sarama's NewReferenceHashPartitioner and kafka-go's ReferenceHash:
+ * `(fnv1a(key) & 0x7fffffff) % partition_cnt` for keyed and empty keys; a
+ * NULL key goes to a random available partition.
+ */
+int32_t rdpart_sarama_reference(const rd_kafka_topic_t *rkt,
+                                const void *keydata,
+                                size_t keylen,
+                                int32_t partition_cnt,
+                                void *rkt_opaque,
+                                void *msg_opaque);
+
+/**
+ * Sarama's NewConsistentCRCHashPartitioner: `crc32(key) % partition_cnt`
+ * for keyed and empty keys (an empty key: partition 0); a NULL key goes to
+ * a random available partition.
+ */
+int32_t rdpart_sarama_crc(const rd_kafka_topic_t *rkt,
+                          const void *keydata,
+                          size_t keylen,
+                          int32_t partition_cnt,
+                          void *rkt_opaque,
+                          void *msg_opaque);
+
+/**
+ * kafka-go's Hash balancer: keyed and empty keys as rdpart_fnv1a; a NULL
+ * key goes to the next available partition in turn.
+ */
+int32_t rdpart_kafka_go_hash(const rd_kafka_topic_t *rkt,
+                             const void *keydata,
+                             size_t keylen,
+                             int32_t partition_cnt,
+                             void *rkt_opaque,
+                             void *msg_opaque);
+
+/**
  * A new configuration with the defaults: strategy `sticky`,
  * `sticky.messages` 1000, `sticky.linger.ms` 10. Free it with
  * rdpart_conf_destroy().
@@ -186,10 +246,19 @@ void rdpart_conf_destroy(struct rdpart_conf_t *conf);
  *
  * Properties:
  * - `strategy`: murmur2, murmur2_random, consistent, consistent_random,
- *   fnv1a, fnv1a_random, jump, random, round_robin, sticky (default sticky);
+ *   fnv1a, fnv1a_random, jump, random, round_robin, sticky, kafkajs,
+ *   kafkajs_legacy, sarama_reference, sarama_crc, kafka_go_hash (default
+ *   sticky);
  * - `sticky.messages`: 1..2147483647, messages per sticky run (default 1000);
  * - `sticky.linger.ms`: 0..900000, ms per sticky run, 0 for no time limit
- *   (default 10).
+ *   (default 10);
+ * - `topic.strategy`: a strategy per topic, as comma-separated
+ *   `PATTERN:STRATEGY` pairs (`orders:jump,events-*:round_robin`); PATTERN
+ *   is a topic name or a glob with `*`; the first match wins; other topics
+ *   use `strategy` (default: none);
+ * - `key.delimiter`: 1 to 8 bytes; the hashing strategies hash only the
+ *   key's bytes before its first occurrence (the whole key when it does not
+ *   occur); NULL and empty keys are placed as before (default: none).
  *
  * Returns RD_KAFKA_CONF_OK; RD_KAFKA_CONF_INVALID for a bad value or NULL
  * conf/name; RD_KAFKA_CONF_UNKNOWN for an unknown name. On error, a message
@@ -249,6 +318,14 @@ void rdpart_destroy(struct rdpart_t *part);
  * librdkafka that loaded it.
  */
 void rdpart_set_available(int (*available)(const rd_kafka_topic_t *rkt, int32_t partition));
+
+/**
+ * The strategy `conf` gives topic `topic`: the first `topic.strategy` pair
+ * that matches it, else `strategy`. A static string; NULL when `conf` or
+ * `topic` is NULL (conf NULL: the defaults' "sticky"). This is what a
+ * partitioner made from `conf` resolves when it first sees the topic.
+ */
+const char *rdpart_conf_topic_strategy(const struct rdpart_conf_t *conf, const char *topic);
 
 /**
  * rdpart's version, e.g. "0.1.0" (a static string).

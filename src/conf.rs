@@ -2,13 +2,18 @@
 //! and the plugin (`rdpart.<name>` properties). One table, one parser, one
 //! set of error messages.
 
-use crate::strategy::{StickyLimits, Strategy};
+use crate::strategy::{Cut, StickyLimits, Strategy, TopicRules};
 
 /// A complete configuration.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
+    /// The strategy of topics no topic rule names.
     pub strategy: Strategy,
     pub sticky: StickyLimits,
+    /// `topic.strategy`: a strategy per topic.
+    pub topics: TopicRules,
+    /// `key.delimiter`: hash only the key's bytes before it.
+    pub cut: Cut,
 }
 
 impl Default for Config {
@@ -16,6 +21,8 @@ impl Default for Config {
         Config {
             strategy: Strategy::Sticky,
             sticky: StickyLimits::default(),
+            topics: TopicRules::default(),
+            cut: Cut::NONE,
         }
     }
 }
@@ -30,7 +37,13 @@ pub enum SetError {
 }
 
 /// Names of all properties, for messages and documentation.
-pub const PROPERTIES: [&str; 3] = ["strategy", "sticky.messages", "sticky.linger.ms"];
+pub const PROPERTIES: [&str; 5] = [
+    "strategy",
+    "sticky.messages",
+    "sticky.linger.ms",
+    "topic.strategy",
+    "key.delimiter",
+];
 
 /// The prefix of rdpart's properties in a librdkafka conf (optional in
 /// `rdpart_conf_set`).
@@ -40,8 +53,12 @@ pub const PREFIX: &str = "rdpart.";
 pub const STICKY_MESSAGES: (u32, u32) = (1, i32::MAX as u32);
 pub const STICKY_LINGER_MS: (u32, u32) = (0, 900_000);
 
-fn strategy_names() -> String {
-    Strategy::ALL.map(|s| s.name()).join(", ")
+/// `s`, cut to about `max` characters for a message.
+pub fn shorten(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => format!("{}...", &s[..i]),
+        None => s.to_string(),
+    }
 }
 
 /// Parse a decimal integer in `lo..=hi`, as librdkafka does for its own.
@@ -64,16 +81,32 @@ impl Config {
             ("strategy", None) => self.strategy = default.strategy,
             ("strategy", Some(v)) => {
                 self.strategy = Strategy::from_name(v.trim()).ok_or_else(|| {
+                    // Short: librdkafka wrappers keep 255 bytes of a message.
                     SetError::Invalid(format!(
-                        "Invalid value \"{v}\" for configuration property \"{shown}\": \
-                         expected one of {}",
-                        strategy_names()
+                        "\"{shown}\" cannot be \"{}\": expected one of {}",
+                        shorten(v, 20),
+                        Strategy::names()
                     ))
                 })?
             }
             ("sticky.messages", None) => self.sticky.messages = default.sticky.messages,
             ("sticky.messages", Some(v)) => {
                 self.sticky.messages = parse_int(shown, v, STICKY_MESSAGES)?
+            }
+            ("topic.strategy", None) => self.topics = default.topics,
+            ("topic.strategy", Some(v)) => {
+                self.topics = TopicRules::parse(v)
+                    .map_err(|why| SetError::Invalid(format!("\"{shown}\" {why}")))?
+            }
+            ("key.delimiter", None) => self.cut = default.cut,
+            ("key.delimiter", Some(v)) => {
+                self.cut = Cut::new(v.as_bytes()).ok_or_else(|| {
+                    SetError::Invalid(format!(
+                        "Invalid value \"{v}\" for configuration property \"{shown}\": \
+                         expected a delimiter of 1 to {} bytes",
+                        Cut::MAX
+                    ))
+                })?
             }
             ("sticky.linger.ms", None) => self.sticky.linger_ms = default.sticky.linger_ms,
             ("sticky.linger.ms", Some(v)) => {
@@ -128,6 +161,37 @@ mod tests {
             "{m}"
         );
         assert_eq!(c, Config::default(), "failed sets changed nothing");
+    }
+
+    #[test]
+    fn messages_fit_in_the_255_bytes_wrappers_keep() {
+        // confluent-kafka-python keeps 255 bytes of a conf error: the list
+        // of allowed values must survive, whatever the user typed.
+        let long = "x".repeat(300);
+        for (name, value) in [
+            ("rdpart.strategy", long.clone()),
+            (
+                "rdpart.topic.strategy",
+                format!("orders:jump,{long}-*:murmur3"),
+            ),
+            ("rdpart.topic.strategy", format!("{long}:jump_")),
+            ("rdpart.sticky.messages", long.clone()),
+            ("rdpart.key.delimiter", long.clone()),
+        ] {
+            let mut c = Config::default();
+            let prop = name.strip_prefix(PREFIX).unwrap();
+            let Err(SetError::Invalid(m)) = c.set(name, prop, Some(&value)) else {
+                panic!("{name}")
+            };
+            if m.contains("expected one of") {
+                assert!(m.ends_with("kafka_go_hash"), "{m}");
+            }
+            assert!(
+                m.len() <= 255 || !m.contains("expected one of"),
+                "{} {m}",
+                m.len()
+            );
+        }
     }
 
     #[test]

@@ -261,6 +261,86 @@ pub unsafe extern "C" fn rdpart_sticky(
     unsafe { plain::<{ Strategy::Sticky as u8 }>(rkt, keydata, keylen, partition_cnt) }
 }
 
+/// KafkaJS's DefaultPartitioner (KafkaJS >= 2.0; its
+/// JavaCompatiblePartitioner in 1.x): keyed and empty keys as
+/// rdpart_murmur2; a NULL key goes to the next available partition in turn.
+#[no_mangle]
+pub unsafe extern "C" fn rdpart_kafkajs(
+    rkt: *const rd_kafka_topic_t,
+    keydata: *const c_void,
+    keylen: usize,
+    partition_cnt: i32,
+    rkt_opaque: *mut c_void,
+    msg_opaque: *mut c_void,
+) -> i32 {
+    let _ = (rkt_opaque, msg_opaque);
+    unsafe { plain::<{ Strategy::Kafkajs as u8 }>(rkt, keydata, keylen, partition_cnt) }
+}
+
+/// KafkaJS's LegacyPartitioner, the KafkaJS 1.x default: keyed and empty
+/// keys by KafkaJS's own legacy murmur2, bit for bit (it differs from
+/// Kafka's murmur2 for many keys), `& 0x7fffffff`, `% partition_cnt`; a
+/// NULL key goes to the next available partition in turn.
+#[no_mangle]
+pub unsafe extern "C" fn rdpart_kafkajs_legacy(
+    rkt: *const rd_kafka_topic_t,
+    keydata: *const c_void,
+    keylen: usize,
+    partition_cnt: i32,
+    rkt_opaque: *mut c_void,
+    msg_opaque: *mut c_void,
+) -> i32 {
+    let _ = (rkt_opaque, msg_opaque);
+    unsafe { plain::<{ Strategy::KafkajsLegacy as u8 }>(rkt, keydata, keylen, partition_cnt) }
+}
+
+/// Sarama's NewReferenceHashPartitioner and kafka-go's ReferenceHash:
+/// `(fnv1a(key) & 0x7fffffff) % partition_cnt` for keyed and empty keys; a
+/// NULL key goes to a random available partition.
+#[no_mangle]
+pub unsafe extern "C" fn rdpart_sarama_reference(
+    rkt: *const rd_kafka_topic_t,
+    keydata: *const c_void,
+    keylen: usize,
+    partition_cnt: i32,
+    rkt_opaque: *mut c_void,
+    msg_opaque: *mut c_void,
+) -> i32 {
+    let _ = (rkt_opaque, msg_opaque);
+    unsafe { plain::<{ Strategy::SaramaReference as u8 }>(rkt, keydata, keylen, partition_cnt) }
+}
+
+/// Sarama's NewConsistentCRCHashPartitioner: `crc32(key) % partition_cnt`
+/// for keyed and empty keys (an empty key: partition 0); a NULL key goes to
+/// a random available partition.
+#[no_mangle]
+pub unsafe extern "C" fn rdpart_sarama_crc(
+    rkt: *const rd_kafka_topic_t,
+    keydata: *const c_void,
+    keylen: usize,
+    partition_cnt: i32,
+    rkt_opaque: *mut c_void,
+    msg_opaque: *mut c_void,
+) -> i32 {
+    let _ = (rkt_opaque, msg_opaque);
+    unsafe { plain::<{ Strategy::SaramaCrc as u8 }>(rkt, keydata, keylen, partition_cnt) }
+}
+
+/// kafka-go's Hash balancer: keyed and empty keys as rdpart_fnv1a; a NULL
+/// key goes to the next available partition in turn.
+#[no_mangle]
+pub unsafe extern "C" fn rdpart_kafka_go_hash(
+    rkt: *const rd_kafka_topic_t,
+    keydata: *const c_void,
+    keylen: usize,
+    partition_cnt: i32,
+    rkt_opaque: *mut c_void,
+    msg_opaque: *mut c_void,
+) -> i32 {
+    let _ = (rkt_opaque, msg_opaque);
+    unsafe { plain::<{ Strategy::KafkaGoHash as u8 }>(rkt, keydata, keylen, partition_cnt) }
+}
+
 /// A partitioner configuration: which strategy, and its options.
 #[allow(non_camel_case_types)]
 pub struct rdpart_conf_t(Config);
@@ -309,7 +389,7 @@ pub extern "C" fn rdpart_conf_new() -> *mut rdpart_conf_t {
 pub unsafe extern "C" fn rdpart_conf_dup(conf: *const rdpart_conf_t) -> *mut rdpart_conf_t {
     boundary(std::ptr::null_mut(), || {
         // SAFETY: conf is NULL or from rdpart_conf_new().
-        let c = unsafe { conf.as_ref() }.map_or_else(Config::default, |c| c.0);
+        let c = unsafe { conf.as_ref() }.map_or_else(Config::default, |c| c.0.clone());
         Box::into_raw(Box::new(rdpart_conf_t(c)))
     })
 }
@@ -331,10 +411,19 @@ pub unsafe extern "C" fn rdpart_conf_destroy(conf: *mut rdpart_conf_t) {
 ///
 /// Properties:
 /// - `strategy`: murmur2, murmur2_random, consistent, consistent_random,
-///   fnv1a, fnv1a_random, jump, random, round_robin, sticky (default sticky);
+///   fnv1a, fnv1a_random, jump, random, round_robin, sticky, kafkajs,
+///   kafkajs_legacy, sarama_reference, sarama_crc, kafka_go_hash (default
+///   sticky);
 /// - `sticky.messages`: 1..2147483647, messages per sticky run (default 1000);
 /// - `sticky.linger.ms`: 0..900000, ms per sticky run, 0 for no time limit
-///   (default 10).
+///   (default 10);
+/// - `topic.strategy`: a strategy per topic, as comma-separated
+///   `PATTERN:STRATEGY` pairs (`orders:jump,events-*:round_robin`); PATTERN
+///   is a topic name or a glob with `*`; the first match wins; other topics
+///   use `strategy` (default: none);
+/// - `key.delimiter`: 1 to 8 bytes; the hashing strategies hash only the
+///   key's bytes before its first occurrence (the whole key when it does not
+///   occur); NULL and empty keys are placed as before (default: none).
 ///
 /// Returns RD_KAFKA_CONF_OK; RD_KAFKA_CONF_INVALID for a bad value or NULL
 /// conf/name; RD_KAFKA_CONF_UNKNOWN for an unknown name. On error, a message
@@ -411,18 +500,27 @@ pub unsafe extern "C" fn rdpart_new(
     errstr: *mut c_char,
     errstr_size: usize,
 ) -> *mut rdpart_t {
-    let made = boundary(None, || {
+    let made = boundary(Err("rdpart_new: internal error".to_string()), || {
         // SAFETY: conf is NULL or from rdpart_conf_new().
-        let c = unsafe { conf.as_ref() }.map_or_else(Config::default, |c| c.0);
-        Some(Box::into_raw(Box::new(rdpart_t {
+        let c = unsafe { conf.as_ref() }.map_or_else(Config::default, |c| c.0.clone());
+        let name = if c.topics.is_empty() {
+            None
+        } else {
+            Some(crate::host::global_topic_name().ok_or(
+                "rdpart_new: topic.strategy needs librdkafka's rd_kafka_topic_name, which is \
+                 not in the global scope: link the program with librdkafka (with -rdynamic \
+                 when it is linked statically)",
+            )?)
+        };
+        Ok(Box::into_raw(Box::new(rdpart_t {
             magic: AtomicU64::new(MAGIC),
-            part: Partitioner::new(c, None),
+            part: Partitioner::new(c, None, name),
             topics: Topics::new(),
         })))
     });
-    made.unwrap_or_else(|| {
+    made.unwrap_or_else(|msg| {
         // SAFETY: the caller's errstr contract.
-        unsafe { write_errstr(errstr, errstr_size, "rdpart_new: internal error") };
+        unsafe { write_errstr(errstr, errstr_size, &msg) };
         std::ptr::null_mut()
     })
 }
@@ -492,6 +590,47 @@ pub extern "C" fn rdpart_set_available(
 ) {
     let f: Option<AvailableFn> = available;
     crate::host::set_available(f);
+}
+
+/// The strategy `conf` gives topic `topic`: the first `topic.strategy` pair
+/// that matches it, else `strategy`. A static string; NULL when `conf` or
+/// `topic` is NULL (conf NULL: the defaults' "sticky"). This is what a
+/// partitioner made from `conf` resolves when it first sees the topic.
+#[no_mangle]
+pub unsafe extern "C" fn rdpart_conf_topic_strategy(
+    conf: *const rdpart_conf_t,
+    topic: *const c_char,
+) -> *const c_char {
+    boundary(std::ptr::null(), || {
+        if topic.is_null() {
+            return std::ptr::null();
+        }
+        // SAFETY: conf is NULL or from rdpart_conf_new(); topic a C string.
+        let c = unsafe { conf.as_ref() }.map_or_else(Config::default, |c| c.0.clone());
+        let name = unsafe { CStr::from_ptr(topic) }.to_bytes();
+        let s = c.topics.find(name).unwrap_or(c.strategy);
+        strategy_c_name(s)
+    })
+}
+
+/// A strategy's name as a static C string.
+fn strategy_c_name(s: Strategy) -> *const c_char {
+    macro_rules! names {
+        ($($v:ident => $n:literal),* $(,)?) => {
+            match s { $(Strategy::$v => concat!($n, "\0"),)* }
+        };
+    }
+    let n: &'static str = names!(
+        Murmur2 => "murmur2", Murmur2Random => "murmur2_random",
+        Consistent => "consistent", ConsistentRandom => "consistent_random",
+        Fnv1a => "fnv1a", Fnv1aRandom => "fnv1a_random", Jump => "jump",
+        Random => "random", RoundRobin => "round_robin", Sticky => "sticky",
+        Kafkajs => "kafkajs", KafkajsLegacy => "kafkajs_legacy",
+        SaramaReference => "sarama_reference", SaramaCrc => "sarama_crc",
+        KafkaGoHash => "kafka_go_hash",
+    );
+    debug_assert_eq!(&n[..n.len() - 1], s.name());
+    n.as_ptr() as *const c_char
 }
 
 /// rdpart's version, e.g. "0.1.0" (a static string).

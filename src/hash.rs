@@ -67,16 +67,66 @@ pub fn crc32(data: &[u8]) -> u32 {
     crc32fast::hash(data)
 }
 
-/// 32-bit FNV-1a taken as a signed int and made positive, as librdkafka and
-/// Sarama's `NewHashPartitioner` do. `i32::MIN` stays `2^31`.
+/// 32-bit FNV-1a (Go's `hash/fnv` New32a, librdkafka's `rdfnv1a.c`).
 #[inline]
-pub fn fnv1a_abs(data: &[u8]) -> u32 {
+pub fn fnv1a(data: &[u8]) -> u32 {
     let mut h: u32 = 0x811c_9dc5;
     for &b in data {
         h ^= b as u32;
         h = h.wrapping_mul(0x0100_0193);
     }
-    (h as i32).wrapping_abs() as u32
+    h
+}
+
+/// 32-bit FNV-1a taken as a signed int and made positive, as librdkafka and
+/// Sarama's `NewHashPartitioner` do. `i32::MIN` stays `2^31`.
+#[inline]
+pub fn fnv1a_abs(data: &[u8]) -> u32 {
+    (fnv1a(data) as i32).wrapping_abs() as u32
+}
+
+/// KafkaJS's LegacyPartitioner hash (the KafkaJS 1.x default), bit for bit.
+/// It is murmur2 written in JavaScript numbers: each `x *= m` is a double
+/// product, which keeps only 53 bits when it exceeds 2^53, before the next
+/// bitwise operator takes it modulo 2^32. Its block loop runs
+/// `ceil(len / 4)` times, so a trailing partial block is mixed in as a
+/// zero-padded block, and then once more by the usual tail step.
+pub fn murmur2_kafkajs_legacy(data: &[u8]) -> u32 {
+    const M: f64 = 0x5bd1_e995u32 as f64;
+    // JavaScript's ToInt32 of an integral double below 2^63 in magnitude
+    // (every product here: |int32| * m < 2^62).
+    #[inline(always)]
+    fn int32(x: f64) -> i32 {
+        debug_assert!(x.abs() < 9.2e18);
+        // SAFETY: finite and within i64 (above), so the unchecked
+        // conversion is exact and defined; one instruction instead of a
+        // saturating one.
+        unsafe { x.to_int_unchecked::<i64>() as i32 }
+    }
+    let len = data.len();
+    let mut h = (KAFKA_SEED ^ len as u32) as i32;
+    for block in data.chunks(4) {
+        let mut b = [0u8; 4];
+        b[..block.len()].copy_from_slice(block);
+        let mut k = int32(i32::from_le_bytes(b) as f64 * M);
+        k ^= ((k as u32) >> 24) as i32;
+        h = int32(h as f64 * M) ^ int32(k as f64 * M);
+    }
+    let (rest, base) = (len % 4, len & !3);
+    if rest >= 3 {
+        h ^= (data[base + 2] as i32) << 16;
+    }
+    if rest >= 2 {
+        h ^= (data[base + 1] as i32) << 8;
+    }
+    if rest >= 1 {
+        h ^= data[base] as i32;
+        h = int32(h as f64 * M);
+    }
+    h ^= ((h as u32) >> 13) as i32;
+    h = int32(h as f64 * M);
+    h ^= ((h as u32) >> 15) as i32;
+    h as u32
 }
 
 /// Lamping and Veach's jump consistent hash: a bucket in `0..buckets` such

@@ -29,6 +29,9 @@ pub struct rd_kafka_topic_t {
 /// `rd_kafka_topic_partition_available()`.
 pub type AvailableFn = unsafe extern "C" fn(*const rd_kafka_topic_t, i32) -> c_int;
 
+/// `rd_kafka_topic_name()`.
+pub type NameFn = unsafe extern "C" fn(*const rd_kafka_topic_t) -> *const c_char;
+
 /// The symbol every partitioner may call (FACTS.md).
 pub const AVAILABLE: &CStr = c"rd_kafka_topic_partition_available";
 
@@ -173,6 +176,16 @@ fn warn_unresolved() {
              (or link the program with -rdynamic)\n",
         );
     }
+}
+
+/// `rd_kafka_topic_name` from the global scope, for partitioners that
+/// resolve a strategy per topic. Calls the loader: only while configuring
+/// (rdpart_new), never from a partitioner.
+pub fn global_topic_name() -> Option<NameFn> {
+    // SAFETY: RTLD_DEFAULT lookup of a C string.
+    let p = unsafe { libc::dlsym(libc::RTLD_DEFAULT, c"rd_kafka_topic_name".as_ptr()) };
+    // SAFETY: that librdkafka function has this signature.
+    (!p.is_null()).then(|| unsafe { std::mem::transmute::<*mut c_void, NameFn>(p) })
 }
 
 /// Writes to stderr with one write(2): no allocation, no lock.

@@ -1,12 +1,19 @@
-//! A configured partitioner: a strategy, sticky limits and the librdkafka
-//! to ask about partition availability. `rdpart_new()` pairs one with its
-//! own topic table; the plugin installs one per producer and keeps its
-//! topics in the plugin's registry.
+//! A configured partitioner: a strategy (and one per topic), sticky limits,
+//! the key delimiter, and the librdkafka to ask about partitions and topic
+//! names. `rdpart_new()` pairs one with its own topic table; the plugin
+//! installs one per producer and keeps its topics in the plugin's registry.
 
 use crate::conf::Config;
-use crate::host::{rd_kafka_topic_t, AvailableFn};
-use crate::strategy::{Ctx, Key, StickyLimits, Strategy, TopicRef};
-use std::sync::atomic::{AtomicU32, AtomicU8, AtomicUsize, Ordering::Relaxed};
+use crate::host::{rd_kafka_topic_t, AvailableFn, NameFn};
+use crate::strategy::{Ctx, Cut, Key, StickyLimits, Strategy, TopicRef, TopicRules};
+use crate::topics::{TopicState, UNRESOLVED};
+use std::sync::atomic::{
+    AtomicBool, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering::Relaxed,
+};
+use std::sync::RwLock;
+
+/// `Partitioner::fast` when options are set (no strategy has this value).
+const OPTIONS: u8 = u8::MAX;
 
 pub struct Partitioner {
     // The configuration is read on every call and may be changed (by the
@@ -14,27 +21,46 @@ pub struct Partitioner {
     strategy: AtomicU8,
     sticky_messages: AtomicU32,
     sticky_linger_ms: AtomicU32,
+    cut_bytes: AtomicU64,
+    cut_len: AtomicU8,
+    /// `topic.strategy` is set: placements look up their topic's strategy.
+    has_topics: AtomicBool,
+    /// `strategy`, or `OPTIONS` when `key.delimiter` or `topic.strategy`
+    /// is set: what a placement reads first.
+    fast: AtomicU8,
+    /// `topic.strategy`, read only when a topic is first seen.
+    topics: RwLock<TopicRules>,
     /// The availability function; 0: the process-wide one (host.rs).
     host: AtomicUsize,
+    /// `rd_kafka_topic_name` of the librdkafka producing (0: none known).
+    name: AtomicUsize,
 }
 
 impl Partitioner {
-    pub fn new(config: Config, host: Option<AvailableFn>) -> Self {
-        Partitioner {
-            strategy: AtomicU8::new(config.strategy as u8),
-            sticky_messages: AtomicU32::new(config.sticky.messages),
-            sticky_linger_ms: AtomicU32::new(config.sticky.linger_ms),
+    pub fn new(config: Config, host: Option<AvailableFn>, name: Option<NameFn>) -> Self {
+        let p = Partitioner {
+            strategy: AtomicU8::new(0),
+            sticky_messages: AtomicU32::new(0),
+            sticky_linger_ms: AtomicU32::new(0),
+            cut_bytes: AtomicU64::new(0),
+            cut_len: AtomicU8::new(0),
+            has_topics: AtomicBool::new(false),
+            fast: AtomicU8::new(0),
+            topics: RwLock::new(TopicRules::default()),
             host: AtomicUsize::new(host.map_or(0, |f| f as usize)),
-        }
+            name: AtomicUsize::new(name.map_or(0, |f| f as usize)),
+        };
+        p.apply(config);
+        p
     }
 
     pub fn config(&self) -> Config {
+        let (bytes, len) = (self.cut_bytes.load(Relaxed), self.cut_len.load(Relaxed));
         Config {
             strategy: Strategy::from_u8(self.strategy.load(Relaxed)),
-            sticky: StickyLimits {
-                messages: self.sticky_messages.load(Relaxed),
-                linger_ms: self.sticky_linger_ms.load(Relaxed),
-            },
+            sticky: self.sticky(),
+            topics: self.rules().clone(),
+            cut: Cut::from_parts(bytes, len),
         }
     }
 
@@ -43,6 +69,37 @@ impl Partitioner {
         self.sticky_messages.store(config.sticky.messages, Relaxed);
         self.sticky_linger_ms
             .store(config.sticky.linger_ms, Relaxed);
+        let (bytes, len) = config.cut.to_parts();
+        self.cut_bytes.store(bytes, Relaxed);
+        self.cut_len.store(len, Relaxed);
+        self.has_topics.store(!config.topics.is_empty(), Relaxed);
+        let options = len != 0 || !config.topics.is_empty();
+        self.fast.store(
+            if options {
+                OPTIONS
+            } else {
+                config.strategy as u8
+            },
+            Relaxed,
+        );
+        *self.topics.write().unwrap_or_else(|e| e.into_inner()) = config.topics;
+    }
+
+    fn rules(&self) -> std::sync::RwLockReadGuard<'_, TopicRules> {
+        self.topics.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Does this partitioner resolve a strategy per topic?
+    pub fn has_topic_rules(&self) -> bool {
+        self.has_topics.load(Relaxed)
+    }
+
+    #[inline]
+    fn sticky(&self) -> StickyLimits {
+        StickyLimits {
+            messages: self.sticky_messages.load(Relaxed),
+            linger_ms: self.sticky_linger_ms.load(Relaxed),
+        }
     }
 
     /// The partitioner's own availability function (None: the process-wide one).
@@ -55,18 +112,91 @@ impl Partitioner {
         }
     }
 
-    /// Place one message: `n >= 1`, result in `0..n`.
+    /// Place one message: `n >= 1`, result in `0..n`. Without
+    /// `key.delimiter` and `topic.strategy`, the placement is exactly what
+    /// it was before they existed: one test of `options`.
     #[inline]
     pub fn place(&self, rkt: *const rd_kafka_topic_t, topic: TopicRef, key: Key, n: u32) -> u32 {
+        // One load: the strategy, or OPTIONS when options are set.
+        let s = self.fast.load(Relaxed);
+        if s == OPTIONS {
+            return self.place_with_options(rkt, topic, key, n);
+        }
         let ctx = Ctx {
             rkt,
             host: self.host(),
             topic,
-            sticky: StickyLimits {
-                messages: self.sticky_messages.load(Relaxed),
-                linger_ms: self.sticky_linger_ms.load(Relaxed),
-            },
+            sticky: self.sticky(),
         };
-        Strategy::from_u8(self.strategy.load(Relaxed)).place(key, n, &ctx)
+        Strategy::from_u8(s).place(key, n, &ctx)
+    }
+
+    #[inline(never)]
+    fn place_with_options(
+        &self,
+        rkt: *const rd_kafka_topic_t,
+        topic: TopicRef,
+        key: Key,
+        n: u32,
+    ) -> u32 {
+        let ctx = Ctx {
+            rkt,
+            host: self.host(),
+            topic,
+            sticky: self.sticky(),
+        };
+        let cut = Cut::from_parts(self.cut_bytes.load(Relaxed), self.cut_len.load(Relaxed));
+        let strategy = if self.has_topics.load(Relaxed) {
+            self.topic_strategy(&ctx)
+        } else {
+            Strategy::from_u8(self.strategy.load(Relaxed))
+        };
+        strategy.place_cut(key, n, &ctx, cut)
+    }
+
+    /// The strategy of the placement's topic, resolved on first sight.
+    #[inline(never)]
+    fn topic_strategy(&self, ctx: &Ctx) -> Strategy {
+        if ctx.rkt.is_null() {
+            return Strategy::from_u8(self.strategy.load(Relaxed));
+        }
+        let t = ctx.topic();
+        match t.strategy.load(Relaxed) {
+            UNRESOLVED => self.resolve(t),
+            s => Strategy::from_u8(s),
+        }
+    }
+
+    /// Resolves (once) and records the strategy of topic `t`: the first
+    /// `topic.strategy` pair matching its name, else `strategy`. Called when
+    /// the topic is first seen: by the plugin's on_send, or by the first
+    /// placement for rdpart_new() partitioners.
+    pub fn resolve(&self, t: &TopicState) -> Strategy {
+        let default = Strategy::from_u8(self.strategy.load(Relaxed));
+        let name = match self.name.load(Relaxed) {
+            0 => None,
+            // SAFETY: a non-zero value was stored from a NameFn.
+            f => Some(unsafe { std::mem::transmute::<usize, NameFn>(f) }),
+        };
+        let found = match (name, t.rkt) {
+            (Some(name), rkt) if rkt != 0 => {
+                // SAFETY: the topic handle librdkafka placed a message of,
+                // live while its message is.
+                let s = unsafe { name(rkt as *const rd_kafka_topic_t) };
+                if s.is_null() {
+                    None
+                } else {
+                    // SAFETY: librdkafka's NUL-terminated topic name. The
+                    // rules are written only while configuring: a read
+                    // lock that never waits in practice.
+                    let s = unsafe { std::ffi::CStr::from_ptr(s) };
+                    self.rules().find(s.to_bytes())
+                }
+            }
+            _ => None,
+        };
+        let s = found.unwrap_or(default);
+        t.strategy.store(s as u8, Relaxed);
+        s
     }
 }

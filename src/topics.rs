@@ -19,7 +19,9 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{
+    AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering,
+};
 
 /// State of one topic shared by all threads.
 pub struct TopicState {
@@ -50,7 +52,13 @@ pub struct TopicState {
     pub placed: AtomicBool,
     /// Plugin: the user has been told this topic bypasses rdpart.
     pub warned: AtomicBool,
+    /// The topic's own strategy (`topic.strategy`), resolved once when
+    /// first seen; `UNRESOLVED` until then.
+    pub strategy: AtomicU8,
 }
+
+/// `TopicState::strategy` before the topic's strategy is resolved.
+pub(crate) const UNRESOLVED: u8 = u8::MAX;
 
 static IDS: AtomicU64 = AtomicU64::new(1);
 
@@ -97,6 +105,7 @@ impl TopicState {
             ua_seen: AtomicBool::new(false),
             placed: AtomicBool::new(false),
             warned: AtomicBool::new(false),
+            strategy: AtomicU8::new(UNRESOLVED),
         }
     }
 

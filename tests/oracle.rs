@@ -17,8 +17,27 @@ fn pairs() -> Vec<(&'static str, Cb, Cb, bool, bool)> {
             (name, ours, theirs, !random, name != "consistent_random")
         })
         .collect();
-    // rdpart_sticky places keyed and empty-key messages as murmur2.
-    v.push(("sticky", rdpart_sticky as Cb, v[0].2, false, true));
+    // rdpart_sticky places keyed and empty-key messages as murmur2; so do
+    // the presets built on librdkafka's hashes, whose NULL keys go
+    // elsewhere: kafkajs (murmur2), sarama_crc (consistent: crc32 % n, an
+    // empty key in 0), kafka_go_hash (fnv1a).
+    let (murmur2, consistent, fnv1a) = (v[0].2, v[2].2, v[4].2);
+    v.push(("sticky", rdpart_sticky as Cb, murmur2, false, true));
+    v.push(("kafkajs", rdpart_kafkajs as Cb, murmur2, false, true));
+    v.push((
+        "sarama_crc",
+        rdpart_sarama_crc as Cb,
+        consistent,
+        false,
+        true,
+    ));
+    v.push((
+        "kafka_go_hash",
+        rdpart_kafka_go_hash as Cb,
+        fnv1a,
+        false,
+        true,
+    ));
     v
 }
 

@@ -13,7 +13,7 @@ use rdpart::topics::Topics;
 use std::ffi::{c_int, c_void, CString};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-const ALL: [(&str, Cb); 10] = [
+const ALL: [(&str, Cb); 15] = [
     ("murmur2", rdpart_murmur2),
     ("murmur2_random", rdpart_murmur2_random),
     ("consistent", rdpart_consistent),
@@ -24,6 +24,11 @@ const ALL: [(&str, Cb); 10] = [
     ("random", rdpart_random),
     ("round_robin", rdpart_round_robin),
     ("sticky", rdpart_sticky),
+    ("kafkajs", rdpart_kafkajs),
+    ("kafkajs_legacy", rdpart_kafkajs_legacy),
+    ("sarama_reference", rdpart_sarama_reference),
+    ("sarama_crc", rdpart_sarama_crc),
+    ("kafka_go_hash", rdpart_kafka_go_hash),
 ];
 
 /// A fake topic: the "rkt" points at a bit mask of partitions that have no
@@ -67,8 +72,10 @@ fn partitioner(strategy: Strategy, messages: u32, linger_ms: u32) -> TestPart {
                     messages,
                     linger_ms,
                 },
+                ..Config::default()
             },
             Some(fake_available),
+            None,
         ),
         topics: Topics::new(),
     }
@@ -106,6 +113,11 @@ fn hash_strategies_are_deterministic() {
         "fnv1a_random",
         "jump",
         "sticky",
+        "kafkajs",
+        "kafkajs_legacy",
+        "sarama_reference",
+        "sarama_crc",
+        "kafka_go_hash",
     ];
     for (name, cb) in ALL.iter().filter(|(n, _)| hashed.contains(n)) {
         for _ in 0..5_000 {
@@ -526,8 +538,10 @@ fn counting(strategy: Strategy) -> TestPart {
                     messages: 1,
                     linger_ms: 0,
                 },
+                ..Config::default()
             },
             Some(counting_available),
+            None,
         ),
         topics: Topics::new(),
     }

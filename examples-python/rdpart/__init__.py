@@ -41,6 +41,11 @@ STRATEGIES = (
     "random",
     "round_robin",
     "sticky",
+    "kafkajs",
+    "kafkajs_legacy",
+    "sarama_reference",
+    "sarama_crc",
+    "kafka_go_hash",
 )
 
 #: Environment variable naming librdpart.so explicitly.

@@ -112,11 +112,19 @@ pub unsafe extern "C" fn on_new(
             .any(|d| matches!(d.trim(), "plugin" | "all"))
         {
             let c = inst.part.config();
+            let mut extra = String::new();
+            if !c.topics.is_empty() {
+                extra += &format!(", topic.strategy {}", c.topics);
+            }
+            if !c.cut.delimiter().is_empty() {
+                let d = String::from_utf8_lossy(c.cut.delimiter());
+                extra += &format!(", key.delimiter \"{d}\"");
+            }
             inst.log(
                 log::DEBUG,
                 &format!(
                     "rdpart: rdpart {} places this producer's messages: strategy {}, \
-                     sticky.messages {}, sticky.linger.ms {}; bound to librdkafka {} ({})",
+                     sticky.messages {}, sticky.linger.ms {}{extra}; bound to librdkafka {} ({})",
                     env!("CARGO_PKG_VERSION"),
                     c.strategy.name(),
                     c.sticky.messages,
@@ -224,7 +232,17 @@ unsafe extern "C" fn on_send(
         let (rkt, owner) = (m.rkt as usize, ic_opaque as usize);
         let t = match REGISTRY.get_owned(rkt, owner) {
             Some(t) => t,
-            None => REGISTRY.insert(rkt, owner),
+            None => {
+                let t = REGISTRY.insert(rkt, owner);
+                // SAFETY: our own opaque, live while its producer is.
+                let inst = unsafe { &*(ic_opaque as *const Instance) };
+                // First sight of the topic: resolve its strategy here, in
+                // the producing thread, so the partitioner never does.
+                if inst.part.has_topic_rules() {
+                    inst.part.resolve(t);
+                }
+                t
+            }
         };
         if m.partition == PARTITION_UA && !t.ua_seen.load(Relaxed) {
             t.ua_seen.store(true, Relaxed);

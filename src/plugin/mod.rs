@@ -105,7 +105,7 @@ unsafe fn init(conf: *mut rd_kafka_conf_t) -> Result<(), String> {
     let api = Api::load(&lib)?;
     drop(lib);
     let inst = Box::new(Instance {
-        part: Partitioner::new(Config::default(), Some(api.available)),
+        part: Partitioner::new(Config::default(), Some(api.available), Some(api.topic_name)),
         api,
         rk: AtomicPtr::new(std::ptr::null_mut()),
         log_cb: AtomicUsize::new(0),

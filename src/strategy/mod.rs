@@ -8,18 +8,24 @@ use crate::host::{rd_kafka_topic_t, AvailableFn};
 use crate::topics::{TopicState, Topics};
 
 mod available;
-mod consistent;
-mod fnv1a;
+mod cut;
 mod jump;
-mod murmur2;
+mod keyed;
+mod presets;
 mod random;
 mod round_robin;
 mod sticky;
+mod topic_rules;
+
+pub use cut::Cut;
+pub use keyed::{Hash, Keyed, Positive};
+pub use presets::{Keyless, Recipe};
+pub use topic_rules::{TopicRule, TopicRules};
 
 /// A message key: `None` is a NULL key, `Some(&[])` an empty one.
 pub type Key<'a> = Option<&'a [u8]>;
 
-/// The ten strategies, by the names used in `strategy` properties.
+/// The strategies, by the names used in `strategy` properties.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 pub enum Strategy {
@@ -33,10 +39,15 @@ pub enum Strategy {
     Random,
     RoundRobin,
     Sticky,
+    Kafkajs,
+    KafkajsLegacy,
+    SaramaReference,
+    SaramaCrc,
+    KafkaGoHash,
 }
 
 impl Strategy {
-    pub const ALL: [Strategy; 10] = [
+    pub const ALL: [Strategy; 15] = [
         Strategy::Murmur2,
         Strategy::Murmur2Random,
         Strategy::Consistent,
@@ -47,6 +58,11 @@ impl Strategy {
         Strategy::Random,
         Strategy::RoundRobin,
         Strategy::Sticky,
+        Strategy::Kafkajs,
+        Strategy::KafkajsLegacy,
+        Strategy::SaramaReference,
+        Strategy::SaramaCrc,
+        Strategy::KafkaGoHash,
     ];
 
     pub fn name(self) -> &'static str {
@@ -61,7 +77,17 @@ impl Strategy {
             Strategy::Random => "random",
             Strategy::RoundRobin => "round_robin",
             Strategy::Sticky => "sticky",
+            Strategy::Kafkajs => "kafkajs",
+            Strategy::KafkajsLegacy => "kafkajs_legacy",
+            Strategy::SaramaReference => "sarama_reference",
+            Strategy::SaramaCrc => "sarama_crc",
+            Strategy::KafkaGoHash => "kafka_go_hash",
         }
+    }
+
+    /// The names, comma-separated, for messages.
+    pub fn names() -> String {
+        Strategy::ALL.map(|s| s.name()).join(", ")
     }
 
     pub fn from_name(name: &str) -> Option<Strategy> {
@@ -73,44 +99,77 @@ impl Strategy {
     }
 
     /// Place one message. `n >= 1`; the result is in `0..n`. Always
-    /// inlined, so a callback for one strategy compiles to just its arm;
-    /// every keyless path is out of line, keeping keyed calls lean.
+    /// inlined, and each arm a constant recipe, so a callback for one
+    /// strategy compiles to just its parts; every keyless path is out of
+    /// line, keeping keyed calls lean.
     #[inline(always)]
     pub fn place(self, key: Key, n: u32, ctx: &Ctx) -> u32 {
-        match self {
-            Strategy::Murmur2 => murmur2::keyed(key.unwrap_or_default(), n),
-            Strategy::Murmur2Random => match key {
-                Some(k) => murmur2::keyed(k, n),
-                None => keyless(n, ctx),
-            },
-            Strategy::Consistent => consistent::keyed(key.unwrap_or_default(), n),
-            Strategy::ConsistentRandom => match key {
-                Some(k) if !k.is_empty() => consistent::keyed(k, n),
-                _ => keyless(n, ctx),
-            },
-            Strategy::Fnv1a => fnv1a::keyed(key.unwrap_or_default(), n),
-            Strategy::Fnv1aRandom => match key {
-                Some(k) => fnv1a::keyed(k, n),
-                None => keyless(n, ctx),
-            },
-            Strategy::Jump => match key {
-                Some(k) => jump::keyed(k, n),
-                None => keyless(n, ctx),
-            },
-            Strategy::Random => keyless(n, ctx),
-            Strategy::RoundRobin => keyless_round_robin(n, ctx),
-            Strategy::Sticky => match key {
-                Some(k) => murmur2::keyed(k, n),
-                None => keyless_sticky(n, ctx),
-            },
+        self.place_cut(key, n, ctx, Cut::NONE)
+    }
+
+    /// As `place`, hashing only what `cut` leaves of a key. A constant
+    /// `Cut::NONE` compiles away.
+    #[inline(always)]
+    pub fn place_cut(self, key: Key, n: u32, ctx: &Ctx, cut: Cut) -> u32 {
+        macro_rules! each {
+            ($($s:ident),*) => {
+                match self {
+                    $(Strategy::$s => place(Strategy::$s.recipe(), key, n, ctx, cut),)*
+                }
+            };
         }
+        each!(
+            Murmur2,
+            Murmur2Random,
+            Consistent,
+            ConsistentRandom,
+            Fnv1a,
+            Fnv1aRandom,
+            Jump,
+            Random,
+            RoundRobin,
+            Sticky,
+            Kafkajs,
+            KafkajsLegacy,
+            SaramaReference,
+            SaramaCrc,
+            KafkaGoHash
+        )
     }
 }
 
-/// The random placement of the hash strategies' keyless messages, kept
-/// out of line so the keyed path stays as lean as the pure hashes.
+/// Place one message by a recipe. The key delimiter (`cut`) shortens only
+/// what is hashed; whether a key is NULL or empty is decided on the whole
+/// key.
+#[inline(always)]
+fn place(r: Recipe, key: Key, n: u32, ctx: &Ctx, cut: Cut) -> u32 {
+    let Some(keyed) = r.keyed else {
+        return keyless(r.null, n, ctx);
+    };
+    match key {
+        Some(k) if !(r.empty_is_null && k.is_empty()) => keyed.place(cut.apply(k), n),
+        _ => match r.null {
+            Keyless::HashEmpty => keyed.place(&[], n),
+            other => keyless(other, n, ctx),
+        },
+    }
+}
+
+#[inline(always)]
+fn keyless(rule: Keyless, n: u32, ctx: &Ctx) -> u32 {
+    match rule {
+        Keyless::Random => keyless_random(n, ctx),
+        Keyless::RoundRobin => keyless_round_robin(n, ctx),
+        Keyless::Sticky => keyless_sticky(n, ctx),
+        // Not a keyless rule of a strategy without keyed placement.
+        Keyless::HashEmpty => keyless_random(n, ctx),
+    }
+}
+
+/// The random placement of keyless messages, kept out of line so the
+/// keyed path stays as lean as the pure hashes.
 #[inline(never)]
-fn keyless(n: u32, ctx: &Ctx) -> u32 {
+fn keyless_random(n: u32, ctx: &Ctx) -> u32 {
     random::place(n, ctx)
 }
 

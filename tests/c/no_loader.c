@@ -90,6 +90,17 @@ int main(void) {
         if (!rd_kafka_metadata(rk, 0, rkt, &md, 5000))
                 rd_kafka_metadata_destroy(md);
         rdpart_t *part = rdpart_new(NULL, errstr, sizeof(errstr));
+        /* A strategy per topic (resolved by name on first sight) and a key
+         * delimiter: rdpart_new may call the loader, placements may not. */
+        rdpart_conf_t *pconf = rdpart_conf_new();
+        CHECK(rdpart_conf_set(pconf, "topic.strategy", "x*:jump,*:kafkajs_legacy", errstr,
+                              sizeof(errstr)) == RD_KAFKA_CONF_OK &&
+                  rdpart_conf_set(pconf, "key.delimiter", ":", errstr, sizeof(errstr)) ==
+                      RD_KAFKA_CONF_OK,
+              "%s", errstr);
+        rdpart_t *per_topic = rdpart_new(pconf, errstr, sizeof(errstr));
+        CHECK(per_topic != NULL, "rdpart_new with topic.strategy: %s", errstr);
+        rdpart_conf_destroy(pconf);
         struct {
                 const char *name;
                 cb_t cb;
@@ -104,7 +115,13 @@ int main(void) {
                    {"random", rdpart_random, NULL},
                    {"round_robin", rdpart_round_robin, NULL},
                    {"sticky", rdpart_sticky, NULL},
-                   {"partition", rdpart_partition, part}};
+                   {"kafkajs", rdpart_kafkajs, NULL},
+                   {"kafkajs_legacy", rdpart_kafkajs_legacy, NULL},
+                   {"sarama_reference", rdpart_sarama_reference, NULL},
+                   {"sarama_crc", rdpart_sarama_crc, NULL},
+                   {"kafka_go_hash", rdpart_kafka_go_hash, NULL},
+                   {"partition", rdpart_partition, part},
+                   {"partition (topic.strategy, key.delimiter)", rdpart_partition, per_topic}};
         long all = 0;
         for (size_t i = 0; i < sizeof(cbs) / sizeof(cbs[0]); i++) {
                 loader_calls = 0;
@@ -120,8 +137,10 @@ int main(void) {
                       loader_calls);
                 all += loader_calls;
         }
-        printf("  200 placements with each of 11 partitioners: %ld dynamic-loader calls\n", all);
+        printf("  200 placements with each of %zu partitioners: %ld dynamic-loader calls\n",
+               sizeof(cbs) / sizeof(cbs[0]), all);
         rdpart_destroy(part);
+        rdpart_destroy(per_topic);
         rd_kafka_topic_destroy(rkt);
         rd_kafka_destroy(rk);
         return finish("no_loader");

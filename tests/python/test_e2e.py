@@ -262,3 +262,58 @@ def test_partition_growth_moves_few_keys_with_jump(broker, record_property):
     table = "\n".join(f"| {s} | {f:.3f} |" for s, f in rows)
     print(f"\nkeys moved, {N} -> {N + 1} partitions, {GROWTH_KEYS} keys, {broker.name} ({how}):\n{table}")
     record_property("growth", table)
+
+
+def test_topic_strategy_and_key_delimiter_through_the_plugin(broker):
+    """One confluent-kafka producer, three topics, each placed by the
+    strategy its rdpart.topic.strategy pair names (the default for the
+    third), hashing only the tenant of `tenant:order` keys: read back, each
+    keyed message is where the oracle puts its tenant, in order; keyless
+    messages of the round_robin topic (keys ignored) are spread evenly."""
+    from confluent_kafka import Producer
+
+    suffix = new_topic(broker)  # unique per run; the three topics share it
+    topics = {"orders-" + suffix: "jump", "events-" + suffix: "round_robin", "audit." + suffix: "fnv1a"}
+    for t in topics:
+        broker.create_topic(t, N)
+    p = Producer({"bootstrap.servers": broker.bootstrap_servers, "enable.idempotence": True, "linger.ms": 5,
+                  **rdpart.config("fnv1a", topic_strategy="orders-*:jump,events-*:round_robin",
+                                  key_delimiter=":")})
+    per_topic, tenants = 6000, 50
+    errors = []
+    seq = collections.Counter()
+    for i in range(per_topic):
+        for t in topics:
+            tenant = i % tenants
+            if t.startswith("events-") and i % 2:
+                key = None
+                value = b"n:%d" % i
+            else:
+                # Sequence per (topic, tenant): all of a tenant's orders share
+                # one partition, so their order is kept across orders.
+                key = b"tenant%d:order%d" % (tenant, i)
+                value = b"t%d:%d:%d" % (tenant, seq[t, tenant], i)
+                seq[t, tenant] += 1
+            p.produce(t, value=value, key=key, on_delivery=lambda e, m: e and errors.append(e))
+        p.poll(0)
+    assert p.flush(60) == 0 and not errors, errors[:3]
+    for t, strategy in topics.items():
+        records = read_back(broker.bootstrap_servers, t, N, per_topic, timeout=120)
+        assert len(records) == per_topic, (t, len(records))
+        seen = collections.Counter(int(v.split(b":")[-1]) for _, _, v in records)
+        assert len(seen) == per_topic and max(seen.values()) == 1, t
+        if strategy == "round_robin":
+            # Keys are ignored: every message takes the next partition.
+            counts = collections.Counter(pa for pa, _, _ in records)
+            assert max(counts.values()) - min(counts.values()) <= 2 * N, counts
+            continue
+        last = {}
+        for partition, key, value in records:
+            tenant = key.split(b":")[0]
+            assert partition == KEYED[strategy](tenant, N), (t, key, partition)
+            s = int(value.split(b":")[1])
+            assert last.get(tenant, -1) < s, (t, key, "out of order")
+            last[tenant] = s
+        # Whole tenants per partition: the partitions the oracle uses.
+        used = {KEYED[strategy](b"tenant%d" % x, N) for x in range(tenants)}
+        assert {pa for pa, _, _ in records} == used, t

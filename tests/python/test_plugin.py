@@ -48,7 +48,8 @@ def test_each_strategy_places_as_promised(mock, topic, strategy):
             if strategy in ORACLES:
                 assert p == ORACLES[strategy](key, N), key
     counts = collections.Counter(keyless_parts)
-    if strategy == "round_robin":
+    if strategy in ("round_robin", "kafkajs", "kafkajs_legacy", "kafka_go_hash"):
+        # Keyless round-robin (KafkaJS and kafka-go's Hash do so too).
         # Produced at once: the messages placed before metadata (on
         # librdkafka's thread) and the rest (this thread) are two exact
         # cycles, each from its own start.
@@ -118,6 +119,10 @@ def test_librdkafka_sticky_knob_becomes_rdpart_time(mock, topic):
     ({"rdpart.stategy": "jump"}, ["rdpart.stategy", "rdpart.strategy", "rdpart.sticky.linger.ms"]),
     ({"sticky.partitioning.linger.ms": "soon"}, ["sticky.partitioning.linger.ms", "integer"]),
     ({"partitioner": "murmur2"}, ["partitioner", "rdpart.strategy"]),
+    ({"rdpart.topic.strategy": "orders:jump,events-*:murmur3"},
+     ["rdpart.topic.strategy", "\"events-*:murmur3\"", "kafka_go_hash"]),
+    ({"rdpart.topic.strategy": "orders=jump"}, ["rdpart.topic.strategy", "PATTERN:STRATEGY"]),
+    ({"rdpart.key.delimiter": "123456789"}, ["rdpart.key.delimiter", "1 to 8 bytes"]),
 ])
 def test_bad_configuration_is_refused_with_a_clear_message(mock, props, words):
     conf = {"bootstrap.servers": mock.bootstrap_servers, **rdpart.config("jump"), **props}

@@ -1,0 +1,153 @@
+//! A strategy per topic (`topic.strategy`): comma-separated
+//! `PATTERN:STRATEGY` pairs. A pattern is a topic name, or a glob in which
+//! `*` matches any run of characters; the first pair that matches wins;
+//! other topics use `strategy`. A topic's strategy is resolved once, when
+//! rdpart first sees the topic, never per message.
+
+use super::Strategy;
+
+/// One `PATTERN:STRATEGY` pair.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TopicRule {
+    pub pattern: String,
+    pub strategy: Strategy,
+}
+
+/// The pairs, in order.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct TopicRules(pub Vec<TopicRule>);
+
+impl TopicRules {
+    /// Parse `orders:jump,events-*:round_robin`. The error names the bad
+    /// pair and what was expected (it follows the property's name).
+    pub fn parse(value: &str) -> Result<TopicRules, String> {
+        let mut rules = Vec::new();
+        for pair in value.split(',') {
+            let pair = pair.trim();
+            let Some((pattern, strategy)) = pair.rsplit_once(':') else {
+                return Err(format!(
+                    "pair \"{pair}\" is not PATTERN:STRATEGY (e.g. orders:jump,events-*:round_robin)"
+                ));
+            };
+            let (pattern, strategy) = (pattern.trim(), strategy.trim());
+            if pattern.is_empty() {
+                return Err(format!("pair \"{pair}\" has no topic pattern"));
+            }
+            if let Some(c) = pattern
+                .chars()
+                .find(|&c| !(c.is_ascii_alphanumeric() || "._-*".contains(c)))
+            {
+                return Err(format!(
+                    "pair \"{pair}\": '{c}' cannot be in a topic name (a pattern has \
+                     letters, digits, '.', '_', '-' and the wildcard '*')"
+                ));
+            }
+            let Some(strategy) = Strategy::from_name(strategy) else {
+                // Short: librdkafka wrappers keep 255 bytes of a message.
+                return Err(format!(
+                    "pair \"{}\": expected one of {}",
+                    crate::conf::shorten(pair, 20),
+                    Strategy::names()
+                ));
+            };
+            rules.push(TopicRule {
+                pattern: pattern.to_string(),
+                strategy,
+            });
+        }
+        Ok(TopicRules(rules))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The strategy of the first pair whose pattern matches `topic`.
+    pub fn find(&self, topic: &[u8]) -> Option<Strategy> {
+        self.0
+            .iter()
+            .find(|r| glob(r.pattern.as_bytes(), topic))
+            .map(|r| r.strategy)
+    }
+}
+
+impl std::fmt::Display for TopicRules {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        for (i, r) in self.0.iter().enumerate() {
+            let sep = if i > 0 { "," } else { "" };
+            write!(f, "{sep}{}:{}", r.pattern, r.strategy.name())?;
+        }
+        Ok(())
+    }
+}
+
+/// Does `name` match `pattern`, where `*` matches any run of bytes? The
+/// classic greedy matcher with one backtrack point: linear in practice,
+/// no allocation.
+fn glob(pattern: &[u8], name: &[u8]) -> bool {
+    let (mut p, mut n) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while n < name.len() {
+        if p < pattern.len() && pattern[p] == b'*' {
+            star = Some((p, n));
+            p += 1;
+        } else if p < pattern.len() && pattern[p] == name[n] {
+            p += 1;
+            n += 1;
+        } else if let Some((sp, sn)) = star {
+            p = sp + 1;
+            n = sn + 1;
+            star = Some((sp, sn + 1));
+        } else {
+            return false;
+        }
+    }
+    pattern[p..].iter().all(|&c| c == b'*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        for (p, n, want) in [
+            ("orders", "orders", true),
+            ("orders", "orders2", false),
+            ("events-*", "events-", true),
+            ("events-*", "events-eu.v1", true),
+            ("events-*", "event-eu", false),
+            ("*", "", true),
+            ("*.v1", "a.b.v1", true),
+            ("*.v1", "a.v2", false),
+            ("a*b*c", "aXbYbZc", true),
+            ("a*b*c", "aXbYbZ", false),
+            ("**x", "x", true),
+        ] {
+            assert_eq!(glob(p.as_bytes(), n.as_bytes()), want, "{p} {n}");
+        }
+    }
+
+    #[test]
+    fn first_match_wins_and_errors_name_the_pair() {
+        let r = TopicRules::parse("orders:jump, events-*:round_robin,*:murmur2").unwrap();
+        assert_eq!(r.find(b"orders"), Some(Strategy::Jump));
+        assert_eq!(r.find(b"events-x"), Some(Strategy::RoundRobin));
+        assert_eq!(r.find(b"other"), Some(Strategy::Murmur2));
+        assert_eq!(r.to_string(), "orders:jump,events-*:round_robin,*:murmur2");
+        let e = TopicRules::parse("orders:jump,events:murmur3").unwrap_err();
+        assert!(
+            e.contains("\"events:murmur3\"") && e.contains("round_robin"),
+            "{e}"
+        );
+        let e = TopicRules::parse("orders").unwrap_err();
+        assert!(
+            e.contains("\"orders\"") && e.contains("PATTERN:STRATEGY"),
+            "{e}"
+        );
+        let e = TopicRules::parse("ord ers:jump").unwrap_err();
+        assert!(e.contains("' '"), "{e}");
+        assert!(TopicRules::parse(":jump").is_err());
+        assert!(TopicRules::parse("a:jump,").is_err());
+    }
+}

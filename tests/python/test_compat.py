@@ -1,0 +1,131 @@
+"""rdpart's client presets against the clients' own code: KafkaJS 2.2.4's
+partitioners run in node, and Python oracles written from Sarama's and
+kafka-go's source (oracle.py). Keys: random bytes and strings of lengths 0
+to 300, every byte value in every tail position, published murmur2 vectors,
+and keys whose FNV-1a hash is at the int32 edges; partition counts 1 to
+10,007."""
+
+import json
+import os
+import random
+import shutil
+import subprocess
+
+import pytest
+
+import rdpart
+from oracle import fnv1a32, kafka_go_hash, kafkajs_legacy, sarama_crc, sarama_reference
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+COUNTS = [1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 16, 31, 64, 100, 255, 256, 1000, 4096, 9973, 10007]
+# FNV-1a of these is 0x80000000, 0x7fffffff, 0xffffffff and 0 (found by a
+# meet-in-the-middle search; checked below): where abs, & 0x7fffffff and
+# Go's truncating % part ways.
+FNV_EDGES = [bytes.fromhex(h) for h in ("025796df4d", "00856cd3ca", "02f9c81340", "02b51d8ebb")]
+JAVA_VECTORS = [b"21", b"foobar", b"a-little-bit-long-string", b"a-little-bit-longer-string",
+                b"lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8", b"abc"]
+
+
+def keys():
+    """(bytes, JS string or None) pairs: the bytes rdpart gets, and the
+    string KafkaJS gets for string keys (it encodes them as UTF-8)."""
+    rng = random.Random(794)
+    out = [(b"", None), (b"", "")]
+    for length in range(0, 301):
+        out.append((rng.randbytes(length), None))
+    for _ in range(1500):
+        out.append((rng.randbytes(rng.choice([rng.randrange(0, 17), rng.randrange(0, 301)])), None))
+    alphabet = "abcxyzABC0189-_:./ éü€中文🙂"
+    for _ in range(1000):
+        s = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 120)))
+        out.append((s.encode(), s))
+    for b in range(256):
+        for length in range(1, 10):
+            out.append((bytes([b]) * length, None))
+    out += [(k, k.decode()) for k in JAVA_VECTORS]
+    out += [(k, None) for k in FNV_EDGES]
+    return out
+
+
+@pytest.fixture(scope="module")
+def cases():
+    rng = random.Random(3)
+    return [(k, s, rng.choice(COUNTS) if i % 3 else rng.randrange(1, 10008)) for i, (k, s) in enumerate(keys())] \
+        + [(k, s, n) for k, s in keys()[:40] + [(k, None) for k in FNV_EDGES] for n in COUNTS]
+
+
+@pytest.fixture(scope="module")
+def kafkajs(cases):
+    if not shutil.which("node"):
+        pytest.fail("node is not installed (make test installs it: .ci/setup.sh --test)")
+    req = {"cases": [[{"str": s} if s is not None else {"hex": k.hex()}, n] for k, s, n in cases],
+           "null_calls": [1, 2, 6, 7, 100]}
+    r = subprocess.run(["node", os.path.join(HERE, "kafkajs_oracle.js")], input=json.dumps(req),
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def test_fnv_edge_keys_are_edges():
+    assert [fnv1a32(k) for k in FNV_EDGES] == [0x80000000, 0x7FFFFFFF, 0xFFFFFFFF, 0]
+
+
+@pytest.mark.parametrize("strategy,side", [("kafkajs", "default"), ("kafkajs_legacy", "legacy")])
+def test_kafkajs_presets_equal_kafkajs_itself(kafkajs, cases, strategy, side):
+    theirs = kafkajs[side]
+    assert len(theirs) == len(cases) > 5000
+    bad = [(k, n, rdpart.partition(strategy, k, n), want)
+           for (k, _, n), want in zip(cases, theirs) if rdpart.partition(strategy, k, n) != want]
+    assert not bad, f"{len(bad)} of {len(cases)} differ, e.g. {bad[:5]}"
+
+
+def test_kafkajs_legacy_differs_from_murmur2_where_kafkajs_does(kafkajs, cases):
+    """The legacy hash is not Kafka's murmur2: KafkaJS's two partitioners
+    disagree on most long keys, and rdpart reproduces each side."""
+    differ = sum(a != b for a, b in zip(kafkajs["default"], kafkajs["legacy"]))
+    assert differ > len(cases) // 3, differ
+
+
+def test_python_legacy_oracle_equals_kafkajs(kafkajs, cases):
+    """The Python oracle the end-to-end tests use for kafkajs_legacy."""
+    assert [kafkajs_legacy(k, n) for k, _, n in cases] == kafkajs["legacy"]
+
+
+@pytest.mark.parametrize("strategy", ["kafkajs", "kafkajs_legacy"])
+def test_kafkajs_null_keys_go_round_robin(kafkajs, strategy):
+    """KafkaJS sends NULL keys round-robin over the available partitions:
+    n consecutive messages cover the n partitions once. So does rdpart."""
+    side = "null_default" if strategy == "kafkajs" else "null_legacy"
+    for n, theirs in zip([1, 2, 6, 7, 100], kafkajs[side]):
+        assert sorted(theirs) == list(range(n)), "kafkajs itself"
+        ours = [rdpart.partition(strategy, None, n) for _ in range(n)]
+        assert sorted(ours) == list(range(n)), ours
+
+
+@pytest.mark.parametrize("strategy,oracle", [("sarama_reference", sarama_reference),
+                                             ("sarama_crc", sarama_crc),
+                                             ("kafka_go_hash", kafka_go_hash)])
+def test_go_presets_equal_the_go_clients(cases, strategy, oracle):
+    bad = [(k, n) for k, _, n in cases if rdpart.partition(strategy, k, n) != oracle(k, n)]
+    assert not bad, f"{len(bad)} of {len(cases)} differ, e.g. {bad[:5]}"
+
+
+def test_go_presets_differ_where_the_clients_do():
+    """Sarama's reference hash masks the sign bit where its default (and
+    kafka-go's Hash) takes the absolute value: the FNV edge keys tell them
+    apart, and rdpart follows each."""
+    k, n = FNV_EDGES[2], 7  # fnv1a = 0xffffffff: int32 -1
+    assert rdpart.partition("sarama_reference", k, n) == 0x7FFFFFFF % n == 1
+    assert rdpart.partition("kafka_go_hash", k, n) == rdpart.partition("fnv1a", k, n) == 1 % n
+
+
+def test_go_presets_null_and_empty_keys():
+    """NULL: Sarama random, kafka-go Hash round-robin; empty keys hash."""
+    n = 6
+    assert rdpart.partition("sarama_crc", b"", n) == 0  # crc32("") = 0
+    assert rdpart.partition("sarama_reference", b"", n) == sarama_reference(b"", n)
+    assert rdpart.partition("kafka_go_hash", b"", n) == kafka_go_hash(b"", n)
+    assert sorted(rdpart.partition("kafka_go_hash", None, n) for _ in range(n)) == list(range(n))
+    for s in ("sarama_reference", "sarama_crc"):
+        seen = {rdpart.partition(s, None, n) for _ in range(300)}
+        assert seen == set(range(n)), (s, seen)
