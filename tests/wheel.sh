@@ -50,13 +50,19 @@ assert len(got) == 600 and not bad, (len(got), bad[:5])
 print("ok: %s: 600 messages placed by rdpart %s, from %s" % (sys.argv[1], rdpart.library_path(), sys.prefix))
 PY
 
-python3 -m venv "$tmp/venv-wheel"
+# The wheel's venv stays, at target/cli-venv: tests/python/test_cli.py runs
+# the rdpart command from it. With the verify extra (confluent-kafka, tqdm).
+venv=$root/target/cli-venv
+rm -rf "$venv"
+python3 -m venv "$venv"
 # No Rust on PATH: the wheel carries the library.
-env PATH="$tmp/venv-wheel/bin:/usr/bin:/bin" "$tmp/venv-wheel/bin/python" -m pip install -q \
-  --disable-pip-version-check "$root/$whl" 'confluent-kafka==2.16.1'
-(cd "$tmp" && "$tmp/venv-wheel/bin/python" use.py "the wheel, installed without Rust" 2> /dev/null)
-deps=$("$tmp/venv-wheel/bin/python" -m pip show rdpart | sed -n 's/^Requires: *//p')
+env PATH="$venv/bin:/usr/bin:/bin" "$venv/bin/python" -m pip install -q \
+  --disable-pip-version-check "$root/$whl[verify]" 'confluent-kafka==2.16.1'
+(cd "$tmp" && "$venv/bin/python" use.py "the wheel, installed without Rust" 2> /dev/null)
+deps=$("$venv/bin/python" -m pip show rdpart | sed -n 's/^Requires: *//p')
 [ -z "$deps" ] || { echo "rdpart requires $deps"; exit 1; }
+(cd "$tmp" && env -i PATH="$venv/bin:/usr/bin:/bin" rdpart place murmur2 6 kafka > /dev/null) ||
+  { echo "the wheel's rdpart command does not run"; exit 1; }
 
 python3 -m venv "$tmp/venv-source"
 "$tmp/venv-source/bin/python" -m pip install -q --disable-pip-version-check ./examples-python 'confluent-kafka==2.16.1'

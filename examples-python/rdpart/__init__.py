@@ -27,6 +27,7 @@ __all__ = [
     "library_path",
     "config",
     "partition",
+    "topic_strategy",
 ]
 
 #: The strategy names, as ``rdpart.strategy`` takes them.
@@ -47,6 +48,8 @@ STRATEGIES = (
     "sarama_crc",
     "kafka_go_hash",
 )
+
+__version__ = "0.1.0"
 
 #: Environment variable naming librdpart.so explicitly.
 ENV_LIBRARY = "RDPART_LIBRARY"
@@ -97,7 +100,7 @@ def library_path() -> str:
 
 _lib: Optional[ctypes.CDLL] = None
 _lock = threading.Lock()
-_partitioners: Dict[str, int] = {}
+_partitioners: Dict[object, int] = {}
 _partition = None  # lib.rdpart_partition, once loaded (typed loosely: a ctypes function)
 
 
@@ -114,6 +117,8 @@ def _library() -> ctypes.CDLL:
         ]
         lib.rdpart_new.restype = ctypes.c_void_p
         lib.rdpart_new.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t]
+        lib.rdpart_conf_topic_strategy.restype = ctypes.c_char_p
+        lib.rdpart_conf_topic_strategy.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
         lib.rdpart_partition.restype = ctypes.c_int32
         lib.rdpart_partition.argtypes = [
             ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_int32,
@@ -158,31 +163,60 @@ def config(strategy: str = "sticky", **options: Union[str, int]) -> Dict[str, st
     return {"plugin.library.paths": library_path(), **props}
 
 
-def _partitioner(strategy: str) -> int:
+def _partitioner(strategy: str, key_delimiter: Optional[str] = None) -> int:
     global _partition
+    cache = strategy if key_delimiter is None else (strategy, key_delimiter)
     with _lock:
-        part = _partitioners.get(strategy)
+        part = _partitioners.get(cache)
         if part is None:
             lib = _library()
-            conf = _conf({"strategy": strategy})
+            props = {"strategy": strategy}
+            if key_delimiter is not None:
+                props["key.delimiter"] = key_delimiter
+            conf = _conf(props)
             err = ctypes.create_string_buffer(512)
             part = lib.rdpart_new(conf, err, len(err))
             lib.rdpart_conf_destroy(conf)
             if not part:
                 raise RdpartError(err.value.decode(errors="replace"))
-            _partitioners[strategy] = part
+            _partitioners[cache] = part
             _partition = lib.rdpart_partition
         return part
 
 
-def partition(strategy: str, key: Union[bytes, str, None], partition_count: int) -> int:
+def topic_strategy(topic: str, strategy: str = "sticky", topic_strategies: Optional[str] = None) -> str:
+    """The strategy a producer configured with ``rdpart.strategy=strategy``
+    and ``rdpart.topic.strategy=topic_strategies`` uses for ``topic``: the
+    first matching ``PATTERN:STRATEGY`` pair, else ``strategy``. Raises
+    :class:`RdpartError` for a bad strategy or pair.
+
+    >>> topic_strategy("events-eu", "murmur2", "orders:jump,events-*:round_robin")
+    'round_robin'
+    """
+    props = {"strategy": strategy}
+    if topic_strategies is not None:
+        props["topic.strategy"] = topic_strategies
+    lib = _library()
+    conf = _conf(props)
+    try:
+        return lib.rdpart_conf_topic_strategy(conf, topic.encode()).decode()
+    finally:
+        lib.rdpart_conf_destroy(conf)
+
+
+def partition(strategy: str, key: Union[bytes, str, None], partition_count: int,
+              key_delimiter: Optional[str] = None) -> int:
     """The partition rdpart's ``strategy`` gives ``key`` among ``partition_count``.
 
     ``key`` is bytes, a str (UTF-8, as confluent-kafka encodes it) or None
-    (no key). For random, round_robin and keyless sticky the answer is one
-    draw of that strategy (state is per strategy in this process).
+    (no key). ``key_delimiter`` is ``rdpart.key.delimiter``: hash only the
+    key's bytes before it. For random, round_robin and the keyless rules of
+    other strategies the answer is one draw of that strategy (state is per
+    strategy in this process).
     """
-    part = _partitioners.get(strategy) or _partitioner(strategy)
+    part = _partitioners.get(strategy) if key_delimiter is None else None
+    if part is None:
+        part = _partitioner(strategy, key_delimiter)
     if type(key) is not bytes:
         if isinstance(key, str):
             key = key.encode()

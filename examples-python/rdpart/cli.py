@@ -1,0 +1,460 @@
+"""The ``rdpart`` command: where does this key go, what moves if the topic
+grows, and is this topic placed as expected.
+
+    rdpart place murmur2 6 order-1 order-2
+    rdpart growth --from 6 --to 7
+    rdpart verify --bootstrap-servers broker:9092 --topic orders --strategy murmur2
+
+Placements come from librdpart itself (through ctypes), so ``place`` answers
+for every strategy rdpart has, which doubles as "place like client X".
+Exit status: 0 success; 1 ``verify`` found misplaced keys; 2 usage or
+connection errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import uuid
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, TextIO, Tuple
+
+import rdpart
+
+# Strategies whose keyed messages go to a partition fixed by the key.
+KEYED = tuple(s for s in rdpart.STRATEGIES if s not in ("random", "round_robin"))
+
+EXAMPLES = {
+    "place": """examples:
+  rdpart place murmur2 6 order-1 order-2      # like librdkafka murmur2 and the Java client
+  rdpart place kafkajs_legacy 12 --file keys.txt
+  printf 'a\\nb\\n' | rdpart place sarama_reference 6
+  rdpart place jump 6 --hex 00ff10 --json
+  rdpart place murmur2 6 tenant-7:order-1 --key-delimiter :
+  rdpart place murmur2 6 k1 --topic-strategy 'orders:jump,events-*:round_robin' --topic orders""",
+    "growth": """examples:
+  rdpart growth --from 6 --to 7               # every keyed strategy, 100,000 generated keys
+  rdpart growth --from 6 --to 12 --strategy murmur2 --strategy jump keys.txt
+  rdpart growth --from 100 --to 101 --json""",
+    "verify": """examples:
+  rdpart verify --bootstrap-servers broker:9092 --topic orders --strategy murmur2
+  rdpart verify -b broker:9092 -t orders -s kafkajs --max-messages 100000 --json
+  rdpart verify -b broker:9093 -t orders -s fnv1a -X security.protocol=SSL -X ssl.ca.location=ca.pem""",
+}
+
+
+class UsageError(Exception):
+    """A bad argument: printed with the subcommand's name, exit status 2."""
+
+
+# --- output -----------------------------------------------------------------
+
+def table(header: Sequence[str], rows: Iterable[Sequence[object]], out: TextIO,
+          right: Sequence[bool] = ()) -> None:
+    """An aligned plain-text table; numeric columns (``right``) right-aligned."""
+    rows = [[str(c) for c in r] for r in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(header)]
+    just = [right[i] if i < len(right) else False for i in range(len(header))]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(c.rjust(w) if j else c.ljust(w) for c, w, j in zip(cells, widths, just)).rstrip()
+
+    out.write(line(header) + "\n")
+    for r in rows:
+        out.write(line(r) + "\n")
+
+
+def show_key(key: Optional[bytes], hex_: bool) -> str:
+    if key is None:
+        return "(null)"
+    if hex_:
+        return key.hex()
+    if not key:
+        return '""'
+    try:
+        text = key.decode()
+        if text.isprintable():
+            return text
+    except UnicodeDecodeError:
+        pass
+    return "0x" + key.hex()
+
+
+def check_strategy(name: str, keyed_only: bool = False) -> str:
+    """``name`` if rdpart has it, else a UsageError listing the valid ones."""
+    valid = KEYED if keyed_only else rdpart.STRATEGIES
+    if name not in valid:
+        extra = " (random and round_robin ignore keys)" if keyed_only and name in rdpart.STRATEGIES else ""
+        raise UsageError(f"unknown strategy {name!r}{extra}; valid: {', '.join(valid)}")
+    return name
+
+
+# --- keys ---------------------------------------------------------------------
+
+def parse_key(text: str, hex_: bool) -> bytes:
+    if not hex_:
+        return text.encode()
+    try:
+        return bytes.fromhex(text.strip())
+    except ValueError:
+        raise UsageError(f"--hex: {text!r} is not hexadecimal") from None
+
+
+def read_keys(source: Optional[str], hex_: bool) -> Iterator[bytes]:
+    """Keys, one per line, from a file or '-' (stdin), as bytes; line ends
+    dropped."""
+    if source in (None, "-"):
+        lines: Iterable[bytes] = sys.stdin.buffer
+    else:
+        try:
+            lines = open(source, "rb")  # noqa: SIM115 (closed below)
+        except OSError as e:
+            raise UsageError(f"cannot read keys: {e}") from None
+    try:
+        for line in lines:
+            line = line.rstrip(b"\r\n")
+            yield parse_key(line.decode("ascii", "replace"), True) if hex_ else line
+    finally:
+        if lines is not sys.stdin.buffer:
+            lines.close()  # type: ignore[union-attr]
+
+
+# --- place --------------------------------------------------------------------
+
+def cmd_place(a: argparse.Namespace) -> int:
+    check_strategy(a.strategy)
+    if a.partitions < 1:
+        raise UsageError("PARTITIONS must be at least 1")
+    strategy = a.strategy
+    if a.topic_strategy is not None:
+        if a.topic is None:
+            raise UsageError("--topic-strategy needs --topic: the topic whose strategy applies")
+        strategy = _rd(rdpart.topic_strategy, a.topic, a.strategy, a.topic_strategy)
+    elif a.topic is not None:
+        raise UsageError("--topic only selects a --topic-strategy pair")
+    if a.keys and a.file:
+        raise UsageError("give keys as arguments or with --file, not both")
+    if a.keys:
+        keys: Iterable[bytes] = [parse_key(k, a.hex) for k in a.keys]
+    elif a.file or not sys.stdin.isatty():
+        keys = read_keys(a.file, a.hex)
+    else:
+        raise UsageError("no keys: give them as arguments, with --file, or on stdin")
+    if a.key_delimiter is not None:
+        _rd(rdpart.partition, strategy, b"", 1, key_delimiter=a.key_delimiter)  # validate once
+    rows = [(k, rdpart.partition(strategy, k, a.partitions, key_delimiter=a.key_delimiter)) for k in keys]
+    if a.json:
+        json.dump({"strategy": strategy, "partitions": a.partitions,
+                   "placements": [{"key": show_key(k, a.hex), "partition": p} for k, p in rows]},
+                  sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        if strategy != a.strategy:
+            sys.stdout.write(f"topic {a.topic}: strategy {strategy}\n")
+        table(["key", "partition"], [(show_key(k, a.hex), p) for k, p in rows], sys.stdout, [False, True])
+    return 0
+
+
+def _rd(f, *args, **kw):
+    try:
+        return f(*args, **kw)
+    except rdpart.RdpartError as e:
+        raise UsageError(str(e)) from None
+
+
+# --- growth -------------------------------------------------------------------
+
+def growth(strategies: Sequence[str], keys: Sequence[bytes], n: int, m: int) -> List[Dict[str, object]]:
+    """For each strategy, how many of ``keys`` change partition from n to m
+    partitions, and whether they go to the new partitions or the old ones."""
+    out = []
+    for s in strategies:
+        moved = to_new = 0
+        flows: Dict[Tuple[int, int], int] = {}
+        for k in keys:
+            a, b = rdpart.partition(s, k, n), rdpart.partition(s, k, m)
+            if a != b:
+                moved += 1
+                to_new += b >= n
+                flows[a, b] = flows.get((a, b), 0) + 1
+        top = sorted(flows.items(), key=lambda kv: -kv[1])[:3]
+        out.append({"strategy": s, "keys": len(keys), "moved": moved,
+                    "moved_share": moved / len(keys) if keys else 0.0,
+                    "to_new_partitions": to_new, "to_old_partitions": moved - to_new,
+                    "top_moves": [{"from": f, "to": t, "keys": c} for (f, t), c in top]})
+    return out
+
+
+def cmd_growth(a: argparse.Namespace) -> int:
+    if a.from_ < 1 or a.to < 1:
+        raise UsageError("--from and --to must be at least 1")
+    strategies = [check_strategy(s, keyed_only=True) for s in (a.strategy or KEYED)]
+    if a.keys_file:
+        keys = list(read_keys(a.keys_file, a.hex))
+        if not keys:
+            raise UsageError(f"no keys in {a.keys_file}")
+    else:
+        keys = [b"key-%d" % i for i in range(a.keys)]
+    res = growth(strategies, keys, a.from_, a.to)
+    # The least any placement can move: keys must fill the new partitions
+    # (growing) or leave the removed ones (shrinking).
+    least = abs(a.to - a.from_) / max(a.to, a.from_)
+    if a.json:
+        json.dump({"from": a.from_, "to": a.to, "keys": len(keys), "least_possible_share": least,
+                   "strategies": res}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    sys.stdout.write(f"{len(keys)} keys, {a.from_} -> {a.to} partitions "
+                     f"(the least any placement can move: {least:.2%})\n")
+    rows = []
+    for r in res:
+        moves = ", ".join(f"{t['from']}->{t['to']} {t['keys']}" for t in r["top_moves"])  # type: ignore[index]
+        rows.append((r["strategy"], r["moved"], f"{r['moved_share']:.2%}", r["to_new_partitions"],
+                     r["to_old_partitions"], moves))
+    table(["strategy", "moved", "share", "to new", "to old", "largest moves (from->to keys)"], rows,
+          sys.stdout, [False, True, True, True, True, False])
+    return 0
+
+
+# --- verify -------------------------------------------------------------------
+
+def cmd_verify(a: argparse.Namespace) -> int:
+    strategy = check_strategy(a.strategy)
+    if strategy in ("random", "round_robin"):
+        raise UsageError(f"{strategy} ignores keys: there is no placement to verify")
+    try:
+        from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
+    except ImportError:
+        raise UsageError("verify needs confluent-kafka: pip install 'rdpart[verify]'") from None
+    if a.topic_strategy is not None:
+        strategy = _rd(rdpart.topic_strategy, a.topic, strategy, a.topic_strategy)
+        if strategy in ("random", "round_robin"):
+            raise UsageError(f"--topic-strategy gives {a.topic} {strategy}, which ignores keys")
+    if a.key_delimiter is not None:
+        _rd(rdpart.partition, strategy, b"", 1, key_delimiter=a.key_delimiter)
+    conf = {"bootstrap.servers": a.bootstrap_servers, "group.id": f"rdpart-verify-{uuid.uuid4()}",
+            "enable.auto.commit": False, "enable.auto.offset.store": False,
+            "auto.offset.reset": "earliest", "enable.partition.eof": True, "log_level": 0,
+            "socket.connection.setup.timeout.ms": max(1000, int(a.timeout * 1000))}
+    for prop in a.X or []:
+        name, eq, value = prop.partition("=")
+        if not eq:
+            raise UsageError(f"-X {prop}: expected name=value")
+        conf[name] = value
+    try:
+        consumer = Consumer(conf)
+    except KafkaException as e:
+        raise UsageError(f"consumer configuration: {e.args[0].str()}") from None
+    try:
+        return _verify(a, strategy, consumer, TopicPartition, KafkaError, KafkaException, OFFSET_BEGINNING)
+    finally:
+        consumer.close()
+
+
+def _progress(total: int, enabled: bool):
+    """A tqdm bar on stderr, or None: when stderr is not a terminal, or
+    tqdm is not installed (said once)."""
+    if not enabled or not sys.stderr.isatty():
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        sys.stderr.write("rdpart: install tqdm (pip install 'rdpart[verify]') for a progress bar\n")
+        return None
+    try:
+        size = os.get_terminal_size(sys.stderr.fileno())
+    except OSError:
+        size = os.terminal_size((0, 0))
+    # A terminal that reports no size (a bare pty: tqdm would draw nothing)
+    # still gets a bar.
+    dims = {"dynamic_ncols": True} if size.columns and size.lines else {"ncols": 80, "nrows": 24}
+    return tqdm(total=total, unit="msg", unit_scale=True, file=sys.stderr, desc="reading", leave=False, **dims)
+
+
+def _verify(a, strategy, consumer, TopicPartition, KafkaError, KafkaException, OFFSET_BEGINNING) -> int:
+    deadline = time.monotonic() + a.timeout
+    try:
+        md = consumer.list_topics(a.topic, timeout=a.timeout)
+    except KafkaException as e:
+        raise UsageError(f"cannot reach {a.bootstrap_servers} within {a.timeout:g} s: {e.args[0].str()}") from None
+    t = md.topics.get(a.topic)
+    if t is None or t.error is not None or not t.partitions:
+        why = t.error.str() if t is not None and t.error is not None else "no such topic"
+        raise UsageError(f"topic {a.topic} on {a.bootstrap_servers}: {why}")
+    n = len(t.partitions)
+    ends: Dict[int, Tuple[int, int]] = {}
+    for p in sorted(t.partitions):
+        try:
+            ends[p] = consumer.get_watermark_offsets(TopicPartition(a.topic, p),
+                                                     timeout=max(0.1, deadline - time.monotonic()))
+        except KafkaException as e:
+            raise UsageError(f"cannot read the offsets of {a.topic} [{p}] within {a.timeout:g} s: "
+                             f"{e.args[0].str()}") from None
+    todo = set(ends)
+    total = sum(hi - lo for lo, hi in ends.values())
+    limit = a.max_messages or float("inf")
+    stats = {p: {"messages": 0, "placed": 0, "misplaced": 0, "keyless": 0} for p in ends}
+    examples: List[Dict[str, object]] = []
+    consumer.assign([TopicPartition(a.topic, p, OFFSET_BEGINNING) for p in todo])
+    bar = _progress(min(total, limit), not a.no_progress)
+    read, started, idle_since = 0, time.monotonic(), time.monotonic()
+    try:
+        while todo and read < limit:
+            msgs = consumer.consume(int(min(1000, limit - read)), 0.5)
+            if not msgs:
+                if time.monotonic() - idle_since > a.timeout:
+                    raise UsageError(f"no messages for {a.timeout:g} s with {read} of {limit} read: "
+                                     f"is {a.bootstrap_servers} reachable?")
+                continue
+            idle_since = time.monotonic()
+            before = read
+            for m in msgs:
+                if m.error():
+                    # The partition's end, past gaps and control records:
+                    # done with it. (Only the fetch says where the end is:
+                    # some brokers' end offsets, as ListOffsets reports
+                    # them, are wrong, so those only size the progress bar.)
+                    if m.error().code() == KafkaError._PARTITION_EOF:
+                        todo.discard(m.partition())
+                    continue
+                p, key = m.partition(), m.key()
+                st = stats[p]
+                st["messages"] += 1
+                read += 1
+                if key is None:
+                    st["keyless"] += 1
+                else:
+                    want = rdpart.partition(strategy, key, n, key_delimiter=a.key_delimiter)
+                    if want == p:
+                        st["placed"] += 1
+                    else:
+                        st["misplaced"] += 1
+                        if len(examples) < a.examples:
+                            examples.append({"key": show_key(key, False), "partition": p, "expected": want,
+                                             "offset": m.offset()})
+            if bar is not None:
+                bar.set_postfix_str(" ".join(
+                    f"{p}:{min(100, 100 * st['messages'] // max(1, ends[p][1] - ends[p][0]))}%"
+                    for p, st in stats.items() if ends[p][1] > ends[p][0])[:60], refresh=False)
+                bar.update(read - before)
+    finally:
+        if bar is not None:
+            bar.close()
+    elapsed = time.monotonic() - started
+    misplaced = sum(s["misplaced"] for s in stats.values())
+    placed = sum(s["placed"] for s in stats.values())
+    keyless = sum(s["keyless"] for s in stats.values())
+    if a.json:
+        json.dump({"topic": a.topic, "strategy": strategy, "partitions": n, "messages": read,
+                   "placed": placed, "misplaced": misplaced, "keyless": keyless,
+                   "per_partition": {str(p): s for p, s in stats.items()}, "examples": examples,
+                   "seconds": round(elapsed, 3)}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        out = sys.stdout
+        out.write(f"topic {a.topic}: {n} partitions, {read} messages read in {elapsed:.2f} s, "
+                  f"keys checked against {strategy}\n")
+        rows = [(p, s["messages"], s["placed"], s["misplaced"], s["keyless"]) for p, s in stats.items()]
+        rows.append(("all", read, placed, misplaced, keyless))
+        table(["partition", "messages", "placed", "misplaced", "keyless"], rows, out, [True] * 5)
+        if examples:
+            out.write("\nmisplaced, for example:\n")
+            table(["key", "partition", "offset", f"{strategy} says"],
+                  [(e["key"], e["partition"], e["offset"], e["expected"]) for e in examples], out,
+                  [False, True, True, True])
+        if misplaced:
+            out.write(f"\n{misplaced} of {placed + misplaced} keyed messages are not where {strategy} puts them\n")
+        else:
+            out.write(f"\nall {placed} keyed messages are where {strategy} puts them\n")
+    return 1 if misplaced else 0
+
+
+# --- arguments ----------------------------------------------------------------
+
+def parser() -> argparse.ArgumentParser:
+    fmt = argparse.RawDescriptionHelpFormatter
+    ap = argparse.ArgumentParser(
+        prog="rdpart", formatter_class=fmt,
+        description="Where Kafka keys go under each client's partitioner, what moves when a topic "
+                    "grows, and whether a topic is placed as expected.",
+        epilog="strategies: " + ", ".join(rdpart.STRATEGIES) + "\n\n" + "\n\n".join(EXAMPLES.values()))
+    ap.add_argument("--version", action="version", version=f"rdpart {rdpart.__version__}")
+    sub = ap.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("place", help="print the partition of each key", formatter_class=fmt,
+                       description="Print the partition STRATEGY gives each key among PARTITIONS. "
+                                   "Keys come from the arguments, --file, or stdin (one per line).",
+                       epilog="strategies: " + ", ".join(rdpart.STRATEGIES) + "\n\n" + EXAMPLES["place"])
+    p.add_argument("strategy", metavar="STRATEGY")
+    p.add_argument("partitions", metavar="PARTITIONS", type=int)
+    p.add_argument("keys", metavar="KEY", nargs="*")
+    p.add_argument("--file", "-f", metavar="FILE", help="keys, one per line ('-': stdin)")
+    p.add_argument("--hex", action="store_true", help="keys are hexadecimal bytes (and printed so)")
+    p.add_argument("--topic-strategy", metavar="PAIRS",
+                   help="as rdpart.topic.strategy: PATTERN:STRATEGY pairs; needs --topic")
+    p.add_argument("--topic", metavar="TOPIC", help="the topic whose --topic-strategy pair applies")
+    p.add_argument("--key-delimiter", metavar="STR", help="as rdpart.key.delimiter: hash only what precedes STR")
+    p.add_argument("--json", action="store_true", help="JSON instead of a table")
+    p.set_defaults(func=cmd_place)
+
+    g = sub.add_parser("growth", help="how many keys move when a topic grows", formatter_class=fmt,
+                       description="For a key sample (KEYS-FILE, one per line, or generated keys), the share "
+                                   "of keys that change partition from --from to --to partitions, per "
+                                   "strategy, and whether they go to the new partitions or between old ones.",
+                       epilog=EXAMPLES["growth"])
+    g.add_argument("--from", dest="from_", metavar="N", type=int, required=True)
+    g.add_argument("--to", metavar="M", type=int, required=True)
+    g.add_argument("--strategy", "-s", action="append", metavar="S",
+                   help="a strategy (repeatable; default: every keyed one)")
+    g.add_argument("keys_file", metavar="KEYS-FILE", nargs="?", help="keys, one per line ('-': stdin)")
+    g.add_argument("--keys", type=int, default=100_000, metavar="K",
+                   help="without KEYS-FILE: generate K keys key-0 ... (default 100000)")
+    g.add_argument("--hex", action="store_true", help="KEYS-FILE lines are hexadecimal bytes")
+    g.add_argument("--json", action="store_true", help="JSON instead of a table")
+    g.set_defaults(func=cmd_growth)
+
+    v = sub.add_parser("verify", help="check a topic's keyed messages against a strategy", formatter_class=fmt,
+                       description="Consume TOPIC from the beginning (no group commit) and report, per "
+                                   "partition, how many keyed messages are where STRATEGY puts them at the "
+                                   "topic's current partition count, with examples of those that are not. "
+                                   "Exit status 1 when any key is misplaced. A progress bar on stderr "
+                                   "when it is a terminal (needs tqdm).",
+                       epilog=EXAMPLES["verify"])
+    v.add_argument("--bootstrap-servers", "-b", required=True, metavar="B")
+    v.add_argument("--topic", "-t", required=True, metavar="T")
+    v.add_argument("--strategy", "-s", required=True, metavar="S")
+    v.add_argument("--max-messages", type=int, metavar="K", help="read at most K messages")
+    v.add_argument("--topic-strategy", metavar="PAIRS", help="as rdpart.topic.strategy (selects by --topic)")
+    v.add_argument("--key-delimiter", metavar="STR", help="as rdpart.key.delimiter")
+    v.add_argument("-X", action="append", metavar="PROP=VALUE",
+                   help="a consumer property, e.g. -X security.protocol=SSL (repeatable)")
+    v.add_argument("--timeout", type=float, default=10.0, metavar="SEC",
+                   help="give up when the brokers do not answer for SEC seconds (default 10)")
+    v.add_argument("--examples", type=int, default=10, metavar="N", help="misplaced examples to show (default 10)")
+    v.add_argument("--no-progress", action="store_true", help="no progress bar")
+    v.add_argument("--json", action="store_true", help="JSON instead of a table")
+    v.set_defaults(func=cmd_verify)
+    return ap
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    ap = parser()
+    a = ap.parse_args(argv)
+    try:
+        return a.func(a)
+    except UsageError as e:
+        sys.stderr.write(f"rdpart {a.command}: {e}\n")
+        return 2
+    except FileNotFoundError as e:  # librdpart.so missing
+        sys.stderr.write(f"rdpart: {e}\n")
+        return 2
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

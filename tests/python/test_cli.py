@@ -1,0 +1,240 @@
+"""The rdpart command as users get it: from the wheel installed in a fresh
+venv (tests/wheel.sh leaves it at target/cli-venv), run from another
+directory with a clean environment. Each subcommand against an independent
+computation: place against the oracles, growth against a direct count,
+verify against the partitions the brokers report for what was produced."""
+
+import collections
+import json
+import os
+import pty
+import random
+import subprocess
+import sys
+import time
+
+import confluent_kafka
+import pytest
+from confluent_kafka import Producer
+
+import rdpart
+from conftest import new_topic
+from oracle import jump, kafka_go_hash, kafkajs_legacy, murmur64a, sarama_crc, sarama_reference
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+VENV = os.path.join(ROOT, "target", "cli-venv")
+ORACLES = {
+    "murmur2": confluent_kafka.murmur2,
+    "consistent": confluent_kafka.consistent,
+    "fnv1a": confluent_kafka.fnv1a,
+    "jump": lambda k, n: jump(murmur64a(k), n),
+    "kafkajs": confluent_kafka.murmur2,
+    "kafkajs_legacy": kafkajs_legacy,
+    "sarama_reference": sarama_reference,
+    "sarama_crc": sarama_crc,
+    "kafka_go_hash": kafka_go_hash,
+}
+
+
+@pytest.fixture(scope="module")
+def cli(tmp_path_factory):
+    exe = os.path.join(VENV, "bin", "rdpart")
+    if not os.path.exists(exe):
+        pytest.fail(f"{exe} missing: tests/wheel.sh installs the wheel there (make test runs it first)")
+    cwd = tmp_path_factory.mktemp("elsewhere")
+    env = {"PATH": f"{VENV}/bin:/usr/bin:/bin", "HOME": str(cwd), "LANG": "C.UTF-8"}
+
+    def run(*args, input=None, timeout=120, stderr=subprocess.PIPE):
+        return subprocess.run([exe, *map(str, args)], input=input, cwd=cwd, env=env, timeout=timeout,
+                              stdout=subprocess.PIPE, stderr=stderr)
+    run.cwd, run.env = cwd, env
+    return run
+
+
+def keys_file(path, keys, hex_=True):
+    path.write_bytes(b"".join((k.hex().encode() if hex_ else k) + b"\n" for k in keys))
+    return path
+
+
+@pytest.mark.parametrize("strategy", sorted(ORACLES))
+def test_place_equals_the_oracles(cli, tmp_path, strategy):
+    rng = random.Random(strategy)
+    keys = [rng.randbytes(rng.randrange(0, 40)) for _ in range(1500)]
+    f = keys_file(tmp_path / "keys.hex", keys)
+    for n in (1, 6, 7, 1000, 10007):
+        r = cli("place", strategy, n, "--file", f, "--hex", "--json")
+        assert r.returncode == 0, r.stderr
+        got = json.loads(r.stdout)
+        assert got["strategy"] == strategy and got["partitions"] == n
+        assert [bytes.fromhex(p["key"]) for p in got["placements"]] == keys
+        assert [p["partition"] for p in got["placements"]] == [ORACLES[strategy](k, n) for k in keys]
+
+
+def test_place_keys_from_arguments_and_stdin_as_a_table(cli):
+    r = cli("place", "murmur2", 6, "order-1", "order-2")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.decode().splitlines()
+    assert lines[0].split() == ["key", "partition"]
+    assert [ln.split() for ln in lines[1:]] == [["order-1", str(confluent_kafka.murmur2(b"order-1", 6))],
+                                               ["order-2", str(confluent_kafka.murmur2(b"order-2", 6))]]
+    r = cli("place", "fnv1a", 12, "--json", input=b"a\nb\n")
+    assert [p["partition"] for p in json.loads(r.stdout)["placements"]] == \
+        [confluent_kafka.fnv1a(b"a", 12), confluent_kafka.fnv1a(b"b", 12)]
+    # python -m rdpart is the same command.
+    r = subprocess.run([os.path.join(VENV, "bin", "python"), "-m", "rdpart", "place", "murmur2", "6", "x"],
+                       cwd=cli.cwd, env=cli.env, capture_output=True, timeout=60)
+    assert r.returncode == 0 and r.stdout.split()[-1] == str(confluent_kafka.murmur2(b"x", 6)).encode()
+
+
+def test_place_with_delimiter_and_topic_strategy(cli):
+    keys = ["tenant-%d:order-%d" % (t, o) for t in range(20) for o in range(5)]
+    r = cli("place", "murmur2", 6, *keys, "--key-delimiter", ":", "--json")
+    got = [p["partition"] for p in json.loads(r.stdout)["placements"]]
+    assert got == [confluent_kafka.murmur2(k.split(":")[0].encode(), 6) for k in keys]
+    pairs = "orders:jump,events-*:fnv1a"
+    for topic, oracle in [("orders", ORACLES["jump"]), ("events-eu", confluent_kafka.fnv1a),
+                          ("other", confluent_kafka.murmur2)]:
+        r = cli("place", "murmur2", 6, *keys, "--topic-strategy", pairs, "--topic", topic, "--json")
+        got = [p["partition"] for p in json.loads(r.stdout)["placements"]]
+        assert got == [oracle(k.encode(), 6) for k in keys], topic
+
+
+@pytest.mark.parametrize("args, words", [
+    (["place", "murmur3", 6, "k"], ["murmur3", "kafka_go_hash", "round_robin"]),
+    (["place", "murmur2", 0, "k"], ["PARTITIONS"]),
+    (["place", "murmur2", 6, "k", "--topic-strategy", "orders:jump"], ["--topic"]),
+    (["place", "murmur2", 6, "k", "--topic-strategy", "orders:jmp", "--topic", "orders"],
+     ["\"orders:jmp\"", "kafka_go_hash"]),
+    (["place", "murmur2", 6, "zz", "--hex"], ["--hex", "zz"]),
+    (["place", "murmur2", 6, "k", "--key-delimiter", "123456789"], ["key.delimiter", "1 to 8 bytes"]),
+    (["growth", "--from", 6, "--to", 7, "-s", "round_robin"], ["round_robin", "ignore keys"]),
+    (["verify", "-b", "x:1", "-t", "t", "-s", "random"], ["random", "ignores keys"]),
+])
+def test_bad_input_says_what_is_allowed(cli, args, words):
+    r = cli(*args, input=b"")
+    err = r.stderr.decode()
+    assert r.returncode == 2 and r.stdout == b"", (r.returncode, r.stdout, err)
+    for w in words:
+        assert w in err, err
+
+
+def test_help_everywhere_with_examples(cli):
+    for sub in ([], ["place"], ["growth"], ["verify"]):
+        r = cli(*sub, "--help")
+        assert r.returncode == 0 and b"examples:" in r.stdout, sub
+
+
+def test_growth_equals_a_direct_count(cli, tmp_path):
+    rng = random.Random(7)
+    keys = [rng.randbytes(rng.randrange(1, 30)) for _ in range(4000)]
+    f = keys_file(tmp_path / "keys.hex", keys)
+    for n, m in [(6, 7), (6, 12), (10, 8)]:
+        r = cli("growth", "--from", n, "--to", m, "-s", "murmur2", "-s", "jump", "-s", "sarama_crc",
+                f, "--hex", "--json")
+        assert r.returncode == 0, r.stderr
+        got = {s["strategy"]: s for s in json.loads(r.stdout)["strategies"]}
+        assert set(got) == {"murmur2", "jump", "sarama_crc"}
+        for s, res in got.items():
+            before = [ORACLES[s](k, n) for k in keys]
+            after = [ORACLES[s](k, m) for k in keys]
+            moved = [(a, b) for a, b in zip(before, after) if a != b]
+            assert res["keys"] == len(keys) and res["moved"] == len(moved), (s, n, m)
+            assert res["to_new_partitions"] == sum(b >= n for _, b in moved), (s, n, m)
+            top = collections.Counter(moved).most_common(1)[0]
+            assert res["top_moves"][0]["keys"] == top[1]
+        if m == n + 1:
+            # Why jump exists: only the keys the new partition needs move, all to it.
+            assert got["jump"]["to_old_partitions"] == 0
+            assert abs(got["jump"]["moved_share"] - 1 / m) < 0.02
+            assert got["murmur2"]["moved_share"] > 0.8
+
+
+def test_growth_table_on_generated_keys(cli):
+    r = cli("growth", "--from", 6, "--to", 7, "--keys", 20000)
+    out = r.stdout.decode()
+    assert r.returncode == 0 and "20000 keys, 6 -> 7 partitions" in out, out
+    rows = {ln.split()[0]: ln.split() for ln in out.splitlines()[2:]}
+    assert set(rows) == set(rdpart.STRATEGIES) - {"random", "round_robin"}
+    moved = sum(rdpart.partition("jump", b"key-%d" % i, 6) != rdpart.partition("jump", b"key-%d" % i, 7)
+                for i in range(20000))
+    assert int(rows["jump"][1]) == moved
+
+
+def produce_topic(broker, strategy, n=6, messages=3000):
+    """A topic produced through the plugin; returns its name and the
+    (key, partition) of each delivered message, as the broker assigned it."""
+    topic = new_topic(broker, n)
+    p = Producer({"bootstrap.servers": broker.bootstrap_servers, "enable.idempotence": True,
+                  **rdpart.config(strategy)})
+    delivered = []
+    for i in range(messages):
+        key = None if i % 5 == 0 else b"key-%d" % (i % 700)
+        p.produce(topic, key=key, value=b"v%d" % i,
+                  on_delivery=lambda e, m: delivered.append((e, m.key(), m.partition())))
+        p.poll(0)
+    assert p.flush(60) == 0
+    assert len(delivered) == messages and not any(e for e, _, _ in delivered)
+    return topic, [(k, pa) for _, k, pa in delivered]
+
+
+def test_verify_matching_and_mismatching_strategy(cli, broker):
+    topic, delivered = produce_topic(broker, "murmur2")
+    keyed = [(k, pa) for k, pa in delivered if k is not None]
+    r = cli("verify", "-b", broker.bootstrap_servers, "-t", topic, "-s", "murmur2", "--json")
+    assert r.returncode == 0, r.stderr
+    got = json.loads(r.stdout)
+    assert (got["messages"], got["placed"], got["misplaced"], got["keyless"]) == \
+        (len(delivered), len(keyed), 0, len(delivered) - len(keyed))
+    per = collections.Counter(pa for _, pa in delivered)
+    assert {int(p): s["messages"] for p, s in got["per_partition"].items() if s["messages"]} == dict(per)
+
+    # Checked against another strategy: exactly the keys the oracle moves.
+    want = sum(kafka_go_hash(k, 6) != pa for k, pa in keyed)
+    r = cli("verify", "-b", broker.bootstrap_servers, "-t", topic, "-s", "kafka_go_hash", "--json",
+            "--examples", 4)
+    assert r.returncode == 1, r.stderr
+    got = json.loads(r.stdout)
+    assert got["misplaced"] == want > 0 and got["placed"] == len(keyed) - want
+    assert len(got["examples"]) == 4
+    for e in got["examples"]:
+        assert e["expected"] == kafka_go_hash(e["key"].encode(), 6) != e["partition"]
+    # The table, and a limit on what is read.
+    r = cli("verify", "-b", broker.bootstrap_servers, "-t", topic, "-s", "kafka_go_hash", "--max-messages", 500)
+    out = r.stdout.decode()
+    assert r.returncode == 1 and "500 messages read" in out and "not where kafka_go_hash puts them" in out, out
+
+
+def test_verify_unreachable_brokers_fail_within_the_timeout(cli):
+    t = time.monotonic()
+    r = cli("verify", "-b", "127.0.0.1:1", "-t", "orders", "-s", "murmur2", "--timeout", 3)
+    assert r.returncode == 2 and b"cannot reach 127.0.0.1:1 within 3 s" in r.stderr, r.stderr
+    assert time.monotonic() - t < 20
+
+
+def test_verify_unknown_topic(cli, mock_broker):
+    r = cli("verify", "-b", mock_broker.bootstrap_servers, "-t", "no-such-topic", "-s", "murmur2", "--timeout", 5)
+    assert r.returncode == 2 and b"no-such-topic" in r.stderr, r.stderr
+
+
+def test_progress_bar_on_a_terminal_only(cli, mock_broker):
+    topic, _ = produce_topic(mock_broker, "murmur2", messages=2000)
+    args = ["verify", "-b", mock_broker.bootstrap_servers, "-t", topic, "-s", "murmur2"]
+    r = cli(*args)
+    assert r.returncode == 0 and r.stderr == b"", r.stderr  # piped: quiet
+    # stderr on a terminal: read the terminal while the command runs.
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([os.path.join(VENV, "bin", "rdpart"), *args], cwd=cli.cwd, env=cli.env,
+                            stdout=subprocess.DEVNULL, stderr=slave)
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the command closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(master)
+    assert proc.wait(60) == 0
+    assert b"reading" in seen and b"msg" in seen, seen
