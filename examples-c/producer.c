@@ -52,7 +52,8 @@ static int32_t partition_cnt;
 static long oracle_checked, oracle_mismatch;
 
 static partitioner_f *oracle_for(const char *s) {
-        if (!strncmp(s, "murmur2", 7) || !strcmp(s, "sticky") || !strcmp(s, "kafkajs"))
+        if (!strncmp(s, "murmur2", 7) || !strcmp(s, "sticky") || !strcmp(s, "kafkajs") ||
+            !strcmp(s, "adaptive"))
                 return rd_kafka_msg_partitioner_murmur2;
         if (!strncmp(s, "consistent", 10) || !strcmp(s, "sarama_crc"))
                 return rd_kafka_msg_partitioner_consistent;

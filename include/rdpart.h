@@ -223,6 +223,20 @@ int32_t rdpart_kafka_go_hash(const rd_kafka_topic_t *rkt,
                              void *msg_opaque);
 
 /**
+ * Keyed messages as rdpart_murmur2; NULL keys in sticky runs of about
+ * 64 KB (or 1000 messages, or 10 ms) on partitions drawn with weights
+ * that favour less backlog. Avoiding slow brokers needs acknowledgements,
+ * which only the plugin sees: as a plain callback it balances the counts
+ * placed, and never leaves a partition out. Opaques are ignored.
+ */
+int32_t rdpart_adaptive(const rd_kafka_topic_t *rkt,
+                        const void *keydata,
+                        size_t keylen,
+                        int32_t partition_cnt,
+                        void *rkt_opaque,
+                        void *msg_opaque);
+
+/**
  * A new configuration with the defaults: strategy `sticky`,
  * `sticky.messages` 1000, `sticky.linger.ms` 10. Free it with
  * rdpart_conf_destroy().
@@ -326,6 +340,14 @@ void rdpart_set_available(int (*available)(const rd_kafka_topic_t *rkt, int32_t 
  * partitioner made from `conf` resolves when it first sees the topic.
  */
 const char *rdpart_conf_topic_strategy(const struct rdpart_conf_t *conf, const char *topic);
+
+/**
+ * Messages the plugin's `adaptive` producers in this process have placed
+ * (or sent to an explicit partition) and that are not acknowledged yet,
+ * over all their topics: 0 after every such producer has flushed. For
+ * tests and monitoring.
+ */
+int64_t rdpart_adaptive_in_flight(void);
 
 /**
  * rdpart's version, e.g. "0.1.0" (a static string).

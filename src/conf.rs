@@ -37,12 +37,15 @@ pub enum SetError {
 }
 
 /// Names of all properties, for messages and documentation.
-pub const PROPERTIES: [&str; 5] = [
+pub const PROPERTIES: [&str; 8] = [
     "strategy",
     "sticky.messages",
     "sticky.linger.ms",
     "topic.strategy",
     "key.delimiter",
+    "adaptive.run.bytes",
+    "adaptive.timeout.ms",
+    "adaptive.weighting",
 ];
 
 /// The prefix of rdpart's properties in a librdkafka conf (optional in
@@ -52,6 +55,8 @@ pub const PREFIX: &str = "rdpart.";
 /// Bounds of the integer properties (inclusive).
 pub const STICKY_MESSAGES: (u32, u32) = (1, i32::MAX as u32);
 pub const STICKY_LINGER_MS: (u32, u32) = (0, 900_000);
+pub const ADAPTIVE_RUN_BYTES: (u32, u32) = (1, i32::MAX as u32);
+pub const ADAPTIVE_TIMEOUT_MS: (u32, u32) = (0, 900_000);
 
 /// `s`, cut to about `max` characters for a message.
 pub fn shorten(s: &str, max: usize) -> String {
@@ -83,8 +88,8 @@ impl Config {
                 self.strategy = Strategy::from_name(v.trim()).ok_or_else(|| {
                     // Short: librdkafka wrappers keep 255 bytes of a message.
                     SetError::Invalid(format!(
-                        "\"{shown}\" cannot be \"{}\": expected one of {}",
-                        shorten(v, 20),
+                        "\"{shown}\": \"{}\" is not one of {}",
+                        shorten(v, 24),
                         Strategy::names()
                     ))
                 })?
@@ -107,6 +112,28 @@ impl Config {
                         Cut::MAX
                     ))
                 })?
+            }
+            ("adaptive.run.bytes", None) => self.sticky.run_bytes = default.sticky.run_bytes,
+            ("adaptive.run.bytes", Some(v)) => {
+                self.sticky.run_bytes = parse_int(shown, v, ADAPTIVE_RUN_BYTES)?
+            }
+            ("adaptive.timeout.ms", None) => self.sticky.timeout_ms = default.sticky.timeout_ms,
+            ("adaptive.timeout.ms", Some(v)) => {
+                self.sticky.timeout_ms = parse_int(shown, v, ADAPTIVE_TIMEOUT_MS)?
+            }
+            ("adaptive.weighting", None) => self.sticky.weighting = default.sticky.weighting,
+            ("adaptive.weighting", Some(v)) => {
+                // librdkafka's boolean spellings.
+                self.sticky.weighting = match v.trim() {
+                    "true" | "t" | "1" => true,
+                    "false" | "f" | "0" => false,
+                    _ => {
+                        return Err(SetError::Invalid(format!(
+                            "Invalid value \"{v}\" for configuration property \"{shown}\": \
+                             expected true or false"
+                        )))
+                    }
+                }
             }
             ("sticky.linger.ms", None) => self.sticky.linger_ms = default.sticky.linger_ms,
             ("sticky.linger.ms", Some(v)) => {
@@ -207,7 +234,8 @@ mod tests {
             c.sticky,
             StickyLimits {
                 messages: 7,
-                linger_ms: 0
+                linger_ms: 0,
+                ..StickyLimits::default()
             }
         );
         for p in PROPERTIES {

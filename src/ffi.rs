@@ -341,6 +341,24 @@ pub unsafe extern "C" fn rdpart_kafka_go_hash(
     unsafe { plain::<{ Strategy::KafkaGoHash as u8 }>(rkt, keydata, keylen, partition_cnt) }
 }
 
+/// Keyed messages as rdpart_murmur2; NULL keys in sticky runs of about
+/// 64 KB (or 1000 messages, or 10 ms) on partitions drawn with weights
+/// that favour less backlog. Avoiding slow brokers needs acknowledgements,
+/// which only the plugin sees: as a plain callback it balances the counts
+/// placed, and never leaves a partition out. Opaques are ignored.
+#[no_mangle]
+pub unsafe extern "C" fn rdpart_adaptive(
+    rkt: *const rd_kafka_topic_t,
+    keydata: *const c_void,
+    keylen: usize,
+    partition_cnt: i32,
+    rkt_opaque: *mut c_void,
+    msg_opaque: *mut c_void,
+) -> i32 {
+    let _ = (rkt_opaque, msg_opaque);
+    unsafe { plain::<{ Strategy::Adaptive as u8 }>(rkt, keydata, keylen, partition_cnt) }
+}
+
 /// A partitioner configuration: which strategy, and its options.
 #[allow(non_camel_case_types)]
 pub struct rdpart_conf_t(Config);
@@ -627,10 +645,19 @@ fn strategy_c_name(s: Strategy) -> *const c_char {
         Random => "random", RoundRobin => "round_robin", Sticky => "sticky",
         Kafkajs => "kafkajs", KafkajsLegacy => "kafkajs_legacy",
         SaramaReference => "sarama_reference", SaramaCrc => "sarama_crc",
-        KafkaGoHash => "kafka_go_hash",
+        KafkaGoHash => "kafka_go_hash", Adaptive => "adaptive",
     );
     debug_assert_eq!(&n[..n.len() - 1], s.name());
     n.as_ptr() as *const c_char
+}
+
+/// Messages the plugin's `adaptive` producers in this process have placed
+/// (or sent to an explicit partition) and that are not acknowledged yet,
+/// over all their topics: 0 after every such producer has flushed. For
+/// tests and monitoring.
+#[no_mangle]
+pub extern "C" fn rdpart_adaptive_in_flight() -> i64 {
+    boundary(0, crate::plugin::adaptive_in_flight)
 }
 
 /// rdpart's version, e.g. "0.1.0" (a static string).

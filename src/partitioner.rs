@@ -21,6 +21,9 @@ pub struct Partitioner {
     strategy: AtomicU8,
     sticky_messages: AtomicU32,
     sticky_linger_ms: AtomicU32,
+    run_bytes: AtomicU32,
+    timeout_ms: AtomicU32,
+    weighting: AtomicBool,
     cut_bytes: AtomicU64,
     cut_len: AtomicU8,
     /// `topic.strategy` is set: placements look up their topic's strategy.
@@ -42,6 +45,9 @@ impl Partitioner {
             strategy: AtomicU8::new(0),
             sticky_messages: AtomicU32::new(0),
             sticky_linger_ms: AtomicU32::new(0),
+            run_bytes: AtomicU32::new(0),
+            timeout_ms: AtomicU32::new(0),
+            weighting: AtomicBool::new(true),
             cut_bytes: AtomicU64::new(0),
             cut_len: AtomicU8::new(0),
             has_topics: AtomicBool::new(false),
@@ -69,6 +75,9 @@ impl Partitioner {
         self.sticky_messages.store(config.sticky.messages, Relaxed);
         self.sticky_linger_ms
             .store(config.sticky.linger_ms, Relaxed);
+        self.run_bytes.store(config.sticky.run_bytes, Relaxed);
+        self.timeout_ms.store(config.sticky.timeout_ms, Relaxed);
+        self.weighting.store(config.sticky.weighting, Relaxed);
         let (bytes, len) = config.cut.to_parts();
         self.cut_bytes.store(bytes, Relaxed);
         self.cut_len.store(len, Relaxed);
@@ -89,6 +98,16 @@ impl Partitioner {
         self.topics.read().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Does topic `t` (registered, its strategy resolved) use adaptive?
+    pub fn adapts(&self, t: &TopicState) -> bool {
+        let s = if self.has_topics.load(Relaxed) {
+            t.strategy.load(Relaxed)
+        } else {
+            self.strategy.load(Relaxed)
+        };
+        s == Strategy::Adaptive as u8
+    }
+
     /// Does this partitioner resolve a strategy per topic?
     pub fn has_topic_rules(&self) -> bool {
         self.has_topics.load(Relaxed)
@@ -99,6 +118,9 @@ impl Partitioner {
         StickyLimits {
             messages: self.sticky_messages.load(Relaxed),
             linger_ms: self.sticky_linger_ms.load(Relaxed),
+            run_bytes: self.run_bytes.load(Relaxed),
+            timeout_ms: self.timeout_ms.load(Relaxed),
+            weighting: self.weighting.load(Relaxed),
         }
     }
 

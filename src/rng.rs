@@ -73,6 +73,12 @@ extern "C" fn after_fork_child() {
     crate::topics::unlock_inserts();
 }
 
+/// A uniform draw in `0..n` (`n >= 1`), 64-bit.
+#[inline]
+pub fn below_u64(n: u64) -> u64 {
+    ((next_u64() as u128 * n as u128) >> 64) as u64
+}
+
 /// Registers the fork handlers (once, when the library is loaded): the
 /// child reseeds, and no topic-table lock is inherited held.
 pub fn install_fork_handlers() {

@@ -55,6 +55,9 @@ pub struct TopicState {
     /// The topic's own strategy (`topic.strategy`), resolved once when
     /// first seen; `UNRESOLVED` until then.
     pub strategy: AtomicU8,
+    /// adaptive's per-partition counters (strategy/adaptive.rs), made when
+    /// adaptive first places a message of the topic; freed on drop.
+    load: AtomicPtr<crate::strategy::Load>,
 }
 
 /// `TopicState::strategy` before the topic's strategy is resolved.
@@ -69,6 +72,11 @@ struct Seen {
 
 impl Drop for TopicState {
     fn drop(&mut self) {
+        let l = *self.load.get_mut();
+        if !l.is_null() {
+            // SAFETY: installed from Box::into_raw (adaptive.rs), owned by self.
+            drop(unsafe { Box::from_raw(l) });
+        }
         let p = *self.seen.get_mut();
         if !p.is_null() {
             // SAFETY: installed from Box::into_raw, owned by self.
@@ -106,6 +114,7 @@ impl TopicState {
             placed: AtomicBool::new(false),
             warned: AtomicBool::new(false),
             strategy: AtomicU8::new(UNRESOLVED),
+            load: AtomicPtr::new(std::ptr::null_mut()),
         }
     }
 
@@ -113,6 +122,10 @@ impl TopicState {
     /// on first use (partitions beyond the first count it was made for are
     /// never marked).
     fn seen(&self, n: u32) -> &Seen {
+        // A partition count may be anything up to 2^31 - 1: at most 128 KB
+        // of bits (partitions beyond are never marked; the warm-up then
+        // ends by time).
+        let n = n.min(1 << 20);
         let p = self.seen.load(Ordering::Acquire);
         if !p.is_null() {
             // SAFETY: installed below, freed only on drop.
@@ -169,6 +182,11 @@ impl TopicState {
         p < seen.n && seen.words[p as usize / 64].load(Ordering::Relaxed) >> (p % 64) & 1 == 1
     }
 
+    /// The cell of adaptive's load table (strategy/adaptive.rs).
+    pub(crate) fn load_ptr(&self) -> &AtomicPtr<crate::strategy::Load> {
+        &self.load
+    }
+
     /// Runs `f` with this thread's lane of this topic. (A thread that is
     /// exiting, whose lanes are gone, gets a fresh lane for the call.)
     #[inline]
@@ -214,6 +232,8 @@ pub struct Lane {
     pub sticky_count: u32,
     /// sticky: clock (ms) of the switch to the current partition.
     pub sticky_since: u32,
+    /// adaptive: bytes placed in the current run.
+    pub run_bytes: u64,
 }
 
 /// Fast hash for pointer keys (Fibonacci hashing).
@@ -546,6 +566,21 @@ impl Topics {
                 drop(unsafe { Box::from_raw(p) });
             }
         }
+    }
+
+    /// The sum of `f` over every topic state (under the insert lock, so no
+    /// state is freed meanwhile).
+    pub fn sum(&self, f: impl Fn(&TopicState) -> i64) -> i64 {
+        let _g = InsertGuard::new();
+        let Some(table) = self.table() else { return 0 };
+        table
+            .slots
+            .iter()
+            .map(|slot| slot.val.load(Ordering::Acquire))
+            .filter(|p| !p.is_null())
+            // SAFETY: published states are freed only under the lock.
+            .map(|p| f(unsafe { &*p }))
+            .sum()
     }
 
     /// How many topics have a state.

@@ -13,7 +13,7 @@ use rdpart::topics::Topics;
 use std::ffi::{c_int, c_void, CString};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-const ALL: [(&str, Cb); 15] = [
+const ALL: [(&str, Cb); 16] = [
     ("murmur2", rdpart_murmur2),
     ("murmur2_random", rdpart_murmur2_random),
     ("consistent", rdpart_consistent),
@@ -29,6 +29,7 @@ const ALL: [(&str, Cb); 15] = [
     ("sarama_reference", rdpart_sarama_reference),
     ("sarama_crc", rdpart_sarama_crc),
     ("kafka_go_hash", rdpart_kafka_go_hash),
+    ("adaptive", rdpart_adaptive),
 ];
 
 /// A fake topic: the "rkt" points at a bit mask of partitions that have no
@@ -71,6 +72,7 @@ fn partitioner(strategy: Strategy, messages: u32, linger_ms: u32) -> TestPart {
                 sticky: StickyLimits {
                     messages,
                     linger_ms,
+                    ..StickyLimits::default()
                 },
                 ..Config::default()
             },
@@ -118,6 +120,7 @@ fn hash_strategies_are_deterministic() {
         "sarama_reference",
         "sarama_crc",
         "kafka_go_hash",
+        "adaptive",
     ];
     for (name, cb) in ALL.iter().filter(|(n, _)| hashed.contains(n)) {
         for _ in 0..5_000 {
@@ -537,6 +540,7 @@ fn counting(strategy: Strategy) -> TestPart {
                 sticky: StickyLimits {
                     messages: 1,
                     linger_ms: 0,
+                    ..StickyLimits::default()
                 },
                 ..Config::default()
             },

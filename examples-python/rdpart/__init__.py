@@ -47,6 +47,7 @@ STRATEGIES = (
     "sarama_reference",
     "sarama_crc",
     "kafka_go_hash",
+    "adaptive",
 )
 
 __version__ = "0.1.0"

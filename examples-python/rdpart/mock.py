@@ -41,6 +41,7 @@ def _lib() -> ctypes.CDLL:
         ("rd_kafka_mock_partition_set_leader", i, [vp, cp, ctypes.c_int32, ctypes.c_int32]),
         ("rd_kafka_mock_broker_set_down", i, [vp, ctypes.c_int32]),
         ("rd_kafka_mock_broker_set_up", i, [vp, ctypes.c_int32]),
+        ("rd_kafka_mock_broker_set_rtt", i, [vp, ctypes.c_int32, i]),
     ]:
         f = getattr(lib, name)
         f.restype, f.argtypes = res, args
@@ -71,6 +72,12 @@ class MockCluster:
     def set_leader(self, topic: str, partition: int, broker_id: int) -> None:
         """Move a partition's leader; broker_id -1 leaves it without one."""
         self._lib.rd_kafka_mock_partition_set_leader(self._mc, topic.encode(), partition, broker_id)
+
+    def set_rtt(self, broker_id: int, rtt_ms: int) -> None:
+        """Make every response of broker ``broker_id`` take ``rtt_ms`` (0: fast again)."""
+        err = self._lib.rd_kafka_mock_broker_set_rtt(self._mc, broker_id, rtt_ms)
+        if err:
+            raise RuntimeError(f"rd_kafka_mock_broker_set_rtt({broker_id}): error {err}")
 
     def close(self) -> None:
         if self._mc:

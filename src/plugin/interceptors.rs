@@ -247,6 +247,18 @@ unsafe extern "C" fn on_send(
         if m.partition == PARTITION_UA && !t.ua_seen.load(Relaxed) {
             t.ua_seen.store(true, Relaxed);
         }
+        // SAFETY: our own opaque, live while its producer is.
+        let inst = unsafe { &*(ic_opaque as *const Instance) };
+        if inst.part.adapts(t) {
+            if m.partition >= 0 {
+                // Sent to a partition the application chose: backlog there
+                // too, since its acknowledgement will count -1.
+                t.load(m.partition as u32 + 1).placed(m.partition as u32);
+            } else {
+                // The partitioner runs next, in this thread: the size.
+                crate::strategy::note_sending(t, m.len.saturating_add(m.key_len));
+            }
+        }
         ERR_NO_ERROR
     })
 }
@@ -258,12 +270,27 @@ unsafe extern "C" fn on_acknowledgement(
 ) -> rd_kafka_resp_err_t {
     boundary(ERR_NO_ERROR, || {
         // SAFETY: librdkafka's message.
-        let Some(m) = (unsafe { message(msg, ic_opaque) }).filter(|m| m.err == ERR_NO_ERROR) else {
+        let Some(m) = (unsafe { message(msg, ic_opaque) }) else {
             return ERR_NO_ERROR;
         };
         let Some(t) = REGISTRY.get_owned(m.rkt as usize, ic_opaque as usize) else {
             return ERR_NO_ERROR;
         };
+        // adaptive: every acknowledgement, delivered or not, ends a
+        // message's backlog; a delivered one also tells the latency.
+        if let (Some(load), true) = (t.load_if_any(), m.partition >= 0) {
+            let latency = if m.err == ERR_NO_ERROR {
+                // SAFETY: our own opaque; librdkafka's message.
+                let inst = unsafe { &*(ic_opaque as *const Instance) };
+                u64::try_from(unsafe { (inst.api.message_latency)(msg) }).ok()
+            } else {
+                None
+            };
+            load.acknowledged(m.partition as u32, latency);
+        }
+        if m.err != ERR_NO_ERROR {
+            return ERR_NO_ERROR;
+        }
         // Delivered: its partition has a leader. A topic whose first burst
         // was placed before librdkafka applied the leaders learns them here,
         // so a leader lost before the next burst is known as lost.

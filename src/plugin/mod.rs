@@ -246,6 +246,12 @@ impl Instance {
     }
 }
 
+/// Messages placed by adaptive producers and not yet acknowledged
+/// (`rdpart_adaptive_in_flight`).
+pub fn adaptive_in_flight() -> i64 {
+    REGISTRY.sum(|t| t.load_if_any().map_or(0, |l| l.in_flight()))
+}
+
 /// The path of this library, for messages.
 fn own_path() -> String {
     let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };

@@ -7,6 +7,7 @@
 use crate::host::{rd_kafka_topic_t, AvailableFn};
 use crate::topics::{TopicState, Topics};
 
+mod adaptive;
 mod available;
 mod cut;
 mod jump;
@@ -17,6 +18,7 @@ mod round_robin;
 mod sticky;
 mod topic_rules;
 
+pub use adaptive::{note_sending, Load};
 pub use cut::Cut;
 pub use keyed::{Hash, Keyed, Positive};
 pub use presets::{Keyless, Recipe};
@@ -44,10 +46,11 @@ pub enum Strategy {
     SaramaReference,
     SaramaCrc,
     KafkaGoHash,
+    Adaptive,
 }
 
 impl Strategy {
-    pub const ALL: [Strategy; 15] = [
+    pub const ALL: [Strategy; 16] = [
         Strategy::Murmur2,
         Strategy::Murmur2Random,
         Strategy::Consistent,
@@ -63,6 +66,7 @@ impl Strategy {
         Strategy::SaramaReference,
         Strategy::SaramaCrc,
         Strategy::KafkaGoHash,
+        Strategy::Adaptive,
     ];
 
     pub fn name(self) -> &'static str {
@@ -82,6 +86,7 @@ impl Strategy {
             Strategy::SaramaReference => "sarama_reference",
             Strategy::SaramaCrc => "sarama_crc",
             Strategy::KafkaGoHash => "kafka_go_hash",
+            Strategy::Adaptive => "adaptive",
         }
     }
 
@@ -133,7 +138,8 @@ impl Strategy {
             KafkajsLegacy,
             SaramaReference,
             SaramaCrc,
-            KafkaGoHash
+            KafkaGoHash,
+            Adaptive
         )
     }
 }
@@ -147,7 +153,13 @@ fn place(r: Recipe, key: Key, n: u32, ctx: &Ctx, cut: Cut) -> u32 {
         return keyless(r.null, n, ctx);
     };
     match key {
-        Some(k) if !(r.empty_is_null && k.is_empty()) => keyed.place(cut.apply(k), n),
+        Some(k) if !(r.empty_is_null && k.is_empty()) => {
+            let p = keyed.place(cut.apply(k), n);
+            if r.null == Keyless::Adaptive {
+                keyed_adaptive(p, n, ctx);
+            }
+            p
+        }
         _ => match r.null {
             Keyless::HashEmpty => keyed.place(&[], n),
             other => keyless(other, n, ctx),
@@ -161,6 +173,7 @@ fn keyless(rule: Keyless, n: u32, ctx: &Ctx) -> u32 {
         Keyless::Random => keyless_random(n, ctx),
         Keyless::RoundRobin => keyless_round_robin(n, ctx),
         Keyless::Sticky => keyless_sticky(n, ctx),
+        Keyless::Adaptive => keyless_adaptive(n, ctx),
         // Not a keyless rule of a strategy without keyed placement.
         Keyless::HashEmpty => keyless_random(n, ctx),
     }
@@ -185,6 +198,22 @@ fn keyless_sticky(n: u32, ctx: &Ctx) -> u32 {
     sticky::place(n, ctx)
 }
 
+/// adaptive's keyless placement, out of line for the same reason.
+#[inline(never)]
+fn keyless_adaptive(n: u32, ctx: &Ctx) -> u32 {
+    adaptive::place(n, ctx)
+}
+
+/// adaptive counts its keyed placements too (out of line).
+#[inline(never)]
+fn keyed_adaptive(p: u32, n: u32, ctx: &Ctx) {
+    adaptive::keyed(p, n, ctx)
+}
+
+/// adaptive's default run length in bytes (BENCHMARKS.md: throughput
+/// against run length).
+pub(crate) const RUN_BYTES: u32 = 65_536;
+
 /// Limits of a sticky run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StickyLimits {
@@ -192,6 +221,12 @@ pub struct StickyLimits {
     pub messages: u32,
     /// Switch after this many ms since the switch (0: no time limit).
     pub linger_ms: u32,
+    /// adaptive: switch after this many bytes.
+    pub run_bytes: u32,
+    /// adaptive: leave out a partition not drained for this long (0: never).
+    pub timeout_ms: u32,
+    /// adaptive: weight partitions by backlog (else uniform).
+    pub weighting: bool,
 }
 
 impl Default for StickyLimits {
@@ -199,6 +234,9 @@ impl Default for StickyLimits {
         StickyLimits {
             messages: 1000,
             linger_ms: 10,
+            run_bytes: RUN_BYTES,
+            timeout_ms: 500,
+            weighting: true,
         }
     }
 }

@@ -18,6 +18,9 @@ pub enum Keyless {
     RoundRobin,
     /// Runs of messages on one available partition (sticky.rs).
     Sticky,
+    /// Runs on partitions chosen by backlog, avoiding slow brokers
+    /// (adaptive.rs); keyed placements are counted too.
+    Adaptive,
 }
 
 /// A strategy as parts.
@@ -94,6 +97,8 @@ impl Strategy {
             Strategy::SaramaCrc => hashed(CRC32, Random),
             // kafka-go Hash.
             Strategy::KafkaGoHash => hashed(FNV1A, RoundRobin),
+            // Keyed as the Java client; keyless like KIP-794, and more.
+            Strategy::Adaptive => hashed(MURMUR2, Adaptive),
         }
     }
 }

@@ -45,8 +45,8 @@ impl TopicRules {
             let Some(strategy) = Strategy::from_name(strategy) else {
                 // Short: librdkafka wrappers keep 255 bytes of a message.
                 return Err(format!(
-                    "pair \"{}\": expected one of {}",
-                    crate::conf::shorten(pair, 20),
+                    "pair \"{}\": not one of {}",
+                    crate::conf::shorten(pair, 16),
                     Strategy::names()
                 ));
             };

@@ -120,6 +120,7 @@ int main(void) {
                    {"sarama_reference", rdpart_sarama_reference, NULL},
                    {"sarama_crc", rdpart_sarama_crc, NULL},
                    {"kafka_go_hash", rdpart_kafka_go_hash, NULL},
+                   {"adaptive", rdpart_adaptive, NULL},
                    {"partition", rdpart_partition, part},
                    {"partition (topic.strategy, key.delimiter)", rdpart_partition, per_topic}};
         long all = 0;

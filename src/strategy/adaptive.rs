@@ -1,0 +1,530 @@
+//! adaptive: keyed messages as murmur2 over all partitions (per-key order
+//! needs a fixed partition); keyless messages in sticky runs that end after
+//! `adaptive.run.bytes` bytes (or `sticky.messages` messages, or
+//! `sticky.linger.ms`), each run on a partition drawn at random with
+//! weights that favour less backlog, among the partitions whose broker is
+//! not slow.
+//!
+//! What it knows comes from the plugin's interceptors (plugin/interceptors.rs):
+//! - *backlog*: per partition, messages placed and not yet acknowledged.
+//!   Every message this strategy places counts +1 (keyed, keyless, probes),
+//!   a message the application sent to an explicit partition counts +1 in
+//!   `on_send`, and every acknowledgement, whatever its error (delivered,
+//!   failed, timed out, purged), counts -1: after a flush the backlog is 0.
+//! - *latency*: per partition, an average of the delivery latency of its
+//!   acknowledged messages (`rd_kafka_message_latency`), halving the
+//!   distance to each new sample.
+//! - the size of the message being placed, handed over by `on_send` (which
+//!   runs in the producing thread right before the partitioner) through a
+//!   thread-local; messages parked before metadata are placed later on
+//!   librdkafka's thread, where the size is the topic's running average.
+//!
+//! A partition is *left out* while either
+//! - its latency is above `SLOW_FACTOR` times the lower quartile of the
+//!   partitions' latencies and above `SLOW_FLOOR_US` (far slower than the
+//!   others; this is what KIP-794 lacks: a slow broker that does drain has
+//!   zero backlog after each round trip and would look the most
+//!   attractive), or
+//! - it has backlog and has not drained for `adaptive.timeout.ms` while
+//!   other partitions were acknowledged (KIP-794's availability timeout),
+//!
+//! and comes back when its latency falls: every `PROBE_MS` one keyless
+//! message goes to a left-out partition (in turn), a probe whose
+//! acknowledgement updates the latency. Leaderless partitions are left out
+//! as by every keyless strategy (available.rs).
+//!
+//! Without acknowledgements (the plain callback, or an rdpart_t nobody
+//! reports deliveries to) the backlog only grows, the weights even out the
+//! counts placed, nothing is ever slow: sticky runs by bytes, balanced.
+//!
+//! Costs: a keyed message adds one relaxed atomic add to its partition's
+//! cache line (one line per partition); a keyless message in a run, the
+//! same plus a few loads; a switch, one pass over the partitions (weights,
+//! and at most once per millisecond per topic, the left-out flags), with
+//! no lock and no allocation (the per-topic table is allocated once, when
+//! the topic is first placed, and again only if it grows).
+
+use super::available::{pick, PROBES};
+use super::Ctx;
+use crate::topics::TopicState;
+use crate::{clock, rng};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicPtr, AtomicU32, Ordering::*};
+
+/// Slow: latency above this many times the lower quartile...
+pub(crate) const SLOW_FACTOR: u64 = 4;
+/// ...and above this (µs): ordinary jitter never leaves a partition out.
+pub(crate) const SLOW_FLOOR_US: u32 = 50_000;
+/// One probe to a left-out partition this often (ms).
+pub(crate) const PROBE_MS: u32 = 100;
+/// Partitions sampled for the latency quartile (no allocation).
+const SAMPLE: usize = 256;
+/// Partitions tracked per topic (4 MB of counters); beyond them, a
+/// partition has no backlog and is never left out. A partition count comes
+/// from the caller and may be anything up to 2^31 - 1.
+pub(crate) const MAX_TRACKED: u32 = 1 << 16;
+
+thread_local! {
+    /// The size of the message on_send saw last in this thread, + 1 (0: none).
+    static SENDING: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Called by the plugin's on_send for a message the partitioner places
+/// next: its size, for this thread's next placement and the topic's average.
+#[inline]
+pub fn note_sending(t: &TopicState, bytes: usize) {
+    let b = bytes.min(u32::MAX as usize - 1) as u32;
+    let _ = SENDING.try_with(|c| c.set(b + 1));
+    t.load(1).note_size(b);
+}
+
+#[inline]
+fn take_sending() -> Option<u32> {
+    SENDING
+        .try_with(|c| c.replace(0).checked_sub(1))
+        .ok()
+        .flatten()
+}
+
+/// One partition's counters, alone on a cache line.
+#[repr(align(64))]
+#[derive(Default)]
+pub struct Slot {
+    /// Placed (or sent to it explicitly) and not acknowledged.
+    in_flight: AtomicI64,
+    /// Clock (ms) when the backlog last went from none to some.
+    busy_since: AtomicU32,
+    /// Clock (ms) of its last acknowledgement (0: none).
+    last_ack: AtomicU32,
+    /// Average acknowledgement latency, µs (0: no sample yet).
+    latency_us: AtomicU32,
+    /// Left out at the last refresh.
+    out: AtomicBool,
+}
+
+/// A topic's partitions, as adaptive sees them.
+pub struct Load {
+    slots: Box<[Slot]>,
+    /// The table this one replaced when the topic grew (freed with this).
+    older: *mut Load,
+    /// Clock (ms) of the last acknowledgement of any partition.
+    last_ack: AtomicU32,
+    /// Clock (ms) of the last refresh of the left-out flags.
+    refreshed: AtomicU32,
+    /// Some partition is left out.
+    any_out: AtomicBool,
+    /// Clock (ms) of the next probe.
+    next_probe: AtomicU32,
+    /// Where the next probe looks first.
+    probe_cursor: AtomicU32,
+    /// Running average of message sizes (bytes), for placements whose
+    /// size on_send did not hand over.
+    avg_bytes: AtomicU32,
+}
+
+// SAFETY: `older` is only dereferenced to free it, on drop, by the owner.
+unsafe impl Send for Load {}
+unsafe impl Sync for Load {}
+
+impl Drop for Load {
+    fn drop(&mut self) {
+        if !self.older.is_null() {
+            // SAFETY: installed from Box::into_raw by grow(), owned by self.
+            drop(unsafe { Box::from_raw(self.older) });
+        }
+    }
+}
+
+impl Load {
+    fn new(n: u32, older: *mut Load) -> Load {
+        Load {
+            slots: (0..n.max(1)).map(|_| Slot::default()).collect(),
+            older,
+            last_ack: AtomicU32::new(0),
+            refreshed: AtomicU32::new(0),
+            any_out: AtomicBool::new(false),
+            next_probe: AtomicU32::new(0),
+            probe_cursor: AtomicU32::new(0),
+            avg_bytes: AtomicU32::new(0),
+        }
+    }
+
+    /// Counts a message placed on (or sent to) partition `p`.
+    #[inline]
+    pub fn placed(&self, p: u32) {
+        if let Some(s) = self.slots.get(p as usize) {
+            if s.in_flight.fetch_add(1, Relaxed) <= 0 {
+                s.busy_since.store(clock::now_ms() | 1, Relaxed);
+            }
+        }
+    }
+
+    /// Counts an acknowledgement of a message on partition `p`, with its
+    /// delivery latency when it was delivered.
+    pub fn acknowledged(&self, p: u32, latency_us: Option<u64>) {
+        let Some(s) = self.slots.get(p as usize) else {
+            return;
+        };
+        s.in_flight.fetch_sub(1, Relaxed);
+        let now = clock::now_ms() | 1;
+        s.last_ack.store(now, Relaxed);
+        self.last_ack.store(now, Relaxed);
+        if let Some(l) = latency_us {
+            let l = l.min(u32::MAX as u64 / 2) as u32;
+            let old = s.latency_us.load(Relaxed);
+            // Halve the distance: a recovered broker is back in a few probes.
+            let new = if old == 0 {
+                l.max(1)
+            } else {
+                (old / 2 + l / 2).max(1)
+            };
+            s.latency_us.store(new, Relaxed);
+        }
+    }
+
+    /// Messages placed and not acknowledged, over all partitions.
+    pub fn in_flight(&self) -> i64 {
+        self.slots.iter().map(|s| s.in_flight.load(Relaxed)).sum()
+    }
+
+    #[inline]
+    fn out(&self, p: u32) -> bool {
+        self.slots
+            .get(p as usize)
+            .is_some_and(|s| s.out.load(Relaxed))
+    }
+
+    /// Recomputes which partitions are left out (at most once per ms).
+    fn refresh(&self, now: u32, timeout_ms: u32) {
+        // At most once per ms, and per ms per 1024 partitions.
+        let every = (self.slots.len() as u32 / 1024).max(1);
+        let last = self.refreshed.load(Relaxed);
+        if (now.wrapping_sub(last) as i32) < every as i32
+            || self
+                .refreshed
+                .compare_exchange(last, now, Relaxed, Relaxed)
+                .is_err()
+        {
+            return;
+        }
+        // The lower quartile of the latencies, from up to SAMPLE partitions.
+        let mut sample = [0u32; SAMPLE];
+        let mut k = 0;
+        let step = self.slots.len().div_ceil(SAMPLE).max(1);
+        for s in self.slots.iter().step_by(step) {
+            let l = s.latency_us.load(Relaxed);
+            if l != 0 && k < SAMPLE {
+                sample[k] = l;
+                k += 1;
+            }
+        }
+        let limit = if k >= 1 {
+            let q = k / 4;
+            let (_, quartile, _) = sample[..k].select_nth_unstable(q);
+            (*quartile as u64 * SLOW_FACTOR).max(SLOW_FLOOR_US as u64)
+        } else {
+            u64::MAX
+        };
+        let topic_ack = self.last_ack.load(Relaxed);
+        let mut any = false;
+        for s in self.slots.iter() {
+            // Waiting counts as latency: a partition with backlog and no
+            // acknowledgement for `age` has a latency of at least `age`,
+            // so a broker that stops answering is left out within about
+            // SLOW_FACTOR of the others' round trip, not after its own.
+            let (busy, since) = (
+                s.in_flight.load(Relaxed) > 0,
+                later(s.last_ack.load(Relaxed), s.busy_since.load(Relaxed)),
+            );
+            let age_us = if busy && since != 0 {
+                (now.wrapping_sub(since) as i32).max(0) as u64 * 1000
+            } else {
+                0
+            };
+            let slow = (s.latency_us.load(Relaxed) as u64).max(age_us) > limit;
+            // KIP-794's availability timeout: not drained for timeout_ms
+            // while others were acknowledged.
+            let stalled = timeout_ms > 0
+                && busy
+                && topic_ack != 0
+                && age_us > timeout_ms as u64 * 1000
+                && topic_ack.wrapping_sub(since) as i32 > 0;
+            let out = slow || stalled;
+            if s.out.load(Relaxed) != out {
+                s.out.store(out, Relaxed);
+            }
+            any |= out;
+        }
+        self.any_out.store(any, Relaxed);
+    }
+
+    /// Notes the size of a message about to be placed (on_send sees every
+    /// message, those parked before metadata included): a running average
+    /// (1/16 of the distance), written only when it moves.
+    #[inline]
+    pub fn note_size(&self, bytes: u32) {
+        let avg = self.avg_bytes.load(Relaxed);
+        let new = if avg == 0 {
+            bytes.max(1)
+        } else {
+            (avg - avg / 16 + bytes / 16).max(1)
+        };
+        if new != avg {
+            self.avg_bytes.store(new, Relaxed);
+        }
+    }
+
+    /// The size to count for a message placed now: what on_send handed
+    /// over in this thread, else (librdkafka's thread placing messages
+    /// parked before metadata) the average.
+    #[inline]
+    fn message_bytes(&self) -> u32 {
+        take_sending().unwrap_or_else(|| self.avg_bytes.load(Relaxed).max(1))
+    }
+}
+
+/// The later of two clock readings (0: none).
+fn later(a: u32, b: u32) -> u32 {
+    if a == 0 {
+        b
+    } else if b == 0 || a.wrapping_sub(b) as i32 > 0 {
+        a
+    } else {
+        b
+    }
+}
+
+impl TopicState {
+    /// This topic's load table for `n` partitions, made on first use and
+    /// replaced (counters carried over) if the topic grew.
+    #[inline]
+    pub fn load(&self, n: u32) -> &Load {
+        let n = n.min(MAX_TRACKED);
+        // SAFETY: installed below from Box::into_raw; freed only on drop.
+        if let Some(l) = unsafe { self.load_ptr().load(Acquire).as_ref() } {
+            if l.slots.len() >= n as usize {
+                return l;
+            }
+        }
+        self.grow_load(n)
+    }
+
+    /// The load table, if adaptive placed any message of the topic.
+    pub fn load_if_any(&self) -> Option<&Load> {
+        // SAFETY: as above.
+        unsafe { self.load_ptr().load(Acquire).as_ref() }
+    }
+
+    #[cold]
+    fn grow_load(&self, n: u32) -> &Load {
+        let cell: &AtomicPtr<Load> = self.load_ptr();
+        loop {
+            let old = cell.load(Acquire);
+            // SAFETY: as above.
+            if let Some(l) = unsafe { old.as_ref() } {
+                if l.slots.len() >= n as usize {
+                    return l;
+                }
+            }
+            let new = Box::new(Load::new(n, old));
+            // SAFETY: as above.
+            if let Some(o) = unsafe { old.as_ref() } {
+                for (a, b) in o.slots.iter().zip(new.slots.iter()) {
+                    b.in_flight.store(a.in_flight.load(Relaxed), Relaxed);
+                    b.busy_since.store(a.busy_since.load(Relaxed), Relaxed);
+                    b.last_ack.store(a.last_ack.load(Relaxed), Relaxed);
+                    b.latency_us.store(a.latency_us.load(Relaxed), Relaxed);
+                }
+                new.avg_bytes.store(o.avg_bytes.load(Relaxed), Relaxed);
+            }
+            let new = Box::into_raw(new);
+            match cell.compare_exchange(old, new, AcqRel, Acquire) {
+                // SAFETY: now owned by the topic.
+                Ok(_) => return unsafe { &*new },
+                Err(_) => {
+                    // SAFETY: ours, never shared; forget the older table
+                    // first, which is still the topic's.
+                    let mut mine = unsafe { Box::from_raw(new) };
+                    mine.older = std::ptr::null_mut();
+                }
+            }
+        }
+    }
+}
+
+/// Counts a keyed placement (the keyed path itself is murmur2's).
+#[inline]
+pub fn keyed(p: u32, n: u32, ctx: &Ctx) {
+    let load = ctx.topic().load(n);
+    let _ = load.message_bytes();
+    load.placed(p);
+}
+
+/// Places a keyless message.
+#[inline]
+pub fn place(n: u32, ctx: &Ctx) -> u32 {
+    let t = ctx.topic();
+    let load = t.load(n);
+    let bytes = load.message_bytes();
+    let limits = ctx.sticky;
+    if load.any_out.load(Relaxed) {
+        if let Some(p) = probe(load, n, ctx, t) {
+            load.placed(p);
+            return p;
+        }
+    }
+    let p = t.with_lane(|lane| {
+        let tag = lane.sticky_tag;
+        let current = (tag >= 1 && tag <= n).then(|| tag - 1);
+        if let Some(p) = current {
+            if lane.sticky_count < limits.messages
+                && lane.run_bytes < limits.run_bytes as u64
+                && (limits.linger_ms == 0
+                    || clock::elapsed_below(lane.sticky_since, limits.linger_ms))
+                && !load.out(p)
+                && ctx.usable(t, p, n)
+            {
+                lane.sticky_count += 1;
+                lane.run_bytes += bytes as u64;
+                return p;
+            }
+        }
+        let now = clock::now_ms() | 1;
+        load.refresh(now, limits.timeout_ms);
+        let next = choose(load, current, n, ctx, t, limits.weighting);
+        lane.sticky_tag = next + 1;
+        lane.sticky_count = 1;
+        lane.run_bytes = bytes as u64;
+        lane.sticky_since = if limits.linger_ms > 0 { now } else { 0 };
+        next
+    });
+    load.placed(p);
+    p
+}
+
+/// Topics with more partitions than this choose among a few sampled ones
+/// instead of weighing them all.
+pub(crate) const WEIGH_MAX: u32 = 1024;
+
+/// For large topics: of a few random usable partitions that are not left
+/// out, the one with the least backlog (the power of several choices), or
+/// without weighting the first one drawn.
+fn choose_sampled(
+    load: &Load,
+    prev: Option<u32>,
+    n: u32,
+    ctx: &Ctx,
+    t: &TopicState,
+    weighting: bool,
+) -> u32 {
+    let mut best: Option<(i64, u32)> = None;
+    for _ in 0..PROBES {
+        let p = pick(n, prev);
+        if load.out(p) || !ctx.usable(t, p, n) {
+            continue;
+        }
+        let b = load
+            .slots
+            .get(p as usize)
+            .map_or(0, |s| s.in_flight.load(Relaxed));
+        if best.map_or(true, |(bb, _)| b < bb) {
+            best = Some((b, p));
+        }
+        if !weighting {
+            break;
+        }
+    }
+    match best {
+        Some((_, p)) => p,
+        None => ctx
+            .random_usable(t, n, prev)
+            .unwrap_or_else(|| pick(n, prev)),
+    }
+}
+
+/// A probe to a left-out partition, when one is due.
+#[cold]
+fn probe(load: &Load, n: u32, ctx: &Ctx, t: &TopicState) -> Option<u32> {
+    let now = clock::now_ms() | 1;
+    let due = load.next_probe.load(Relaxed);
+    if due != 0 && (now.wrapping_sub(due) as i32) < 0 {
+        return None;
+    }
+    if load
+        .next_probe
+        .compare_exchange(due, now.wrapping_add(PROBE_MS) | 1, Relaxed, Relaxed)
+        .is_err()
+    {
+        return None;
+    }
+    let tracked = n.min(load.slots.len() as u32);
+    let start = load.probe_cursor.load(Relaxed) % tracked;
+    for i in 0..tracked {
+        let p = (start + i) % tracked;
+        if load.out(p) && ctx.usable(t, p, n) {
+            load.probe_cursor.store(p + 1, Relaxed);
+            return Some(p);
+        }
+    }
+    None
+}
+
+/// The next run's partition: at random among the usable partitions that
+/// are not left out (other than `prev` when there are others), weighted by
+/// `max backlog + 1 - backlog` (uniform without weighting). Failing that,
+/// any usable one; failing that, any.
+fn choose(
+    load: &Load,
+    prev: Option<u32>,
+    n: u32,
+    ctx: &Ctx,
+    t: &TopicState,
+    weighting: bool,
+) -> u32 {
+    if n > WEIGH_MAX {
+        return choose_sampled(load, prev, n, ctx, t, weighting);
+    }
+    if n == 1 {
+        return 0;
+    }
+    let backlog = |p: u32| {
+        load.slots
+            .get(p as usize)
+            .map_or(0, |s| s.in_flight.load(Relaxed).max(0) as u64)
+    };
+    let eligible = |p: u32| Some(p) != prev && !load.out(p);
+    let max = if weighting {
+        (0..n).filter(|&p| eligible(p)).map(backlog).max()
+    } else {
+        (0..n).find(|&p| eligible(p)).map(|_| 0)
+    };
+    if let Some(max) = max {
+        let weight = |p: u32| if weighting { max + 1 - backlog(p) } else { 1 };
+        let total: u64 = (0..n).filter(|&p| eligible(p)).map(weight).sum();
+        for _ in 0..PROBES {
+            let mut r = rng::below_u64(total);
+            let mut chosen = None;
+            for p in (0..n).filter(|&p| eligible(p)) {
+                let w = weight(p);
+                if r < w {
+                    chosen = Some(p);
+                    break;
+                }
+                r -= w;
+            }
+            match chosen {
+                Some(p) if ctx.usable(t, p, n) => return p,
+                _ => {}
+            }
+        }
+    }
+    // Every other partition is left out or not usable: stay, or any usable.
+    if let Some(p) = prev.filter(|&p| !load.out(p) && ctx.usable(t, p, n)) {
+        return p;
+    }
+    let p = pick(n, prev);
+    if ctx.usable(t, p, n) {
+        return p;
+    }
+    ctx.random_usable(t, n, prev).unwrap_or(p)
+}
