@@ -528,3 +528,96 @@ fn choose(
     }
     ctx.random_usable(t, n, prev).unwrap_or(p)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::strategy::{StickyLimits, TopicRef};
+    use crate::topics::Topics;
+
+    fn ctx(topics: &Topics) -> Ctx<'_> {
+        Ctx {
+            rkt: std::ptr::null(),
+            host: None,
+            topic: TopicRef::Table(topics),
+            sticky: StickyLimits::default(),
+        }
+    }
+
+    #[test]
+    fn every_acknowledgement_ends_a_placement() {
+        let l = Load::new(6, std::ptr::null_mut());
+        for p in 0..600 {
+            l.placed(p % 6);
+        }
+        l.placed(1000); // beyond the table: not counted either way
+        assert_eq!(l.in_flight(), 600);
+        for p in 0..600 {
+            l.acknowledged(p % 6, (p % 2 == 0).then_some(5_000));
+        }
+        l.acknowledged(1000, None);
+        assert_eq!(l.in_flight(), 0);
+    }
+
+    #[test]
+    fn a_partition_far_slower_than_the_others_is_left_out_and_comes_back() {
+        let l = Load::new(6, std::ptr::null_mut());
+        for _ in 0..8 {
+            for p in 0..6 {
+                l.placed(p);
+                let slow = p == 2 || p == 5;
+                l.acknowledged(p, Some(if slow { 1_000_000 } else { 5_000 }));
+            }
+        }
+        l.refresh(clock::now_ms() | 1, 500);
+        let out: Vec<u32> = (0..6).filter(|&p| l.out(p)).collect();
+        assert_eq!(out, [2, 5]);
+        // Fast again: a few fast acknowledgements bring it back.
+        for _ in 0..6 {
+            l.placed(2);
+            l.acknowledged(2, Some(5_000));
+        }
+        l.refreshed.store(0, Relaxed);
+        l.refresh(clock::now_ms() | 3, 500);
+        assert!(!l.out(2) && l.out(5));
+    }
+
+    #[test]
+    fn waiting_counts_as_latency() {
+        let l = Load::new(3, std::ptr::null_mut());
+        for p in 0..3 {
+            l.placed(p);
+            l.acknowledged(p, Some(5_000));
+        }
+        // Partition 1 has backlog that has waited 200 ms, the others none.
+        l.placed(1);
+        let now = clock::now_ms() | 1;
+        l.slots[1].busy_since.store(now.wrapping_sub(200), Relaxed);
+        l.slots[1].last_ack.store(now.wrapping_sub(200), Relaxed);
+        l.refresh(now, 0);
+        assert!(l.out(1) && !l.out(0) && !l.out(2));
+    }
+
+    #[test]
+    fn runs_favour_partitions_with_less_backlog() {
+        let topics = Topics::new();
+        let c = ctx(&topics);
+        let t = c.topic();
+        let l = t.load(4);
+        for _ in 0..1000 {
+            l.placed(3);
+        }
+        let mut counts = [0u32; 4];
+        for _ in 0..4000 {
+            counts[choose(l, None, 4, &c, t, true) as usize] += 1;
+        }
+        // Weights 1001, 1001, 1001, 1: partition 3 about once in 3000.
+        assert!(counts[3] < 10, "{counts:?}");
+        assert!(counts[..3].iter().all(|&c| c > 1100), "{counts:?}");
+        let mut uniform = [0u32; 4];
+        for _ in 0..4000 {
+            uniform[choose(l, None, 4, &c, t, false) as usize] += 1;
+        }
+        assert!(uniform.iter().all(|&c| c > 800), "{uniform:?}");
+    }
+}
