@@ -3,6 +3,7 @@
 #   1-2. cargo bench --bench partitioners (per call, contention)
 #   3.   C end to end on the mock cluster (benches/e2e_bench.c)
 #   4.   Python end to end on the mock cluster (benches/e2e.py)
+#   5.   adaptive with a slow broker, from C and Python (benches/adaptive.py, adaptive.png)
 # Usage: benches/run.sh [RUNS (9)] [C_MESSAGES (2000000)] [PY_MESSAGES (200000)]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,3 +55,8 @@ awk -v b1="$b1" -v r1="$r1" -v b2="$b2" -v r2="$r2" -v p2="$p2" -v t2="$t2" 'BEG
   printf "| rdpart plugin, strategy sticky (keyless) | %d | %.3fx |\n", p2, p2 / b2 }'
 echo
 LD_LIBRARY_PATH="$lib" python3 benches/e2e.py "$py_messages" "$runs"
+echo
+# 5. adaptive with a slow broker; draws adaptive.png (matplotlib, for the plot only).
+python3 -c 'import matplotlib' 2>/dev/null ||
+  python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore 'matplotlib>=3.5'
+python3 benches/adaptive.py

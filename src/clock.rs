@@ -29,6 +29,14 @@ pub fn now_ms() -> u32 {
     read_ms(libc::CLOCK_MONOTONIC)
 }
 
+/// Milliseconds on the coarse monotonic clock (a few ns to read; behind
+/// `now_ms()` by less than its resolution, a few ms): for bookkeeping
+/// that needs no precision.
+#[inline]
+pub fn coarse_ms() -> u32 {
+    read_ms(libc::CLOCK_MONOTONIC_COARSE)
+}
+
 /// How far the coarse clock may lag, in ms, rounded up (+1 for the ms
 /// truncation of both readings). Read once.
 fn coarse_lag_ms() -> u32 {

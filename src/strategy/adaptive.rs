@@ -57,6 +57,8 @@ pub(crate) const SLOW_FACTOR: u64 = 4;
 pub(crate) const SLOW_FLOOR_US: u32 = 50_000;
 /// One probe to a left-out partition this often (ms).
 pub(crate) const PROBE_MS: u32 = 100;
+/// Placement totals are compared over epochs this long (ms).
+pub(crate) const EPOCH_MS: u32 = 1000;
 /// Partitions sampled for the latency quartile (no allocation).
 const SAMPLE: usize = 256;
 /// Partitions tracked per topic (4 MB of counters); beyond them, a
@@ -86,20 +88,44 @@ fn take_sending() -> Option<u32> {
         .flatten()
 }
 
-/// One partition's counters, alone on a cache line.
-#[repr(align(64))]
+/// One partition's counters: what producing threads write and what
+/// acknowledging (broker) threads write on separate cache lines, so the
+/// two never fight over one line on every message.
 #[derive(Default)]
 pub struct Slot {
-    /// Placed (or sent to it explicitly) and not acknowledged.
-    in_flight: AtomicI64,
+    sent: Sent,
+    acks: Acks,
+}
+
+#[repr(align(64))]
+#[derive(Default)]
+struct Sent {
+    /// Messages placed on (or sent to) the partition.
+    placed: AtomicI64,
     /// Clock (ms) when the backlog last went from none to some.
     busy_since: AtomicU32,
+    /// Left out at the last refresh.
+    out: AtomicBool,
+    /// `placed` when the current epoch began.
+    base: AtomicI64,
+}
+
+#[repr(align(64))]
+#[derive(Default)]
+struct Acks {
+    /// Messages acknowledged.
+    acked: AtomicI64,
     /// Clock (ms) of its last acknowledgement (0: none).
     last_ack: AtomicU32,
     /// Average acknowledgement latency, µs (0: no sample yet).
     latency_us: AtomicU32,
-    /// Left out at the last refresh.
-    out: AtomicBool,
+}
+
+impl Slot {
+    #[inline]
+    fn backlog(&self) -> i64 {
+        self.sent.placed.load(Relaxed) - self.acks.acked.load(Relaxed)
+    }
 }
 
 /// A topic's partitions, as adaptive sees them.
@@ -111,6 +137,8 @@ pub struct Load {
     last_ack: AtomicU32,
     /// Clock (ms) of the last refresh of the left-out flags.
     refreshed: AtomicU32,
+    /// Clock (ms) when the current epoch began.
+    epoch: AtomicU32,
     /// Some partition is left out.
     any_out: AtomicBool,
     /// Clock (ms) of the next probe.
@@ -142,6 +170,7 @@ impl Load {
             older,
             last_ack: AtomicU32::new(0),
             refreshed: AtomicU32::new(0),
+            epoch: AtomicU32::new(0),
             any_out: AtomicBool::new(false),
             next_probe: AtomicU32::new(0),
             probe_cursor: AtomicU32::new(0),
@@ -153,45 +182,53 @@ impl Load {
     #[inline]
     pub fn placed(&self, p: u32) {
         if let Some(s) = self.slots.get(p as usize) {
-            if s.in_flight.fetch_add(1, Relaxed) <= 0 {
-                s.busy_since.store(clock::now_ms() | 1, Relaxed);
+            let before = s.sent.placed.fetch_add(1, Relaxed);
+            if before <= s.acks.acked.load(Relaxed) {
+                s.sent.busy_since.store(clock::coarse_ms() | 1, Relaxed);
             }
         }
     }
 
     /// Counts an acknowledgement of a message on partition `p`, with its
-    /// delivery latency when it was delivered.
+    /// delivery latency when it was delivered. Stores only what changed.
     pub fn acknowledged(&self, p: u32, latency_us: Option<u64>) {
         let Some(s) = self.slots.get(p as usize) else {
             return;
         };
-        s.in_flight.fetch_sub(1, Relaxed);
-        let now = clock::now_ms() | 1;
-        s.last_ack.store(now, Relaxed);
-        self.last_ack.store(now, Relaxed);
+        let a = &s.acks;
+        a.acked.fetch_add(1, Relaxed);
+        let now = clock::coarse_ms() | 1;
+        if a.last_ack.load(Relaxed) != now {
+            a.last_ack.store(now, Relaxed);
+        }
+        if self.last_ack.load(Relaxed) != now {
+            self.last_ack.store(now, Relaxed);
+        }
         if let Some(l) = latency_us {
             let l = l.min(u32::MAX as u64 / 2) as u32;
-            let old = s.latency_us.load(Relaxed);
+            let old = a.latency_us.load(Relaxed);
             // Halve the distance: a recovered broker is back in a few probes.
             let new = if old == 0 {
                 l.max(1)
             } else {
                 (old / 2 + l / 2).max(1)
             };
-            s.latency_us.store(new, Relaxed);
+            if new != old {
+                a.latency_us.store(new, Relaxed);
+            }
         }
     }
 
     /// Messages placed and not acknowledged, over all partitions.
     pub fn in_flight(&self) -> i64 {
-        self.slots.iter().map(|s| s.in_flight.load(Relaxed)).sum()
+        self.slots.iter().map(Slot::backlog).sum()
     }
 
     #[inline]
     fn out(&self, p: u32) -> bool {
         self.slots
             .get(p as usize)
-            .is_some_and(|s| s.out.load(Relaxed))
+            .is_some_and(|s| s.sent.out.load(Relaxed))
     }
 
     /// Recomputes which partitions are left out (at most once per ms).
@@ -207,12 +244,42 @@ impl Load {
         {
             return;
         }
+        // A new epoch: this epoch's totals start from here.
+        let epoch = self.epoch.load(Relaxed);
+        if (epoch == 0 || now.wrapping_sub(epoch) as i32 >= EPOCH_MS as i32)
+            && self
+                .epoch
+                .compare_exchange(epoch, now, Relaxed, Relaxed)
+                .is_ok()
+        {
+            // Half of each partition's lead carries over, so an imbalance
+            // (the burst placed before metadata, say) fades over a few
+            // epochs; a left-out partition gets no debt to catch up on.
+            let lead = |s: &Slot| (s.sent.placed.load(Relaxed) - s.sent.base.load(Relaxed)) / 2;
+            let top = self
+                .slots
+                .iter()
+                .filter(|s| !s.sent.out.load(Relaxed))
+                .map(lead)
+                .max()
+                .unwrap_or(0);
+            for s in self.slots.iter() {
+                let carry = if s.sent.out.load(Relaxed) {
+                    top
+                } else {
+                    lead(s)
+                };
+                s.sent
+                    .base
+                    .store(s.sent.placed.load(Relaxed) - carry, Relaxed);
+            }
+        }
         // The lower quartile of the latencies, from up to SAMPLE partitions.
         let mut sample = [0u32; SAMPLE];
         let mut k = 0;
         let step = self.slots.len().div_ceil(SAMPLE).max(1);
         for s in self.slots.iter().step_by(step) {
-            let l = s.latency_us.load(Relaxed);
+            let l = s.acks.latency_us.load(Relaxed);
             if l != 0 && k < SAMPLE {
                 sample[k] = l;
                 k += 1;
@@ -233,15 +300,18 @@ impl Load {
             // so a broker that stops answering is left out within about
             // SLOW_FACTOR of the others' round trip, not after its own.
             let (busy, since) = (
-                s.in_flight.load(Relaxed) > 0,
-                later(s.last_ack.load(Relaxed), s.busy_since.load(Relaxed)),
+                s.backlog() > 0,
+                later(
+                    s.acks.last_ack.load(Relaxed),
+                    s.sent.busy_since.load(Relaxed),
+                ),
             );
             let age_us = if busy && since != 0 {
                 (now.wrapping_sub(since) as i32).max(0) as u64 * 1000
             } else {
                 0
             };
-            let slow = (s.latency_us.load(Relaxed) as u64).max(age_us) > limit;
+            let slow = (s.acks.latency_us.load(Relaxed) as u64).max(age_us) > limit;
             // KIP-794's availability timeout: not drained for timeout_ms
             // while others were acknowledged.
             let stalled = timeout_ms > 0
@@ -250,8 +320,8 @@ impl Load {
                 && age_us > timeout_ms as u64 * 1000
                 && topic_ack.wrapping_sub(since) as i32 > 0;
             let out = slow || stalled;
-            if s.out.load(Relaxed) != out {
-                s.out.store(out, Relaxed);
+            if s.sent.out.load(Relaxed) != out {
+                s.sent.out.store(out, Relaxed);
             }
             any |= out;
         }
@@ -330,10 +400,17 @@ impl TopicState {
             // SAFETY: as above.
             if let Some(o) = unsafe { old.as_ref() } {
                 for (a, b) in o.slots.iter().zip(new.slots.iter()) {
-                    b.in_flight.store(a.in_flight.load(Relaxed), Relaxed);
-                    b.busy_since.store(a.busy_since.load(Relaxed), Relaxed);
-                    b.last_ack.store(a.last_ack.load(Relaxed), Relaxed);
-                    b.latency_us.store(a.latency_us.load(Relaxed), Relaxed);
+                    b.sent.placed.store(a.sent.placed.load(Relaxed), Relaxed);
+                    b.sent
+                        .busy_since
+                        .store(a.sent.busy_since.load(Relaxed), Relaxed);
+                    b.acks.acked.store(a.acks.acked.load(Relaxed), Relaxed);
+                    b.acks
+                        .last_ack
+                        .store(a.acks.last_ack.load(Relaxed), Relaxed);
+                    b.acks
+                        .latency_us
+                        .store(a.acks.latency_us.load(Relaxed), Relaxed);
                 }
                 new.avg_bytes.store(o.avg_bytes.load(Relaxed), Relaxed);
             }
@@ -423,10 +500,7 @@ fn choose_sampled(
         if load.out(p) || !ctx.usable(t, p, n) {
             continue;
         }
-        let b = load
-            .slots
-            .get(p as usize)
-            .map_or(0, |s| s.in_flight.load(Relaxed));
+        let b = load.slots.get(p as usize).map_or(0, Slot::backlog);
         if best.map_or(true, |(bb, _)| b < bb) {
             best = Some((b, p));
         }
@@ -445,7 +519,7 @@ fn choose_sampled(
 /// A probe to a left-out partition, when one is due.
 #[cold]
 fn probe(load: &Load, n: u32, ctx: &Ctx, t: &TopicState) -> Option<u32> {
-    let now = clock::now_ms() | 1;
+    let now = clock::coarse_ms() | 1;
     let due = load.next_probe.load(Relaxed);
     if due != 0 && (now.wrapping_sub(due) as i32) < 0 {
         return None;
@@ -487,19 +561,29 @@ fn choose(
     if n == 1 {
         return 0;
     }
-    let backlog = |p: u32| {
-        load.slots
-            .get(p as usize)
-            .map_or(0, |s| s.in_flight.load(Relaxed).max(0) as u64)
+    // A partition's load: its backlog, plus how far it is ahead of the
+    // least-placed eligible partition this epoch. Weights `max + 1 - load`
+    // favour less backlog (KIP-794) and pull the epoch's totals together,
+    // so runs of random length still spread evenly over a run; a partition
+    // back from being left out starts the next epoch even, not with a debt.
+    let ahead = |p: u32| {
+        load.slots.get(p as usize).map_or(0, |s| {
+            s.sent.placed.load(Relaxed) - s.sent.base.load(Relaxed)
+        })
     };
     let eligible = |p: u32| Some(p) != prev && !load.out(p);
-    let max = if weighting {
-        (0..n).filter(|&p| eligible(p)).map(backlog).max()
-    } else {
-        (0..n).find(|&p| eligible(p)).map(|_| 0)
-    };
-    if let Some(max) = max {
-        let weight = |p: u32| if weighting { max + 1 - backlog(p) } else { 1 };
+    let least = (0..n).filter(|&p| eligible(p)).map(ahead).min();
+    if let Some(least) = least {
+        let score = |p: u32| {
+            let backlog = load.slots.get(p as usize).map_or(0, Slot::backlog);
+            (backlog.max(0) + (ahead(p) - least).max(0)) as u64
+        };
+        let max = (0..n)
+            .filter(|&p| eligible(p))
+            .map(score)
+            .max()
+            .unwrap_or(0);
+        let weight = |p: u32| if weighting { max + 1 - score(p) } else { 1 };
         let total: u64 = (0..n).filter(|&p| eligible(p)).map(weight).sum();
         for _ in 0..PROBES {
             let mut r = rng::below_u64(total);
@@ -592,8 +676,14 @@ mod tests {
         // Partition 1 has backlog that has waited 200 ms, the others none.
         l.placed(1);
         let now = clock::now_ms() | 1;
-        l.slots[1].busy_since.store(now.wrapping_sub(200), Relaxed);
-        l.slots[1].last_ack.store(now.wrapping_sub(200), Relaxed);
+        l.slots[1]
+            .sent
+            .busy_since
+            .store(now.wrapping_sub(200), Relaxed);
+        l.slots[1]
+            .acks
+            .last_ack
+            .store(now.wrapping_sub(200), Relaxed);
         l.refresh(now, 0);
         assert!(l.out(1) && !l.out(0) && !l.out(2));
     }
