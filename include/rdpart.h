@@ -223,8 +223,8 @@ int32_t rdpart_kafka_go_hash(const rd_kafka_topic_t *rkt,
                              void *msg_opaque);
 
 /**
- * Keyed messages as rdpart_murmur2; NULL keys in sticky runs of about
- * 64 KB (or 1000 messages, or 10 ms) on partitions drawn with weights
+ * Keyed messages as rdpart_murmur2; NULL keys in sticky runs of 256 KB
+ * (or 1000 messages, or 10 ms) on partitions drawn with weights
  * that favour less backlog. Avoiding slow brokers needs acknowledgements,
  * which only the plugin sees: as a plain callback it balances the counts
  * placed, and never leaves a partition out. Opaques are ignored.

@@ -341,8 +341,8 @@ pub unsafe extern "C" fn rdpart_kafka_go_hash(
     unsafe { plain::<{ Strategy::KafkaGoHash as u8 }>(rkt, keydata, keylen, partition_cnt) }
 }
 
-/// Keyed messages as rdpart_murmur2; NULL keys in sticky runs of about
-/// 64 KB (or 1000 messages, or 10 ms) on partitions drawn with weights
+/// Keyed messages as rdpart_murmur2; NULL keys in sticky runs of 256 KB
+/// (or 1000 messages, or 10 ms) on partitions drawn with weights
 /// that favour less backlog. Avoiding slow brokers needs acknowledgements,
 /// which only the plugin sees: as a plain callback it balances the counts
 /// placed, and never leaves a partition out. Opaques are ignored.

@@ -279,14 +279,14 @@ unsafe extern "C" fn on_acknowledgement(
         // adaptive: every acknowledgement, delivered or not, ends a
         // message's backlog; a delivered one also tells the latency.
         if let (Some(load), true) = (t.load_if_any(), m.partition >= 0) {
-            let latency = if m.err == ERR_NO_ERROR {
-                // SAFETY: our own opaque; librdkafka's message.
-                let inst = unsafe { &*(ic_opaque as *const Instance) };
-                u64::try_from(unsafe { (inst.api.message_latency)(msg) }).ok()
-            } else {
-                None
-            };
-            load.acknowledged(m.partition as u32, latency);
+            // SAFETY: our own opaque; librdkafka's message, live for this call.
+            let inst = unsafe { &*(ic_opaque as *const Instance) };
+            let latency = || u64::try_from(unsafe { (inst.api.message_latency)(msg) }).ok();
+            let delivered = m.err == ERR_NO_ERROR;
+            load.acknowledged(
+                m.partition as u32,
+                delivered.then_some(&latency as &dyn Fn() -> Option<u64>),
+            );
         }
         if m.err != ERR_NO_ERROR {
             return ERR_NO_ERROR;

@@ -212,7 +212,7 @@ fn keyed_adaptive(p: u32, n: u32, ctx: &Ctx) {
 
 /// adaptive's default run length in bytes (BENCHMARKS.md: throughput
 /// against run length).
-pub(crate) const RUN_BYTES: u32 = 65_536;
+pub(crate) const RUN_BYTES: u32 = 262_144;
 
 /// Limits of a sticky run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
