@@ -15,7 +15,7 @@
  * percentiles (rd_kafka_message_latency), throughput, per-partition counts
  * (all, and after the first second), what the brokers appended (high
  * watermarks), and per-500-ms buckets (by produce time: messages, those on
- * the slow broker, p99 and max latency in ms) for a plot.
+ * the slow broker, p99 and max latency in ms, per partition) for a plot.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdint.h>
@@ -47,6 +47,7 @@ static long b_count[MAXB], b_slow[MAXB];
 static int64_t b_max[MAXB];
 static int64_t *b_lat[MAXB];
 static long b_n[MAXB], b_cap[MAXB];
+static long b_part[MAXB][NP];
 
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
         (void)rk;
@@ -72,6 +73,8 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
         if (b >= 0 && b < MAXB) {
                 b_count[b]++;
                 b_slow[b] += 1 + m->partition % 3 == SLOW_BROKER;
+                if (m->partition >= 0 && m->partition < NP)
+                        b_part[b][m->partition]++;
                 if (l > b_max[b])
                         b_max[b] = l;
                 if (b_n[b] == b_cap[b]) {
@@ -209,8 +212,11 @@ int main(int argc, char **argv) {
                 if (!b_count[b])
                         continue;
                 qsort(b_lat[b], b_n[b], sizeof(int64_t), cmp64);
-                printf("%s[%.1f, %ld, %ld, %.1f, %.1f]", first ? "" : ", ", b * BUCKET_MS / 1000.0, b_count[b],
+                printf("%s[%.1f, %ld, %ld, %.1f, %.1f, [", first ? "" : ", ", b * BUCKET_MS / 1000.0, b_count[b],
                        b_slow[b], pct(b_lat[b], b_n[b], 0.99) / 1e3, b_max[b] / 1e3);
+                for (int p = 0; p < NP; p++)
+                        printf("%s%ld", p ? ", " : "", b_part[b][p]);
+                printf("]]");
                 first = 0;
         }
         printf("]}\n");

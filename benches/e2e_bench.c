@@ -5,13 +5,14 @@
  *   e2e_bench MODE MESSAGES
  *     MODE: builtin-murmur2_random | rdpart-murmur2_random   (keyed)
  *           builtin-sticky | rdpart-sticky | rdpart-sticky-10ms |
- *           plugin-sticky                                    (keyless)
+ *           plugin-sticky | plugin-adaptive                  (keyless)
  *
  * builtin-sticky is librdkafka's default partitioner with its own sticky
  * step for keyless messages (sticky.partitioning.linger.ms default);
  * rdpart-sticky is rdpart_sticky as callback (linger 0 so it sees them),
  * rdpart-sticky-10ms switches on time only, like librdkafka's step (no
- * 1000-message limit); plugin-sticky is rdpart through plugin.library.paths.
+ * 1000-message limit); plugin-sticky and plugin-adaptive are rdpart through
+ * plugin.library.paths.
  * Prints messages/s.
  */
 #include <stdio.h>
@@ -91,14 +92,14 @@ int main(int argc, char **argv) {
                 rdpart_conf_destroy(pc);
                 rd_kafka_topic_conf_set_partitioner_cb(tconf, rdpart_partition);
                 rd_kafka_topic_conf_set_opaque(tconf, part);
-        } else if (!strcmp(mode, "plugin-sticky")) {
+        } else if (!strncmp(mode, "plugin-", 7)) {
                 set(conf, "plugin.library.paths", "librdpart");
-                set(conf, "rdpart.strategy", "sticky");
+                set(conf, "rdpart.strategy", mode + 7);
         } else {
                 fprintf(stderr, "unknown mode %s\n", mode);
                 return 2;
         }
-        if (!strcmp(mode, "plugin-sticky"))
+        if (!strncmp(mode, "plugin-", 7))
                 rd_kafka_topic_conf_destroy(tconf);
         else
                 rd_kafka_conf_set_default_topic_conf(conf, tconf);

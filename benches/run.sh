@@ -27,7 +27,7 @@ cargo bench -q --bench partitioners 2>/dev/null
 gcc -O2 -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -Iinclude benches/e2e_bench.c \
   -o target/e2e_bench -L"$lib" -Wl,-rpath,"$lib" -lrdpart $(pkg-config --cflags --libs rdkafka)
 declare -A rate
-modes=(builtin-murmur2_random rdpart-murmur2_random builtin-sticky rdpart-sticky rdpart-sticky-10ms plugin-sticky)
+modes=(builtin-murmur2_random rdpart-murmur2_random builtin-sticky rdpart-sticky rdpart-sticky-10ms plugin-sticky plugin-adaptive)
 for ((r = 0; r < runs; r++)); do
   for m in "${modes[@]}"; do # alternate, so drift hits all alike
     v=$(LD_LIBRARY_PATH="$lib" target/e2e_bench "$m" "$c_messages" | awk '{print $2}')
@@ -46,13 +46,15 @@ b2=$(echo "${rate[builtin-sticky]}" | median)
 r2=$(echo "${rate[rdpart-sticky]}" | median)
 p2=$(echo "${rate[plugin-sticky]}" | median)
 t2=$(echo "${rate[rdpart-sticky-10ms]}" | median)
-awk -v b1="$b1" -v r1="$r1" -v b2="$b2" -v r2="$r2" -v p2="$p2" -v t2="$t2" 'BEGIN {
+a2=$(echo "${rate[plugin-adaptive]}" | median)
+awk -v b1="$b1" -v r1="$r1" -v b2="$b2" -v r2="$r2" -v p2="$p2" -v t2="$t2" -v a2="$a2" 'BEGIN {
   printf "| built-in murmur2_random (keyed) | %d | |\n", b1
   printf "| rdpart_murmur2_random (keyed) | %d | %.3fx |\n", r1, r1 / b1
   printf "| built-in default + librdkafka sticky step (keyless) | %d | |\n", b2
   printf "| rdpart_sticky callback (keyless) | %d | %.3fx |\n", r2, r2 / b2
   printf "| rdpart_partition, sticky on time only like librdkafka (keyless) | %d | %.3fx |\n", t2, t2 / b2
-  printf "| rdpart plugin, strategy sticky (keyless) | %d | %.3fx |\n", p2, p2 / b2 }'
+  printf "| rdpart plugin, strategy sticky (keyless) | %d | %.3fx |\n", p2, p2 / b2
+  printf "| rdpart plugin, strategy adaptive (keyless) | %d | %.3fx |\n", a2, a2 / b2 }'
 echo
 LD_LIBRARY_PATH="$lib" python3 benches/e2e.py "$py_messages" "$runs"
 echo

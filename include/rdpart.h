@@ -261,8 +261,8 @@ void rdpart_conf_destroy(struct rdpart_conf_t *conf);
  * Properties:
  * - `strategy`: murmur2, murmur2_random, consistent, consistent_random,
  *   fnv1a, fnv1a_random, jump, random, round_robin, sticky, kafkajs,
- *   kafkajs_legacy, sarama_reference, sarama_crc, kafka_go_hash (default
- *   sticky);
+ *   kafkajs_legacy, sarama_reference, sarama_crc, kafka_go_hash, adaptive
+ *   (default sticky);
  * - `sticky.messages`: 1..2147483647, messages per sticky run (default 1000);
  * - `sticky.linger.ms`: 0..900000, ms per sticky run, 0 for no time limit
  *   (default 10);
@@ -272,7 +272,13 @@ void rdpart_conf_destroy(struct rdpart_conf_t *conf);
  *   use `strategy` (default: none);
  * - `key.delimiter`: 1 to 8 bytes; the hashing strategies hash only the
  *   key's bytes before its first occurrence (the whole key when it does not
- *   occur); NULL and empty keys are placed as before (default: none).
+ *   occur); NULL and empty keys are placed as before (default: none);
+ * - `adaptive.run.bytes`: 1..2147483647, bytes per keyless run of
+ *   `adaptive` (default 262144);
+ * - `adaptive.timeout.ms`: 0..900000, leave out a partition not drained
+ *   for this long, 0 for never (default 500);
+ * - `adaptive.weighting`: true or false, weigh the next run's partition by
+ *   backlog (default true).
  *
  * Returns RD_KAFKA_CONF_OK; RD_KAFKA_CONF_INVALID for a bad value or NULL
  * conf/name; RD_KAFKA_CONF_UNKNOWN for an unknown name. On error, a message
@@ -342,12 +348,31 @@ void rdpart_set_available(int (*available)(const rd_kafka_topic_t *rkt, int32_t 
 const char *rdpart_conf_topic_strategy(const struct rdpart_conf_t *conf, const char *topic);
 
 /**
- * Messages the plugin's `adaptive` producers in this process have placed
- * (or sent to an explicit partition) and that are not acknowledged yet,
- * over all their topics: 0 after every such producer has flushed. For
- * tests and monitoring.
+ * Messages placed by `adaptive` and not acknowledged yet: by `part`
+ * (those not yet reported with rdpart_delivered()), or with `part` NULL,
+ * by the plugin's producers in this process (every topic, explicit
+ * partitions included). 0 once every such message was acknowledged, as
+ * after rd_kafka_flush(). For tests and monitoring.
  */
-int64_t rdpart_adaptive_in_flight(void);
+int64_t rdpart_in_flight(const struct rdpart_t *part);
+
+/**
+ * Reports a delivery report to an rdpart_new() partitioner, so that its
+ * `adaptive` placement learns what the plugin learns by itself: the
+ * backlog of each partition and how fast its broker acknowledges. Call it
+ * from the delivery report callback for every message `part` placed
+ * (produced with RD_KAFKA_PARTITION_UA), delivered or not:
+ *
+ *     static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+ *             rdpart_delivered(part, m);
+ *             ...
+ *     }
+ *
+ * It never blocks; NULL arguments and messages of topics `part` never
+ * placed are ignored. Without these reports, adaptive only balances what
+ * it places and never leaves a slow broker out.
+ */
+void rdpart_delivered(const struct rdpart_t *part, const rd_kafka_message_t *msg);
 
 /**
  * rdpart's version, e.g. "0.1.0" (a static string).

@@ -17,6 +17,7 @@
 use crate::conf::{Config, SetError, PREFIX};
 use crate::host::{rd_kafka_topic_t, AvailableFn};
 use crate::partitioner::Partitioner;
+pub use crate::plugin::types::rd_kafka_message_t;
 use crate::strategy::{Ctx, Key, StickyLimits, Strategy, TopicRef};
 use crate::topics::Topics;
 use std::ffi::{c_char, c_int, c_void, CStr};
@@ -370,7 +371,12 @@ pub struct rdpart_t {
     magic: AtomicU64,
     part: Partitioner,
     topics: Topics,
+    /// `rd_kafka_message_latency`, for rdpart_delivered() (None: not found).
+    latency: Option<LatencyFn>,
 }
+
+/// `rd_kafka_message_latency()`.
+type LatencyFn = unsafe extern "C" fn(*const rd_kafka_message_t) -> i64;
 
 /// Marks a live rdpart_t.
 const MAGIC: u64 = 0x7264_7061_7274_2e32; // "rdpart.2"
@@ -430,8 +436,8 @@ pub unsafe extern "C" fn rdpart_conf_destroy(conf: *mut rdpart_conf_t) {
 /// Properties:
 /// - `strategy`: murmur2, murmur2_random, consistent, consistent_random,
 ///   fnv1a, fnv1a_random, jump, random, round_robin, sticky, kafkajs,
-///   kafkajs_legacy, sarama_reference, sarama_crc, kafka_go_hash (default
-///   sticky);
+///   kafkajs_legacy, sarama_reference, sarama_crc, kafka_go_hash, adaptive
+///   (default sticky);
 /// - `sticky.messages`: 1..2147483647, messages per sticky run (default 1000);
 /// - `sticky.linger.ms`: 0..900000, ms per sticky run, 0 for no time limit
 ///   (default 10);
@@ -441,7 +447,13 @@ pub unsafe extern "C" fn rdpart_conf_destroy(conf: *mut rdpart_conf_t) {
 ///   use `strategy` (default: none);
 /// - `key.delimiter`: 1 to 8 bytes; the hashing strategies hash only the
 ///   key's bytes before its first occurrence (the whole key when it does not
-///   occur); NULL and empty keys are placed as before (default: none).
+///   occur); NULL and empty keys are placed as before (default: none);
+/// - `adaptive.run.bytes`: 1..2147483647, bytes per keyless run of
+///   `adaptive` (default 262144);
+/// - `adaptive.timeout.ms`: 0..900000, leave out a partition not drained
+///   for this long, 0 for never (default 500);
+/// - `adaptive.weighting`: true or false, weigh the next run's partition by
+///   backlog (default true).
 ///
 /// Returns RD_KAFKA_CONF_OK; RD_KAFKA_CONF_INVALID for a bad value or NULL
 /// conf/name; RD_KAFKA_CONF_UNKNOWN for an unknown name. On error, a message
@@ -534,6 +546,9 @@ pub unsafe extern "C" fn rdpart_new(
             magic: AtomicU64::new(MAGIC),
             part: Partitioner::new(c, None, name),
             topics: Topics::new(),
+            // SAFETY: that librdkafka function has this signature.
+            latency: crate::host::global_symbol(c"rd_kafka_message_latency")
+                .map(|p| unsafe { std::mem::transmute::<*mut c_void, LatencyFn>(p) }),
         })))
     });
     made.unwrap_or_else(|msg| {
@@ -651,13 +666,69 @@ fn strategy_c_name(s: Strategy) -> *const c_char {
     n.as_ptr() as *const c_char
 }
 
-/// Messages the plugin's `adaptive` producers in this process have placed
-/// (or sent to an explicit partition) and that are not acknowledged yet,
-/// over all their topics: 0 after every such producer has flushed. For
-/// tests and monitoring.
+/// Messages placed by `adaptive` and not acknowledged yet: by `part`
+/// (those not yet reported with rdpart_delivered()), or with `part` NULL,
+/// by the plugin's producers in this process (every topic, explicit
+/// partitions included). 0 once every such message was acknowledged, as
+/// after rd_kafka_flush(). For tests and monitoring.
 #[no_mangle]
-pub extern "C" fn rdpart_adaptive_in_flight() -> i64 {
-    boundary(0, crate::plugin::adaptive_in_flight)
+pub unsafe extern "C" fn rdpart_in_flight(part: *const rdpart_t) -> i64 {
+    boundary(0, || {
+        if part.is_null() {
+            return crate::plugin::adaptive_in_flight();
+        }
+        // SAFETY: part is NULL (handled) or from rdpart_new().
+        match unsafe { rdpart_t::from_opaque(part as *const c_void) } {
+            Some(p) => p
+                .topics
+                .sum(|t| t.load_if_any().map_or(0, |l| l.in_flight())),
+            None => 0,
+        }
+    })
+}
+
+/// Reports a delivery report to an rdpart_new() partitioner, so that its
+/// `adaptive` placement learns what the plugin learns by itself: the
+/// backlog of each partition and how fast its broker acknowledges. Call it
+/// from the delivery report callback for every message `part` placed
+/// (produced with RD_KAFKA_PARTITION_UA), delivered or not:
+///
+///     static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+///             rdpart_delivered(part, m);
+///             ...
+///     }
+///
+/// It never blocks; NULL arguments and messages of topics `part` never
+/// placed are ignored. Without these reports, adaptive only balances what
+/// it places and never leaves a slow broker out.
+#[no_mangle]
+pub unsafe extern "C" fn rdpart_delivered(part: *const rdpart_t, msg: *const rd_kafka_message_t) {
+    boundary((), || {
+        // SAFETY: part is NULL or from rdpart_new(); msg NULL or librdkafka's.
+        let (Some(p), Some(m)) = (
+            unsafe { rdpart_t::from_opaque(part as *const c_void) },
+            unsafe { msg.as_ref() },
+        ) else {
+            return;
+        };
+        if m.rkt.is_null() || m.partition < 0 {
+            return;
+        }
+        let Some(load) = p.topics.get(m.rkt as usize).and_then(|t| t.load_if_any()) else {
+            return;
+        };
+        load.note_size(m.len.saturating_add(m.key_len).min(u32::MAX as usize) as u32);
+        let latency = || {
+            // SAFETY: librdkafka's function and message.
+            p.latency
+                .and_then(|f| u64::try_from(unsafe { f(msg) }).ok())
+        };
+        let delivered = m.err == 0;
+        load.acknowledged(
+            m.partition as u32,
+            delivered.then_some(&latency as &dyn Fn() -> Option<u64>),
+        );
+    })
 }
 
 /// rdpart's version, e.g. "0.1.0" (a static string).

@@ -178,6 +178,14 @@ fn warn_unresolved() {
     }
 }
 
+/// A symbol from the global scope (NULL: none). Calls the loader: only
+/// while configuring, never from a partitioner.
+pub fn global_symbol(name: &CStr) -> Option<*mut c_void> {
+    // SAFETY: RTLD_DEFAULT lookup of a C string.
+    let p = unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) };
+    (!p.is_null()).then_some(p)
+}
+
 /// `rd_kafka_topic_name` from the global scope, for partitioners that
 /// resolve a strategy per topic. Calls the loader: only while configuring
 /// (rdpart_new), never from a partitioner.

@@ -33,7 +33,7 @@ mod api;
 mod interceptors;
 mod log;
 mod properties;
-mod types;
+pub(crate) mod types;
 
 pub use properties::claim;
 
@@ -247,7 +247,7 @@ impl Instance {
 }
 
 /// Messages placed by adaptive producers and not yet acknowledged
-/// (`rdpart_adaptive_in_flight`).
+/// (`rdpart_in_flight(NULL)`).
 pub fn adaptive_in_flight() -> i64 {
     REGISTRY.sum(|t| t.load_if_any().map_or(0, |l| l.in_flight()))
 }

@@ -135,6 +135,10 @@ pub struct Load {
     older: *mut Load,
     /// Clock (ms) of the last acknowledgement of any partition.
     last_ack: AtomicU32,
+    /// Clock (ms) of the topic's first placement (0: none yet). Messages
+    /// produced before the producer knew the topic's partitions waited
+    /// for metadata before any placement: that wait is not the broker's.
+    first_placed: AtomicU32,
     /// Clock (ms) of the last refresh of the left-out flags.
     refreshed: AtomicU32,
     /// Clock (ms) when the current epoch began.
@@ -169,6 +173,7 @@ impl Load {
             slots: (0..n.max(1)).map(|_| Slot::default()).collect(),
             older,
             last_ack: AtomicU32::new(0),
+            first_placed: AtomicU32::new(0),
             refreshed: AtomicU32::new(0),
             epoch: AtomicU32::new(0),
             any_out: AtomicBool::new(false),
@@ -184,6 +189,9 @@ impl Load {
     pub fn placed(&self, p: u32) {
         if let Some(s) = self.slots.get(p as usize) {
             s.sent.placed.fetch_add(1, Relaxed);
+        }
+        if self.first_placed.load(Relaxed) == 0 {
+            self.first_placed.store(clock::coarse_ms() | 1, Relaxed);
         }
     }
 
@@ -219,6 +227,13 @@ impl Load {
             self.last_ack.store(now, Relaxed);
         }
         if let Some(l) = latency_us.and_then(|f| f()) {
+            // Not more than the time since the topic's first placement: a
+            // message parked before metadata waited for it, not for the
+            // broker (without this, the first burst's latencies, which
+            // include the metadata wait, leave healthy brokers out).
+            let first = self.first_placed.load(Relaxed);
+            let since_first = (now.wrapping_sub(first) as i32).max(0) as u64 * 1000;
+            let l = if first == 0 { l } else { l.min(since_first) };
             let l = l.min(u32::MAX as u64 / 2) as u32;
             let old = a.latency_us.load(Relaxed);
             // Halve the distance: a recovered broker is back in a few probes.
@@ -267,19 +282,22 @@ impl Load {
                 .is_ok()
         {
             // Half of each partition's lead carries over, so an imbalance
-            // (the burst placed before metadata, say) fades over a few
-            // epochs; a left-out partition gets no debt to catch up on.
+            // (the burst placed before metadata, a broker that connected
+            // late) fades over a few epochs. A left-out partition's debt
+            // is capped at half an epoch's average share: a broker back
+            // from being slow catches up a little, it is not flooded.
             let lead = |s: &Slot| (s.sent.placed.load(Relaxed) - s.sent.base.load(Relaxed)) / 2;
-            let top = self
-                .slots
-                .iter()
-                .filter(|s| !s.sent.out.load(Relaxed))
-                .map(lead)
-                .max()
-                .unwrap_or(0);
+            let (mut top, mut sum, mut k) = (0i64, 0i64, 0i64);
+            for s in self.slots.iter().filter(|s| !s.sent.out.load(Relaxed)) {
+                let l = lead(s);
+                top = top.max(l);
+                sum += l;
+                k += 1;
+            }
+            let floor = top - sum / k.max(1) / 2;
             for s in self.slots.iter() {
                 let carry = if s.sent.out.load(Relaxed) {
-                    top
+                    lead(s).max(floor)
                 } else {
                     lead(s)
                 };
@@ -662,6 +680,9 @@ mod tests {
     #[test]
     fn a_partition_far_slower_than_the_others_is_left_out_and_comes_back() {
         let l = Load::new(6, std::ptr::null_mut());
+        // Placing began 10 s ago (latencies up to that are believed).
+        l.first_placed
+            .store(clock::coarse_ms().wrapping_sub(10_000) | 1, Relaxed);
         for _ in 0..8 {
             for p in 0..6 {
                 l.placed(p);
@@ -680,6 +701,20 @@ mod tests {
         l.refreshed.store(0, Relaxed);
         l.refresh(clock::now_ms() | 3, 500);
         assert!(!l.out(2) && l.out(5));
+    }
+
+    #[test]
+    fn the_wait_for_metadata_is_not_latency() {
+        let l = Load::new(2, std::ptr::null_mut());
+        l.placed(0);
+        l.placed(1);
+        // Acknowledged at once, but produced 5 s earlier (parked for metadata).
+        l.acknowledged(0, Some(&|| Some(5_000_000)));
+        l.acknowledged(1, Some(&|| Some(5_000_000)));
+        assert!(l
+            .slots
+            .iter()
+            .all(|s| s.acks.latency_us.load(Relaxed) < 100_000));
     }
 
     #[test]

@@ -22,8 +22,9 @@ SLOW = {p for p in range(N) if 1 + p % 3 == SLOW_BROKER}
 
 def in_flight() -> int:
     lib = ctypes.CDLL(rdpart.library_path())  # the plugin's own copy: same file
-    lib.rdpart_adaptive_in_flight.restype = ctypes.c_int64
-    return lib.rdpart_adaptive_in_flight()
+    lib.rdpart_in_flight.restype = ctypes.c_int64
+    lib.rdpart_in_flight.argtypes = [ctypes.c_void_p]
+    return lib.rdpart_in_flight(None)
 
 
 @pytest.fixture
