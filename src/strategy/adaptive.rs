@@ -214,17 +214,19 @@ impl Load {
         };
         let a = &s.acks;
         let acked = a.acked.fetch_add(1, Relaxed);
-        // The clock and the latency: on every 8th acknowledgement, and on
-        // each of a left-out partition (its probes).
-        if acked % 8 != 0 && !s.sent.out.load(Relaxed) {
-            return;
-        }
+        // When it was last drained: on every acknowledgement (a partition
+        // with few messages must not look stalled between samples).
         let now = clock::coarse_ms() | 1;
         if a.last_ack.load(Relaxed) != now {
             a.last_ack.store(now, Relaxed);
         }
         if self.last_ack.load(Relaxed) != now {
             self.last_ack.store(now, Relaxed);
+        }
+        // The latency: of every 8th acknowledgement, and of each of a
+        // left-out partition (its probes).
+        if acked % 8 != 0 && !s.sent.out.load(Relaxed) {
+            return;
         }
         if let Some(l) = latency_us.and_then(|f| f()) {
             // Not more than the time since the topic's first placement: a
@@ -325,17 +327,24 @@ impl Load {
             u64::MAX
         };
         let topic_ack = self.last_ack.load(Relaxed);
+        let first_placed = self.first_placed.load(Relaxed);
         let mut any = false;
         for s in self.slots.iter() {
             // Waiting counts as latency: a partition with backlog and no
             // acknowledgement for `age` has a latency of at least `age`,
             // so a broker that stops answering is left out within about
             // SLOW_FACTOR of the others' round trip, not after its own.
+            // (A backlog that no run or keyed message has dated, such as
+            // the burst placed before metadata, dates from the topic's
+            // first placement.)
             let (busy, since) = (
                 s.backlog() > 0,
                 later(
-                    s.acks.last_ack.load(Relaxed),
-                    s.sent.busy_since.load(Relaxed),
+                    later(
+                        s.acks.last_ack.load(Relaxed),
+                        s.sent.busy_since.load(Relaxed),
+                    ),
+                    first_placed,
                 ),
             );
             let age_us = if busy && since != 0 {
@@ -720,6 +729,8 @@ mod tests {
     #[test]
     fn waiting_counts_as_latency() {
         let l = Load::new(3, std::ptr::null_mut());
+        l.first_placed
+            .store(clock::coarse_ms().wrapping_sub(10_000) | 1, Relaxed);
         for p in 0..3 {
             l.placed(p);
             l.acknowledged(p, Some(&|| Some(5_000)));

@@ -70,13 +70,16 @@ def conf(mc, strategy):
 
 def test_adaptive_stays_off_a_slow_broker_and_delivers_everything_in_order(cluster):
     cluster.set_rtt(SLOW_BROKER, 1000)
-    got = {s: produce_at_rate(conf(cluster, s), 4.0, 2000) for s in ("sticky", "adaptive")}
+    got = {s: produce_at_rate(conf(cluster, s), 5.0, 2000) for s in ("sticky", "adaptive")}
     share = {}
     for s, out in got.items():
         assert not [e for *_, e in out if e], s
-        late_keyless = [pa for at, pa, k, _ in out if k is None and at > 1.0]
+        # From 2 s on: the messages produced before the first metadata
+        # (which the slow broker may delay by a round trip or two) are
+        # placed in one burst before any acknowledgement exists.
+        late_keyless = [pa for at, pa, k, _ in out if k is None and at > 2.0]
         share[s] = sum(pa in SLOW for pa in late_keyless) / len(late_keyless)
-    # sticky spreads evenly: a third on the slow broker; adaptive ~1%.
+    # sticky spreads evenly: a third on the slow broker; adaptive its probes.
     assert share["sticky"] > 0.2, share
     assert share["adaptive"] < 0.03, share
     # Keyed messages: murmur2, on the slow broker or not (per-key order).
