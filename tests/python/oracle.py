@@ -147,4 +147,5 @@ KEYED.update({
     "sarama_reference": sarama_reference,
     "sarama_crc": sarama_crc,
     "kafka_go_hash": kafka_go_hash,
+    "adaptive": confluent_kafka.murmur2,
 })

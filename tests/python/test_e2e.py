@@ -123,7 +123,7 @@ def test_several_python_producers_at_once(broker):
 
 
 @pytest.mark.parametrize("strategy", ["random", "round_robin", "sticky", "murmur2_random",
-                                      "consistent_random", "fnv1a_random", "jump"])
+                                      "consistent_random", "fnv1a_random", "jump", "adaptive"])
 def test_failover_keyless_avoid_a_leaderless_partition(mock_broker, strategy):
     """Take partition 2's leader away mid-run, keep producing, bring it back:
     keyless messages avoid it while it is down, keyed ones for it are
@@ -194,7 +194,7 @@ def test_failover_keyless_avoid_a_leaderless_partition(mock_broker, strategy):
 
 
 @pytest.mark.parametrize("strategy", ["random", "round_robin", "sticky", "murmur2_random",
-                                      "consistent_random", "fnv1a_random", "jump"])
+                                      "consistent_random", "fnv1a_random", "jump", "adaptive"])
 @pytest.mark.parametrize("how", ["callback", "plugin"])
 def test_c_failover_keyless_avoid_a_leaderless_partition(strategy, how):
     """The same from C (the example's --failover, on its own mock cluster)."""

@@ -60,7 +60,7 @@ def test_each_strategy_places_as_promised(mock, topic, strategy):
         want = {"murmur2": confluent_kafka.murmur2, "fnv1a": confluent_kafka.fnv1a,
                 "consistent": confluent_kafka.consistent}[strategy](b"", N)
         assert set(keyless_parts) == {want}
-    elif strategy == "sticky":
+    elif strategy in ("sticky", "adaptive"):
         # Default runs of 1000 messages (or 10 ms): several partitions, runs.
         assert len(counts) >= 2
     else:  # random, *_random, jump: uniform over the six
