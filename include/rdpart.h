@@ -35,8 +35,6 @@ typedef struct rdpart_conf_t rdpart_conf_t;
  */
 typedef struct rdpart_t rdpart_t;
 
-
-
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus

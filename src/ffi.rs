@@ -642,28 +642,8 @@ pub unsafe extern "C" fn rdpart_conf_topic_strategy(
         let c = unsafe { conf.as_ref() }.map_or_else(Config::default, |c| c.0.clone());
         let name = unsafe { CStr::from_ptr(topic) }.to_bytes();
         let s = c.topics.find(name).unwrap_or(c.strategy);
-        strategy_c_name(s)
+        s.c_name().as_ptr()
     })
-}
-
-/// A strategy's name as a static C string.
-fn strategy_c_name(s: Strategy) -> *const c_char {
-    macro_rules! names {
-        ($($v:ident => $n:literal),* $(,)?) => {
-            match s { $(Strategy::$v => concat!($n, "\0"),)* }
-        };
-    }
-    let n: &'static str = names!(
-        Murmur2 => "murmur2", Murmur2Random => "murmur2_random",
-        Consistent => "consistent", ConsistentRandom => "consistent_random",
-        Fnv1a => "fnv1a", Fnv1aRandom => "fnv1a_random", Jump => "jump",
-        Random => "random", RoundRobin => "round_robin", Sticky => "sticky",
-        Kafkajs => "kafkajs", KafkajsLegacy => "kafkajs_legacy",
-        SaramaReference => "sarama_reference", SaramaCrc => "sarama_crc",
-        KafkaGoHash => "kafka_go_hash", Adaptive => "adaptive",
-    );
-    debug_assert_eq!(&n[..n.len() - 1], s.name());
-    n.as_ptr() as *const c_char
 }
 
 /// Messages placed by `adaptive` and not acknowledged yet: by `part`

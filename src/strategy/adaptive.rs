@@ -65,6 +65,8 @@ const SAMPLE: usize = 256;
 /// partition has no backlog and is never left out. A partition count comes
 /// from the caller and may be anything up to 2^31 - 1.
 pub(crate) const MAX_TRACKED: u32 = 1 << 16;
+/// Slots a table starts with (8 KB): most topics never need more.
+const MIN_TRACKED: u32 = 64;
 
 thread_local! {
     /// The size of the message on_send saw last in this thread, + 1 (0: none).
@@ -197,10 +199,10 @@ impl Load {
 
     /// A run (or a probe) starts on partition `p`: when it had no backlog,
     /// its waiting starts now.
-    fn starting(&self, p: u32, now: u32) {
+    fn starting(&self, p: u32) {
         if let Some(s) = self.slots.get(p as usize) {
             if s.backlog() <= 0 {
-                s.sent.busy_since.store(now, Relaxed);
+                s.sent.busy_since.store(clock::coarse_ms() | 1, Relaxed);
             }
         }
     }
@@ -437,7 +439,10 @@ impl TopicState {
                     return l;
                 }
             }
-            let new = Box::new(Load::new(n, old));
+            // At least MIN_TRACKED slots: a topic made from on_send (size
+            // 1) is not grown again, with counts copied while other threads
+            // may still count on the old table, when it is first placed.
+            let new = Box::new(Load::new(n.max(MIN_TRACKED), old));
             // SAFETY: as above.
             if let Some(o) = unsafe { old.as_ref() } {
                 for (a, b) in o.slots.iter().zip(new.slots.iter()) {
@@ -470,11 +475,14 @@ impl TopicState {
     }
 }
 
-/// Counts a keyed placement (the keyed path itself is murmur2's).
+/// Counts a keyed placement (the keyed path itself is murmur2's). Keyed
+/// messages start no run, so a partition's waiting starts here when it had
+/// no backlog.
 #[inline]
 pub fn keyed(p: u32, n: u32, ctx: &Ctx) {
     let load = ctx.topic().load(n);
     let _ = load.message_bytes();
+    load.starting(p);
     load.placed(p);
 }
 
@@ -487,7 +495,7 @@ pub fn place(n: u32, ctx: &Ctx) -> u32 {
     let limits = ctx.sticky;
     if load.any_out.load(Relaxed) {
         if let Some(p) = probe(load, n, ctx, t) {
-            load.starting(p, clock::coarse_ms() | 1);
+            load.starting(p);
             load.placed(p);
             return p;
         }
@@ -511,7 +519,7 @@ pub fn place(n: u32, ctx: &Ctx) -> u32 {
         let now = clock::now_ms() | 1;
         load.refresh(now, limits.timeout_ms);
         let next = choose(load, current, n, ctx, t, limits.weighting);
-        load.starting(next, now);
+        load.starting(next);
         lane.sticky_tag = next + 1;
         lane.sticky_count = 1;
         lane.run_bytes = bytes as u64;
@@ -588,8 +596,9 @@ fn probe(load: &Load, n: u32, ctx: &Ctx, t: &TopicState) -> Option<u32> {
 
 /// The next run's partition: at random among the usable partitions that
 /// are not left out (other than `prev` when there are others), weighted by
-/// `max backlog + 1 - backlog` (uniform without weighting). Failing that,
-/// any usable one; failing that, any.
+/// `max load + 1 - load`, where a partition's load is its backlog plus its
+/// lead this epoch (uniform without weighting). Failing that, any usable
+/// one; failing that, any.
 fn choose(
     load: &Load,
     prev: Option<u32>,

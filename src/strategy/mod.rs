@@ -6,6 +6,7 @@
 
 use crate::host::{rd_kafka_topic_t, AvailableFn};
 use crate::topics::{TopicState, Topics};
+use std::ffi::CStr;
 
 mod adaptive;
 mod available;
@@ -27,69 +28,68 @@ pub use topic_rules::{TopicRule, TopicRules};
 /// A message key: `None` is a NULL key, `Some(&[])` an empty one.
 pub type Key<'a> = Option<&'a [u8]>;
 
-/// The strategies, by the names used in `strategy` properties.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
-pub enum Strategy {
-    Murmur2,
-    Murmur2Random,
-    Consistent,
-    ConsistentRandom,
-    Fnv1a,
-    Fnv1aRandom,
-    Jump,
-    Random,
-    RoundRobin,
-    Sticky,
-    Kafkajs,
-    KafkajsLegacy,
-    SaramaReference,
-    SaramaCrc,
-    KafkaGoHash,
-    Adaptive,
+/// Declares the strategies once: the enum, `ALL`, the names, and the
+/// dispatch of `place_cut` (one arm per strategy, each a constant recipe).
+macro_rules! strategies {
+    ($($v:ident => $name:literal,)*) => {
+        /// The strategies, by the names used in `strategy` properties.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[repr(u8)]
+        pub enum Strategy {
+            $($v,)*
+        }
+
+        impl Strategy {
+            pub const ALL: [Strategy; [$($name),*].len()] = [$(Strategy::$v),*];
+
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Strategy::$v => $name,)*
+                }
+            }
+
+            /// The name as a static C string.
+            pub fn c_name(self) -> &'static CStr {
+                match self {
+                    // SAFETY: a literal with one NUL, at its end.
+                    $(Strategy::$v => unsafe {
+                        CStr::from_bytes_with_nul_unchecked(concat!($name, "\0").as_bytes())
+                    },)*
+                }
+            }
+
+            /// As `place`, hashing only what `cut` leaves of a key. A
+            /// constant `Cut::NONE` compiles away.
+            #[inline(always)]
+            pub fn place_cut(self, key: Key, n: u32, ctx: &Ctx, cut: Cut) -> u32 {
+                match self {
+                    $(Strategy::$v => place(Strategy::$v.recipe(), key, n, ctx, cut),)*
+                }
+            }
+        }
+    };
+}
+
+strategies! {
+    Murmur2 => "murmur2",
+    Murmur2Random => "murmur2_random",
+    Consistent => "consistent",
+    ConsistentRandom => "consistent_random",
+    Fnv1a => "fnv1a",
+    Fnv1aRandom => "fnv1a_random",
+    Jump => "jump",
+    Random => "random",
+    RoundRobin => "round_robin",
+    Sticky => "sticky",
+    Kafkajs => "kafkajs",
+    KafkajsLegacy => "kafkajs_legacy",
+    SaramaReference => "sarama_reference",
+    SaramaCrc => "sarama_crc",
+    KafkaGoHash => "kafka_go_hash",
+    Adaptive => "adaptive",
 }
 
 impl Strategy {
-    pub const ALL: [Strategy; 16] = [
-        Strategy::Murmur2,
-        Strategy::Murmur2Random,
-        Strategy::Consistent,
-        Strategy::ConsistentRandom,
-        Strategy::Fnv1a,
-        Strategy::Fnv1aRandom,
-        Strategy::Jump,
-        Strategy::Random,
-        Strategy::RoundRobin,
-        Strategy::Sticky,
-        Strategy::Kafkajs,
-        Strategy::KafkajsLegacy,
-        Strategy::SaramaReference,
-        Strategy::SaramaCrc,
-        Strategy::KafkaGoHash,
-        Strategy::Adaptive,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Strategy::Murmur2 => "murmur2",
-            Strategy::Murmur2Random => "murmur2_random",
-            Strategy::Consistent => "consistent",
-            Strategy::ConsistentRandom => "consistent_random",
-            Strategy::Fnv1a => "fnv1a",
-            Strategy::Fnv1aRandom => "fnv1a_random",
-            Strategy::Jump => "jump",
-            Strategy::Random => "random",
-            Strategy::RoundRobin => "round_robin",
-            Strategy::Sticky => "sticky",
-            Strategy::Kafkajs => "kafkajs",
-            Strategy::KafkajsLegacy => "kafkajs_legacy",
-            Strategy::SaramaReference => "sarama_reference",
-            Strategy::SaramaCrc => "sarama_crc",
-            Strategy::KafkaGoHash => "kafka_go_hash",
-            Strategy::Adaptive => "adaptive",
-        }
-    }
-
     /// The names, comma-separated, for messages.
     pub fn names() -> String {
         Strategy::ALL.map(|s| s.name()).join(", ")
@@ -110,37 +110,6 @@ impl Strategy {
     #[inline(always)]
     pub fn place(self, key: Key, n: u32, ctx: &Ctx) -> u32 {
         self.place_cut(key, n, ctx, Cut::NONE)
-    }
-
-    /// As `place`, hashing only what `cut` leaves of a key. A constant
-    /// `Cut::NONE` compiles away.
-    #[inline(always)]
-    pub fn place_cut(self, key: Key, n: u32, ctx: &Ctx, cut: Cut) -> u32 {
-        macro_rules! each {
-            ($($s:ident),*) => {
-                match self {
-                    $(Strategy::$s => place(Strategy::$s.recipe(), key, n, ctx, cut),)*
-                }
-            };
-        }
-        each!(
-            Murmur2,
-            Murmur2Random,
-            Consistent,
-            ConsistentRandom,
-            Fnv1a,
-            Fnv1aRandom,
-            Jump,
-            Random,
-            RoundRobin,
-            Sticky,
-            Kafkajs,
-            KafkajsLegacy,
-            SaramaReference,
-            SaramaCrc,
-            KafkaGoHash,
-            Adaptive
-        )
     }
 }
 
