@@ -704,9 +704,12 @@ pub unsafe extern "C" fn rdpart_delivered(part: *const rdpart_t, msg: *const rd_
                 .and_then(|f| u64::try_from(unsafe { f(msg) }).ok())
         };
         let delivered = m.err == 0;
+        // Clamped: the application may report messages rdpart did not
+        // place (explicit partitions), which must not count.
         load.acknowledged(
             m.partition as u32,
             delivered.then_some(&latency as &dyn Fn() -> Option<u64>),
+            true,
         );
     })
 }

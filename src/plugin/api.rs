@@ -31,6 +31,7 @@ pub struct Api {
     pub set_default_topic_conf:
         unsafe extern "C" fn(*mut rd_kafka_conf_t, *mut rd_kafka_topic_conf_t),
     pub set_partitioner_cb: unsafe extern "C" fn(*mut rd_kafka_topic_conf_t, PartitionerCb),
+    pub set_log_cb: unsafe extern "C" fn(*mut rd_kafka_conf_t, LogCb),
     pub add_on_conf_set: unsafe extern "C" fn(
         *mut rd_kafka_conf_t,
         *const c_char,
@@ -84,6 +85,7 @@ impl Api {
                 topic_conf_new: func(lib, c"rd_kafka_topic_conf_new")?,
                 set_default_topic_conf: func(lib, c"rd_kafka_conf_set_default_topic_conf")?,
                 set_partitioner_cb: func(lib, c"rd_kafka_topic_conf_set_partitioner_cb")?,
+                set_log_cb: func(lib, c"rd_kafka_conf_set_log_cb")?,
                 add_on_conf_set: func(lib, c"rd_kafka_conf_interceptor_add_on_conf_set")?,
                 add_on_conf_destroy: func(lib, c"rd_kafka_conf_interceptor_add_on_conf_destroy")?,
                 add_on_new: func(lib, c"rd_kafka_conf_interceptor_add_on_new")?,

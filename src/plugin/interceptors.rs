@@ -65,7 +65,8 @@ pub unsafe extern "C" fn on_conf_destroy(ic_opaque: *mut c_void) -> rd_kafka_res
             // can place a message any more.
             REGISTRY.remove_owned(ic_opaque as usize);
             // SAFETY: the Box made in conf_init; librdkafka calls this once per conf.
-            drop(unsafe { Box::from_raw(ic_opaque as *mut Instance) });
+            let inst = unsafe { Box::from_raw(ic_opaque as *mut Instance) };
+            inst.log.unbind();
         }
         ERR_NO_ERROR
     })
@@ -85,11 +86,20 @@ pub unsafe extern "C" fn on_new(
         // SAFETY: our own opaque.
         let inst = unsafe { &*(ic_opaque as *const Instance) };
         let api = &inst.api;
-        inst.log_cb.store(
-            super::api::parse_pointer(api.get(conf, c"log_cb").as_deref()),
-            Release,
-        );
-        inst.rk.store(rk, Release);
+        // The producer's log: its log_cb, log_level and log.queue. With a
+        // queued log, rdpart's relay becomes the log_cb (log.rs); no
+        // thread of the producer runs yet.
+        let app_cb = super::api::parse_pointer(api.get(conf, c"log_cb").as_deref());
+        let level = api
+            .get(conf, c"log_level")
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(6);
+        let queued = api.get(conf, c"log.queue").as_deref() == Some("true");
+        if inst.log.bind(rk, app_cb, level, queued) {
+            // SAFETY: the producer's own conf (librdkafka passes
+            // &rk->rk_conf), before any of its threads exists.
+            unsafe { (api.set_log_cb)(conf as *mut rd_kafka_conf_t, super::log::relay) };
+        }
         // The application may have replaced rdpart's default topic conf
         // since the plugin loaded. SAFETY: the producer's own conf, before
         // any topic exists (librdkafka copies the default per topic).
@@ -103,7 +113,7 @@ pub unsafe extern "C" fn on_new(
         }
         // SAFETY: a producer being created, our callbacks and opaque.
         unsafe {
-            (api.add_on_send)(rk, c"rdpart".as_ptr(), on_send, ic_opaque);
+            (api.add_on_send)(rk, log::CARRIER.as_ptr(), on_send, ic_opaque);
             (api.add_on_acknowledgement)(rk, c"rdpart".as_ptr(), on_acknowledgement, ic_opaque);
         }
         let debug = api.get(conf, c"debug").unwrap_or_default();
@@ -120,7 +130,7 @@ pub unsafe extern "C" fn on_new(
                 let d = String::from_utf8_lossy(c.cut.delimiter());
                 extra += &format!(", key.delimiter \"{d}\"");
             }
-            inst.log(
+            inst.log.write(
                 log::DEBUG,
                 &format!(
                     "rdpart: rdpart {} places this producer's messages: strategy {}, \
@@ -132,6 +142,7 @@ pub unsafe extern "C" fn on_new(
                     api.version_string(),
                     api.path
                 ),
+                true,
             );
         }
         ERR_NO_ERROR
@@ -229,13 +240,17 @@ unsafe extern "C" fn on_send(
         let Some(m) = (unsafe { message(msg, ic_opaque) }) else {
             return ERR_NO_ERROR;
         };
+        // SAFETY: our own opaque, live while its producer is.
+        let inst = unsafe { &*(ic_opaque as *const Instance) };
+        // Lines waiting for the log queue: this failure carries them (log.rs).
+        let carry = inst.log.take_pending();
+        let done = if carry { ERR_CARRIER } else { ERR_NO_ERROR };
         let (rkt, owner) = (m.rkt as usize, ic_opaque as usize);
+        let _ = LAST_SENT.try_with(|c| c.set((owner, rkt)));
         let t = match REGISTRY.get_owned(rkt, owner) {
             Some(t) => t,
             None => {
                 let t = REGISTRY.insert(rkt, owner);
-                // SAFETY: our own opaque, live while its producer is.
-                let inst = unsafe { &*(ic_opaque as *const Instance) };
                 // First sight of the topic: resolve its strategy here, in
                 // the producing thread, so the partitioner never does.
                 if inst.part.has_topic_rules() {
@@ -247,20 +262,26 @@ unsafe extern "C" fn on_send(
         if m.partition == PARTITION_UA && !t.ua_seen.load(Relaxed) {
             t.ua_seen.store(true, Relaxed);
         }
-        // SAFETY: our own opaque, live while its producer is.
-        let inst = unsafe { &*(ic_opaque as *const Instance) };
         if inst.part.adapts(t) {
             if m.partition >= 0 {
                 // Sent to a partition the application chose: backlog there
                 // too, since its acknowledgement will count -1.
-                t.load(m.partition as u32 + 1).placed(m.partition as u32);
+                t.load_table().placed(m.partition as u32);
             } else {
                 // The partitioner runs next, in this thread: the size.
                 crate::strategy::note_sending(t, m.len.saturating_add(m.key_len));
             }
         }
-        ERR_NO_ERROR
+        done
     })
+}
+
+thread_local! {
+    /// The (instance, topic) of this thread's last on_send: the topic of an
+    /// acknowledgement without one (rd_kafka_produce_batch() unrolls a
+    /// failed message's on_send with the application's message, whose rkt
+    /// is NULL, in the same thread, right after).
+    static LAST_SENT: std::cell::Cell<(usize, usize)> = const { std::cell::Cell::new((0, 0)) };
 }
 
 unsafe extern "C" fn on_acknowledgement(
@@ -270,10 +291,19 @@ unsafe extern "C" fn on_acknowledgement(
 ) -> rd_kafka_resp_err_t {
     boundary(ERR_NO_ERROR, || {
         // SAFETY: librdkafka's message.
-        let Some(m) = (unsafe { message(msg, ic_opaque) }) else {
+        let Some(m) = (unsafe { msg.as_ref() }).filter(|_| !ic_opaque.is_null()) else {
             return ERR_NO_ERROR;
         };
-        let Some(t) = REGISTRY.get_owned(m.rkt as usize, ic_opaque as usize) else {
+        let owner = ic_opaque as usize;
+        let rkt = if m.rkt.is_null() {
+            match LAST_SENT.try_with(|c| c.get()) {
+                Ok((o, rkt)) if o == owner => rkt,
+                _ => return ERR_NO_ERROR,
+            }
+        } else {
+            m.rkt as usize
+        };
+        let Some(t) = REGISTRY.get_owned(rkt, owner) else {
             return ERR_NO_ERROR;
         };
         // adaptive: every acknowledgement, delivered or not, ends a
@@ -286,9 +316,10 @@ unsafe extern "C" fn on_acknowledgement(
             load.acknowledged(
                 m.partition as u32,
                 delivered.then_some(&latency as &dyn Fn() -> Option<u64>),
+                false,
             );
         }
-        if m.err != ERR_NO_ERROR {
+        if m.err != ERR_NO_ERROR || m.rkt.is_null() {
             return ERR_NO_ERROR;
         }
         // Delivered: its partition has a leader. A topic whose first burst

@@ -45,17 +45,17 @@ use crate::strategy::TopicRef;
 use crate::topics::Topics;
 use api::Api;
 use std::ffi::{c_char, c_void};
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use types::*;
 
 /// One plugin instance per conf: the partitioner's configuration, the
 /// librdkafka it lives in, and (once a producer is made from the conf)
-/// that producer and its log callback.
+/// that producer's log.
 pub struct Instance {
     part: Partitioner,
     api: Api,
-    rk: AtomicPtr<rd_kafka_t>,
-    log_cb: AtomicUsize,
+    /// The producer's log (log.rs), once a producer is made from the conf.
+    log: std::sync::Arc<log::Log>,
     /// The producer's default topic conf names another partitioner (said
     /// in on_new), which then places the topics made from it.
     foreign_default: AtomicBool,
@@ -107,8 +107,7 @@ unsafe fn init(conf: *mut rd_kafka_conf_t) -> Result<(), String> {
     let inst = Box::new(Instance {
         part: Partitioner::new(Config::default(), Some(api.available), Some(api.topic_name)),
         api,
-        rk: AtomicPtr::new(std::ptr::null_mut()),
-        log_cb: AtomicUsize::new(0),
+        log: Default::default(),
         foreign_default: AtomicBool::new(false),
     });
     let api = &inst.api;
@@ -307,4 +306,12 @@ pub unsafe extern "C" fn plugin_partition(
             },
         }
     })
+}
+
+impl Instance {
+    /// Logs `msg` (which starts with "rdpart: ") at syslog `level` on the
+    /// producer's log (log.rs).
+    pub fn log(&self, level: i32, msg: &str) {
+        self.log.write(level, msg, false)
+    }
 }

@@ -44,6 +44,9 @@ pub(crate) const ERR_NO_ERROR: rd_kafka_resp_err_t = 0;
 pub(crate) const ERR_INVALID_ARG: rd_kafka_resp_err_t = -186;
 pub(crate) const ERR_CONFLICT: rd_kafka_resp_err_t = -173;
 pub(crate) const PARTITION_UA: i32 = -1;
+/// RD_KAFKA_RESP_ERR__INTR: what an on_send that carries queued log lines
+/// returns (plugin/log.rs); librdkafka only logs it.
+pub(crate) const ERR_CARRIER: rd_kafka_resp_err_t = -141;
 
 pub type PartitionerCb = unsafe extern "C" fn(
     *const rd_kafka_topic_t,

@@ -61,12 +61,24 @@ pub(crate) const PROBE_MS: u32 = 100;
 pub(crate) const EPOCH_MS: u32 = 1000;
 /// Partitions sampled for the latency quartile (no allocation).
 const SAMPLE: usize = 256;
-/// Partitions tracked per topic (4 MB of counters); beyond them, a
+/// Partitions tracked per topic (at most 8 MB of counters); beyond them, a
 /// partition has no backlog and is never left out. A partition count comes
 /// from the caller and may be anything up to 2^31 - 1.
 pub(crate) const MAX_TRACKED: u32 = 1 << 16;
-/// Slots a table starts with (8 KB): most topics never need more.
-const MIN_TRACKED: u32 = 64;
+/// Counters live in segments that are never moved or copied: segment k
+/// holds `FIRST << k` partitions, so a topic's counters take at most twice
+/// what its partitions need, made only for partitions counted.
+const FIRST: u32 = 8;
+const SEGMENTS: usize = 14;
+const _: () = assert!(FIRST as u64 * ((1 << SEGMENTS) - 1) >= MAX_TRACKED as u64);
+
+/// The segment of partition `p` and its index there.
+#[inline]
+fn locate(p: u32) -> (usize, usize) {
+    let q = p / FIRST + 1;
+    let k = 31 - q.leading_zeros();
+    (k as usize, (p - FIRST * ((1 << k) - 1)) as usize)
+}
 
 thread_local! {
     /// The size of the message on_send saw last in this thread, + 1 (0: none).
@@ -79,7 +91,7 @@ thread_local! {
 pub fn note_sending(t: &TopicState, bytes: usize) {
     let b = bytes.min(u32::MAX as usize - 1) as u32;
     let _ = SENDING.try_with(|c| c.set(b + 1));
-    t.load(1).note_size(b);
+    t.load_table().note_size(b);
 }
 
 #[inline]
@@ -132,9 +144,12 @@ impl Slot {
 
 /// A topic's partitions, as adaptive sees them.
 pub struct Load {
-    slots: Box<[Slot]>,
-    /// The table this one replaced when the topic grew (freed with this).
-    older: *mut Load,
+    /// Counter segments (see `locate`), made on first use, freed on drop.
+    segs: [AtomicPtr<Slot>; SEGMENTS],
+    /// Partitions `0..covered` all have counters.
+    covered: AtomicU32,
+    /// Clock (ms) of the last full weighing of the partitions (`choose`).
+    weighed: AtomicU32,
     /// Clock (ms) of the last acknowledgement of any partition.
     last_ack: AtomicU32,
     /// Clock (ms) of the topic's first placement (0: none yet). Messages
@@ -156,24 +171,26 @@ pub struct Load {
     avg_bytes: AtomicU32,
 }
 
-// SAFETY: `older` is only dereferenced to free it, on drop, by the owner.
-unsafe impl Send for Load {}
-unsafe impl Sync for Load {}
-
 impl Drop for Load {
     fn drop(&mut self) {
-        if !self.older.is_null() {
-            // SAFETY: installed from Box::into_raw by grow(), owned by self.
-            drop(unsafe { Box::from_raw(self.older) });
+        for (k, seg) in self.segs.iter_mut().enumerate() {
+            let p = *seg.get_mut();
+            if !p.is_null() {
+                // SAFETY: made by `segment` from a boxed slice of this length.
+                drop(unsafe {
+                    Box::from_raw(std::ptr::slice_from_raw_parts_mut(p, (FIRST as usize) << k))
+                });
+            }
         }
     }
 }
 
 impl Load {
-    fn new(n: u32, older: *mut Load) -> Load {
-        Load {
-            slots: (0..n.max(1)).map(|_| Slot::default()).collect(),
-            older,
+    fn new(n: u32) -> Load {
+        let l = Load {
+            segs: Default::default(),
+            covered: AtomicU32::new(0),
+            weighed: AtomicU32::new(0),
             last_ack: AtomicU32::new(0),
             first_placed: AtomicU32::new(0),
             refreshed: AtomicU32::new(0),
@@ -182,14 +199,95 @@ impl Load {
             next_probe: AtomicU32::new(0),
             probe_cursor: AtomicU32::new(0),
             avg_bytes: AtomicU32::new(0),
+        };
+        l.ensure(n);
+        l
+    }
+
+    /// Partition `p`'s counters, if it has any.
+    #[inline]
+    fn slot(&self, p: u32) -> Option<&Slot> {
+        if p >= MAX_TRACKED {
+            return None;
         }
+        let (k, i) = locate(p);
+        let s = self.segs[k].load(Acquire);
+        // SAFETY: a segment of `FIRST << k` slots, live while self is.
+        (!s.is_null()).then(|| unsafe { &*s.add(i) })
+    }
+
+    /// Partition `p`'s counters, made if needed (None: beyond MAX_TRACKED).
+    #[inline]
+    fn slot_or_make(&self, p: u32) -> Option<&Slot> {
+        if p >= MAX_TRACKED {
+            return None;
+        }
+        let (k, i) = locate(p);
+        let mut s = self.segs[k].load(Acquire);
+        if s.is_null() {
+            s = self.segment(k);
+        }
+        // SAFETY: as in slot().
+        Some(unsafe { &*s.add(i) })
+    }
+
+    /// Segment `k`, made on first use (once: a racing maker frees its own).
+    #[cold]
+    fn segment(&self, k: usize) -> *mut Slot {
+        let len = (FIRST as usize) << k;
+        let new =
+            Box::into_raw((0..len).map(|_| Slot::default()).collect::<Box<[Slot]>>()) as *mut Slot;
+        match self.segs[k].compare_exchange(std::ptr::null_mut(), new, AcqRel, Acquire) {
+            Ok(_) => new,
+            Err(other) => {
+                // SAFETY: ours, never shared.
+                drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(new, len)) });
+                other
+            }
+        }
+    }
+
+    /// Makes counters for partitions `0..n` (n capped at MAX_TRACKED).
+    #[inline]
+    fn ensure(&self, n: u32) {
+        let n = n.min(MAX_TRACKED);
+        if self.covered.load(Relaxed) < n {
+            self.cover(n);
+        }
+    }
+
+    #[cold]
+    fn cover(&self, n: u32) {
+        if n == 0 {
+            return;
+        }
+        for k in 0..=locate(n - 1).0 {
+            if self.segs[k].load(Acquire).is_null() {
+                self.segment(k);
+            }
+        }
+        self.covered.fetch_max(n, Relaxed);
+    }
+
+    /// Every partition's counters made so far.
+    fn each(&self) -> impl Iterator<Item = &Slot> {
+        self.segs.iter().enumerate().flat_map(|(k, seg)| {
+            let p = seg.load(Acquire);
+            let len = if p.is_null() {
+                0
+            } else {
+                (FIRST as usize) << k
+            };
+            // SAFETY: as in slot().
+            (0..len).map(move |i| unsafe { &*p.add(i) })
+        })
     }
 
     /// Counts a message placed on (or sent to) partition `p`: one add to
     /// a line only producing threads write.
     #[inline]
     pub fn placed(&self, p: u32) {
-        if let Some(s) = self.slots.get(p as usize) {
+        if let Some(s) = self.slot_or_make(p) {
             s.sent.placed.fetch_add(1, Relaxed);
         }
         if self.first_placed.load(Relaxed) == 0 {
@@ -200,7 +298,7 @@ impl Load {
     /// A run (or a probe) starts on partition `p`: when it had no backlog,
     /// its waiting starts now.
     fn starting(&self, p: u32) {
-        if let Some(s) = self.slots.get(p as usize) {
+        if let Some(s) = self.slot(p) {
             if s.backlog() <= 0 {
                 s.sent.busy_since.store(clock::coarse_ms() | 1, Relaxed);
             }
@@ -210,12 +308,24 @@ impl Load {
     /// Counts an acknowledgement of a message on partition `p`; for a
     /// delivered one, `latency_us` gives its delivery latency (asked only
     /// when sampled). Stores only what changed.
-    pub fn acknowledged(&self, p: u32, latency_us: Option<&dyn Fn() -> Option<u64>>) {
-        let Some(s) = self.slots.get(p as usize) else {
+    /// With `clamp`, an acknowledgement of a partition with no backlog is
+    /// not counted: rdpart_delivered() is handed delivery reports of
+    /// messages rdpart did not place (explicit partitions) too.
+    pub fn acknowledged(&self, p: u32, latency_us: Option<&dyn Fn() -> Option<u64>>, clamp: bool) {
+        let Some(s) = self.slot(p) else {
             return;
         };
         let a = &s.acks;
-        let acked = a.acked.fetch_add(1, Relaxed);
+        let acked = if clamp {
+            match a.acked.fetch_update(Relaxed, Relaxed, |acked| {
+                (acked < s.sent.placed.load(Relaxed)).then_some(acked + 1)
+            }) {
+                Ok(acked) => acked,
+                Err(_) => return,
+            }
+        } else {
+            a.acked.fetch_add(1, Relaxed)
+        };
         // When it was last drained: on every acknowledgement (a partition
         // with few messages must not look stalled between samples).
         let now = clock::coarse_ms() | 1;
@@ -254,20 +364,19 @@ impl Load {
 
     /// Messages placed and not acknowledged, over all partitions.
     pub fn in_flight(&self) -> i64 {
-        self.slots.iter().map(Slot::backlog).sum()
+        self.each().map(Slot::backlog).sum()
     }
 
     #[inline]
     fn out(&self, p: u32) -> bool {
-        self.slots
-            .get(p as usize)
-            .is_some_and(|s| s.sent.out.load(Relaxed))
+        self.slot(p).is_some_and(|s| s.sent.out.load(Relaxed))
     }
 
     /// Recomputes which partitions are left out (at most once per ms).
     fn refresh(&self, now: u32, timeout_ms: u32) {
         // At most once per ms, and per ms per 1024 partitions.
-        let every = (self.slots.len() as u32 / 1024).max(1);
+        let covered = self.covered.load(Relaxed);
+        let every = (covered / 1024).max(1);
         let last = self.refreshed.load(Relaxed);
         if (now.wrapping_sub(last) as i32) < every as i32
             || self
@@ -292,14 +401,14 @@ impl Load {
             // from being slow catches up a little, it is not flooded.
             let lead = |s: &Slot| (s.sent.placed.load(Relaxed) - s.sent.base.load(Relaxed)) / 2;
             let (mut top, mut sum, mut k) = (0i64, 0i64, 0i64);
-            for s in self.slots.iter().filter(|s| !s.sent.out.load(Relaxed)) {
+            for s in self.each().filter(|s| !s.sent.out.load(Relaxed)) {
                 let l = lead(s);
                 top = top.max(l);
                 sum += l;
                 k += 1;
             }
             let floor = top - sum / k.max(1) / 2;
-            for s in self.slots.iter() {
+            for s in self.each() {
                 let carry = if s.sent.out.load(Relaxed) {
                     lead(s).max(floor)
                 } else {
@@ -313,8 +422,8 @@ impl Load {
         // The lower quartile of the latencies, from up to SAMPLE partitions.
         let mut sample = [0u32; SAMPLE];
         let mut k = 0;
-        let step = self.slots.len().div_ceil(SAMPLE).max(1);
-        for s in self.slots.iter().step_by(step) {
+        let step = (covered as usize).div_ceil(SAMPLE).max(1);
+        for s in self.each().step_by(step) {
             let l = s.acks.latency_us.load(Relaxed);
             if l != 0 && k < SAMPLE {
                 sample[k] = l;
@@ -331,7 +440,7 @@ impl Load {
         let topic_ack = self.last_ack.load(Relaxed);
         let first_placed = self.first_placed.load(Relaxed);
         let mut any = false;
-        for s in self.slots.iter() {
+        for s in self.each() {
             // Waiting counts as latency: a partition with backlog and no
             // acknowledgement for `age` has a latency of at least `age`,
             // so a broker that stops answering is left out within about
@@ -408,18 +517,23 @@ fn later(a: u32, b: u32) -> u32 {
 }
 
 impl TopicState {
-    /// This topic's load table for `n` partitions, made on first use and
-    /// replaced (counters carried over) if the topic grew.
+    /// This topic's load table with counters for partitions `0..n`, made
+    /// on first use.
     #[inline]
     pub fn load(&self, n: u32) -> &Load {
-        let n = n.min(MAX_TRACKED);
+        let l = self.load_table();
+        l.ensure(n);
+        l
+    }
+
+    /// This topic's load table, made on first use.
+    #[inline]
+    pub fn load_table(&self) -> &Load {
         // SAFETY: installed below from Box::into_raw; freed only on drop.
-        if let Some(l) = unsafe { self.load_ptr().load(Acquire).as_ref() } {
-            if l.slots.len() >= n as usize {
-                return l;
-            }
+        match unsafe { self.load_ptr().load(Acquire).as_ref() } {
+            Some(l) => l,
+            None => self.make_load(),
         }
-        self.grow_load(n)
     }
 
     /// The load table, if adaptive placed any message of the topic.
@@ -429,47 +543,16 @@ impl TopicState {
     }
 
     #[cold]
-    fn grow_load(&self, n: u32) -> &Load {
+    fn make_load(&self) -> &Load {
         let cell: &AtomicPtr<Load> = self.load_ptr();
-        loop {
-            let old = cell.load(Acquire);
-            // SAFETY: as above.
-            if let Some(l) = unsafe { old.as_ref() } {
-                if l.slots.len() >= n as usize {
-                    return l;
-                }
-            }
-            // At least MIN_TRACKED slots: a topic made from on_send (size
-            // 1) is not grown again, with counts copied while other threads
-            // may still count on the old table, when it is first placed.
-            let new = Box::new(Load::new(n.max(MIN_TRACKED), old));
-            // SAFETY: as above.
-            if let Some(o) = unsafe { old.as_ref() } {
-                for (a, b) in o.slots.iter().zip(new.slots.iter()) {
-                    b.sent.placed.store(a.sent.placed.load(Relaxed), Relaxed);
-                    b.sent
-                        .busy_since
-                        .store(a.sent.busy_since.load(Relaxed), Relaxed);
-                    b.acks.acked.store(a.acks.acked.load(Relaxed), Relaxed);
-                    b.acks
-                        .last_ack
-                        .store(a.acks.last_ack.load(Relaxed), Relaxed);
-                    b.acks
-                        .latency_us
-                        .store(a.acks.latency_us.load(Relaxed), Relaxed);
-                }
-                new.avg_bytes.store(o.avg_bytes.load(Relaxed), Relaxed);
-            }
-            let new = Box::into_raw(new);
-            match cell.compare_exchange(old, new, AcqRel, Acquire) {
-                // SAFETY: now owned by the topic.
-                Ok(_) => return unsafe { &*new },
-                Err(_) => {
-                    // SAFETY: ours, never shared; forget the older table
-                    // first, which is still the topic's.
-                    let mut mine = unsafe { Box::from_raw(new) };
-                    mine.older = std::ptr::null_mut();
-                }
+        let new = Box::into_raw(Box::new(Load::new(0)));
+        match cell.compare_exchange(std::ptr::null_mut(), new, AcqRel, Acquire) {
+            // SAFETY: now owned by the topic.
+            Ok(_) => unsafe { &*new },
+            Err(other) => {
+                // SAFETY: ours, never shared; other is the topic's.
+                drop(unsafe { Box::from_raw(new) });
+                unsafe { &*other }
             }
         }
     }
@@ -533,6 +616,24 @@ pub fn place(n: u32, ctx: &Ctx) -> u32 {
 /// Topics with more partitions than this choose among a few sampled ones
 /// instead of weighing them all.
 pub(crate) const WEIGH_MAX: u32 = 1024;
+/// Topics with more partitions than this weigh them all at most once per
+/// millisecond (runs of a message or two would pay a pass each); other
+/// switches sample.
+pub(crate) const WEIGH_ALWAYS: u32 = 64;
+
+impl Load {
+    /// Whether this switch may weigh every partition: the first in its
+    /// millisecond.
+    fn may_weigh(&self) -> bool {
+        let now = clock::coarse_ms() | 1;
+        let last = self.weighed.load(Relaxed);
+        last != now
+            && self
+                .weighed
+                .compare_exchange(last, now, Relaxed, Relaxed)
+                .is_ok()
+    }
+}
 
 /// For large topics: of a few random usable partitions that are not left
 /// out, the one with the least backlog (the power of several choices), or
@@ -551,7 +652,7 @@ fn choose_sampled(
         if load.out(p) || !ctx.usable(t, p, n) {
             continue;
         }
-        let b = load.slots.get(p as usize).map_or(0, Slot::backlog);
+        let b = load.slot(p).map_or(0, Slot::backlog);
         if best.map_or(true, |(bb, _)| b < bb) {
             best = Some((b, p));
         }
@@ -582,7 +683,10 @@ fn probe(load: &Load, n: u32, ctx: &Ctx, t: &TopicState) -> Option<u32> {
     {
         return None;
     }
-    let tracked = n.min(load.slots.len() as u32);
+    let tracked = n.min(load.covered.load(Relaxed));
+    if tracked == 0 {
+        return None;
+    }
     let start = load.probe_cursor.load(Relaxed) % tracked;
     for i in 0..tracked {
         let p = (start + i) % tracked;
@@ -607,7 +711,7 @@ fn choose(
     t: &TopicState,
     weighting: bool,
 ) -> u32 {
-    if n > WEIGH_MAX {
+    if n > WEIGH_MAX || (n > WEIGH_ALWAYS && !load.may_weigh()) {
         return choose_sampled(load, prev, n, ctx, t, weighting);
     }
     if n == 1 {
@@ -619,7 +723,7 @@ fn choose(
     // so runs of random length still spread evenly over a run; a partition
     // back from being left out starts the next epoch even, not with a debt.
     let ahead = |p: u32| {
-        load.slots.get(p as usize).map_or(0, |s| {
+        load.slot(p).map_or(0, |s| {
             s.sent.placed.load(Relaxed) - s.sent.base.load(Relaxed)
         })
     };
@@ -627,7 +731,7 @@ fn choose(
     let least = (0..n).filter(|&p| eligible(p)).map(ahead).min();
     if let Some(least) = least {
         let score = |p: u32| {
-            let backlog = load.slots.get(p as usize).map_or(0, Slot::backlog);
+            let backlog = load.slot(p).map_or(0, Slot::backlog);
             (backlog.max(0) + (ahead(p) - least).max(0)) as u64
         };
         let max = (0..n)
@@ -682,22 +786,22 @@ mod tests {
 
     #[test]
     fn every_acknowledgement_ends_a_placement() {
-        let l = Load::new(6, std::ptr::null_mut());
+        let l = Load::new(6);
         for p in 0..600 {
             l.placed(p % 6);
         }
-        l.placed(1000); // beyond the table: not counted either way
+        l.placed(MAX_TRACKED); // beyond the tracked: not counted either way
         assert_eq!(l.in_flight(), 600);
         for p in 0..600 {
-            l.acknowledged(p % 6, Some(&|| Some(5_000)));
+            l.acknowledged(p % 6, Some(&|| Some(5_000)), false);
         }
-        l.acknowledged(1000, None);
+        l.acknowledged(MAX_TRACKED, None, false);
         assert_eq!(l.in_flight(), 0);
     }
 
     #[test]
     fn a_partition_far_slower_than_the_others_is_left_out_and_comes_back() {
-        let l = Load::new(6, std::ptr::null_mut());
+        let l = Load::new(6);
         // Placing began 10 s ago (latencies up to that are believed).
         l.first_placed
             .store(clock::coarse_ms().wrapping_sub(10_000) | 1, Relaxed);
@@ -705,7 +809,11 @@ mod tests {
             for p in 0..6 {
                 l.placed(p);
                 let slow = p == 2 || p == 5;
-                l.acknowledged(p, Some(&|| Some(if slow { 1_000_000 } else { 5_000 })));
+                l.acknowledged(
+                    p,
+                    Some(&|| Some(if slow { 1_000_000 } else { 5_000 })),
+                    false,
+                );
             }
         }
         l.refresh(clock::now_ms() | 1, 500);
@@ -714,7 +822,7 @@ mod tests {
         // Fast again: a few fast acknowledgements bring it back.
         for _ in 0..6 {
             l.placed(2);
-            l.acknowledged(2, Some(&|| Some(5_000)));
+            l.acknowledged(2, Some(&|| Some(5_000)), false);
         }
         l.refreshed.store(0, Relaxed);
         l.refresh(clock::now_ms() | 3, 500);
@@ -723,35 +831,34 @@ mod tests {
 
     #[test]
     fn the_wait_for_metadata_is_not_latency() {
-        let l = Load::new(2, std::ptr::null_mut());
+        let l = Load::new(2);
         l.placed(0);
         l.placed(1);
         // Acknowledged at once, but produced 5 s earlier (parked for metadata).
-        l.acknowledged(0, Some(&|| Some(5_000_000)));
-        l.acknowledged(1, Some(&|| Some(5_000_000)));
-        assert!(l
-            .slots
-            .iter()
-            .all(|s| s.acks.latency_us.load(Relaxed) < 100_000));
+        l.acknowledged(0, Some(&|| Some(5_000_000)), false);
+        l.acknowledged(1, Some(&|| Some(5_000_000)), false);
+        assert!(l.each().all(|s| s.acks.latency_us.load(Relaxed) < 100_000));
     }
 
     #[test]
     fn waiting_counts_as_latency() {
-        let l = Load::new(3, std::ptr::null_mut());
+        let l = Load::new(3);
         l.first_placed
             .store(clock::coarse_ms().wrapping_sub(10_000) | 1, Relaxed);
         for p in 0..3 {
             l.placed(p);
-            l.acknowledged(p, Some(&|| Some(5_000)));
+            l.acknowledged(p, Some(&|| Some(5_000)), false);
         }
         // Partition 1 has backlog that has waited 200 ms, the others none.
         l.placed(1);
         let now = clock::now_ms() | 1;
-        l.slots[1]
+        l.slot(1)
+            .unwrap()
             .sent
             .busy_since
             .store(now.wrapping_sub(200), Relaxed);
-        l.slots[1]
+        l.slot(1)
+            .unwrap()
             .acks
             .last_ack
             .store(now.wrapping_sub(200), Relaxed);
