@@ -247,7 +247,8 @@ struct rdpart_conf_t *rdpart_conf_new(void);
 struct rdpart_conf_t *rdpart_conf_dup(const struct rdpart_conf_t *conf);
 
 /**
- * Frees a configuration. NULL is ignored.
+ * Frees a configuration. NULL is ignored. Freeing the same configuration
+ * twice is undefined behaviour (as for free()).
  */
 void rdpart_conf_destroy(struct rdpart_conf_t *conf);
 
@@ -316,7 +317,8 @@ int32_t rdpart_partition(const rd_kafka_topic_t *rkt,
 
 /**
  * Frees a partitioner from rdpart_new(). NULL is ignored. No producer may
- * still use it.
+ * still use it. Freeing the same partitioner twice is undefined behaviour
+ * (as for free()).
  */
 void rdpart_destroy(struct rdpart_t *part);
 

@@ -72,6 +72,50 @@ pub(crate) unsafe fn key<'a>(keydata: *const c_void, keylen: usize) -> Key<'a> {
     }
 }
 
+/// The body of an exported callback, with the caller's return address as a
+/// seventh argument (see `with_caller!`).
+macro_rules! placed {
+    ($name:ident, $strategy:ident) => {
+        pub(crate) unsafe extern "C" fn $name(
+            rkt: *const rd_kafka_topic_t,
+            keydata: *const c_void,
+            keylen: usize,
+            partition_cnt: i32,
+            _rkt_opaque: *mut c_void,
+            _msg_opaque: *mut c_void,
+            caller: usize,
+        ) -> i32 {
+            // SAFETY: the callback contract, passed on.
+            unsafe {
+                plain::<{ Strategy::$strategy as u8 }>(rkt, keydata, keylen, partition_cnt, caller)
+            }
+        }
+    };
+}
+
+/// The body of a naked callback: calls `$body` with the same six
+/// arguments and, as the seventh, the callback's return address (the code
+/// of the librdkafka that called it), then returns what `$body` returns.
+#[cfg(target_arch = "x86_64")]
+macro_rules! with_caller {
+    ($body:ident) => {
+        // At entry [rsp] is the return address. Pushing it makes it the
+        // seventh (stack) argument and aligns the stack for the call.
+        core::arch::naked_asm!("mov rax, [rsp]", "push rax", "call {f}", "pop rcx", "ret", f = sym $body)
+    };
+}
+#[cfg(target_arch = "aarch64")]
+macro_rules! with_caller {
+    ($body:ident) => {
+        // The return address is in x30; x6 is the seventh argument.
+        core::arch::naked_asm!("mov x6, x30", "b {f}", f = sym $body)
+    };
+}
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+compile_error!(
+    "rdpart's callbacks are written for x86_64 and aarch64 (see with_caller! in ffi.rs)"
+);
+
 /// Per-topic state for the plain callbacks, which have no opaque.
 static TOPICS: Topics = Topics::new();
 
@@ -84,6 +128,7 @@ unsafe fn plain<const S: u8>(
     keydata: *const c_void,
     keylen: usize,
     partition_cnt: i32,
+    caller: usize,
 ) -> i32 {
     if partition_cnt < 1 {
         return PARTITION_UA;
@@ -95,11 +140,30 @@ unsafe fn plain<const S: u8>(
             host: None,
             topic: TopicRef::Table(&TOPICS),
             sticky: StickyLimits::default(),
+            name: None,
+            caller,
         };
         // SAFETY: librdkafka's contract for keydata/keylen.
         strategy.place(unsafe { key(keydata, keylen) }, partition_cnt as u32, &ctx) as i32
     })
 }
+
+// The callbacks that may ask librdkafka about partitions are trampolines
+// (with_caller!) that hand their return address, which tells which
+// librdkafka called them (host.rs), to these bodies.
+placed!(placed_murmur2_random, Murmur2Random);
+placed!(placed_consistent_random, ConsistentRandom);
+placed!(placed_fnv1a_random, Fnv1aRandom);
+placed!(placed_jump, Jump);
+placed!(placed_random, Random);
+placed!(placed_round_robin, RoundRobin);
+placed!(placed_sticky, Sticky);
+placed!(placed_kafkajs, Kafkajs);
+placed!(placed_kafkajs_legacy, KafkajsLegacy);
+placed!(placed_sarama_reference, SaramaReference);
+placed!(placed_sarama_crc, SaramaCrc);
+placed!(placed_kafka_go_hash, KafkaGoHash);
+placed!(placed_adaptive, Adaptive);
 
 /// Keyed: `(murmur2(key) & 0x7fffffff) % partition_cnt`; a NULL key hashes
 /// as "". Same partition as librdkafka's `murmur2` and the Java client's
@@ -114,12 +178,13 @@ pub unsafe extern "C" fn rdpart_murmur2(
     msg_opaque: *mut c_void,
 ) -> i32 {
     let _ = (rkt_opaque, msg_opaque);
-    unsafe { plain::<{ Strategy::Murmur2 as u8 }>(rkt, keydata, keylen, partition_cnt) }
+    unsafe { plain::<{ Strategy::Murmur2 as u8 }>(rkt, keydata, keylen, partition_cnt, 0) }
 }
 
 /// As rdpart_murmur2, but a NULL key goes to a random available partition
 /// (an empty key still hashes). Like librdkafka's `murmur2_random`.
 #[no_mangle]
+#[unsafe(naked)]
 pub unsafe extern "C" fn rdpart_murmur2_random(
     rkt: *const rd_kafka_topic_t,
     keydata: *const c_void,
@@ -128,8 +193,7 @@ pub unsafe extern "C" fn rdpart_murmur2_random(
     rkt_opaque: *mut c_void,
     msg_opaque: *mut c_void,
 ) -> i32 {
-    let _ = (rkt_opaque, msg_opaque);
-    unsafe { plain::<{ Strategy::Murmur2Random as u8 }>(rkt, keydata, keylen, partition_cnt) }
+    with_caller!(placed_murmur2_random)
 }
 
 /// `crc32(key) % partition_cnt` (zlib CRC-32); NULL and empty keys go to
@@ -145,12 +209,13 @@ pub unsafe extern "C" fn rdpart_consistent(
     msg_opaque: *mut c_void,
 ) -> i32 {
     let _ = (rkt_opaque, msg_opaque);
-    unsafe { plain::<{ Strategy::Consistent as u8 }>(rkt, keydata, keylen, partition_cnt) }
+    unsafe { plain::<{ Strategy::Consistent as u8 }>(rkt, keydata, keylen, partition_cnt, 0) }
 }
 
 /// As rdpart_consistent, but NULL and empty keys go to a random available
 /// partition. Like librdkafka's `consistent_random`, its default.
 #[no_mangle]
+#[unsafe(naked)]
 pub unsafe extern "C" fn rdpart_consistent_random(
     rkt: *const rd_kafka_topic_t,
     keydata: *const c_void,
@@ -159,8 +224,7 @@ pub unsafe extern "C" fn rdpart_consistent_random(
     rkt_opaque: *mut c_void,
     msg_opaque: *mut c_void,
 ) -> i32 {
-    let _ = (rkt_opaque, msg_opaque);
-    unsafe { plain::<{ Strategy::ConsistentRandom as u8 }>(rkt, keydata, keylen, partition_cnt) }
+    with_caller!(placed_consistent_random)
 }
 
 /// `abs(int32 fnv1a(key)) % partition_cnt`; a NULL key hashes as "". Like
@@ -175,12 +239,13 @@ pub unsafe extern "C" fn rdpart_fnv1a(
     msg_opaque: *mut c_void,
 ) -> i32 {
     let _ = (rkt_opaque, msg_opaque);
-    unsafe { plain::<{ Strategy::Fnv1a as u8 }>(rkt, keydata, keylen, partition_cnt) }
+    unsafe { plain::<{ Strategy::Fnv1a as u8 }>(rkt, keydata, keylen, partition_cnt, 0) }
 }
 
 /// As rdpart_fnv1a, but a NULL key goes to a random available partition
 /// (an empty key still hashes). Like librdkafka's `fnv1a_random`.
 #[no_mangle]
+#[unsafe(naked)]
 pub unsafe extern "C" fn rdpart_fnv1a_random(
     rkt: *const rd_kafka_topic_t,
     keydata: *const c_void,
@@ -189,8 +254,7 @@ pub unsafe extern "C" fn rdpart_fnv1a_random(
     rkt_opaque: *mut c_void,
     msg_opaque: *mut c_void,
 ) -> i32 {
-    let _ = (rkt_opaque, msg_opaque);
-    unsafe { plain::<{ Strategy::Fnv1aRandom as u8 }>(rkt, keydata, keylen, partition_cnt) }
+    with_caller!(placed_fnv1a_random)
 }
 
 /// Jump consistent hash: `jump(murmur64a(key, 0x9747b28c), partition_cnt)`.
@@ -198,6 +262,7 @@ pub unsafe extern "C" fn rdpart_fnv1a_random(
 /// keys, all to the new partition. NULL key: random available partition;
 /// empty key: hashes as "".
 #[no_mangle]
+#[unsafe(naked)]
 pub unsafe extern "C" fn rdpart_jump(
     rkt: *const rd_kafka_topic_t,
     keydata: *const c_void,
@@ -206,13 +271,13 @@ pub unsafe extern "C" fn rdpart_jump(
     rkt_opaque: *mut c_void,
     msg_opaque: *mut c_void,
 ) -> i32 {
-    let _ = (rkt_opaque, msg_opaque);
-    unsafe { plain::<{ Strategy::Jump as u8 }>(rkt, keydata, keylen, partition_cnt) }
+    with_caller!(placed_jump)
 }
 
 /// Key ignored: uniform over the partitions that have a leader (all of
 /// them when none has, or when rkt is NULL).
 #[no_mangle]
+#[unsafe(naked)]
 pub unsafe extern "C" fn rdpart_random(
     rkt: *const rd_kafka_topic_t,
     keydata: *const c_void,
@@ -221,8 +286,7 @@ pub unsafe extern "C" fn rdpart_random(
     rkt_opaque: *mut c_void,
     msg_opaque: *mut c_void,
 ) -> i32 {
-    let _ = (rkt_opaque, msg_opaque);
-    unsafe { plain::<{ Strategy::Random as u8 }>(rkt, keydata, keylen, partition_cnt) }
+    with_caller!(placed_random)
 }
 
 /// Key ignored: the next partition of the topic's cycle, skipping those
@@ -230,6 +294,7 @@ pub unsafe extern "C" fn rdpart_random(
 /// thread has its own cycle, so threads never contend); lock-free and safe
 /// from any number of threads.
 #[no_mangle]
+#[unsafe(naked)]
 pub unsafe extern "C" fn rdpart_round_robin(
     rkt: *const rd_kafka_topic_t,
     keydata: *const c_void,
@@ -238,8 +303,7 @@ pub unsafe extern "C" fn rdpart_round_robin(
     rkt_opaque: *mut c_void,
     msg_opaque: *mut c_void,
 ) -> i32 {
-    let _ = (rkt_opaque, msg_opaque);
-    unsafe { plain::<{ Strategy::RoundRobin as u8 }>(rkt, keydata, keylen, partition_cnt) }
+    with_caller!(placed_round_robin)
 }
 
 /// The Java client's default: keyed (and empty-key) messages as
@@ -250,6 +314,7 @@ pub unsafe extern "C" fn rdpart_round_robin(
 /// rdpart_new() for other limits. librdkafka only passes NULL-key messages
 /// to a callback when `sticky.partitioning.linger.ms=0`.
 #[no_mangle]
+#[unsafe(naked)]
 pub unsafe extern "C" fn rdpart_sticky(
     rkt: *const rd_kafka_topic_t,
     keydata: *const c_void,
@@ -258,14 +323,14 @@ pub unsafe extern "C" fn rdpart_sticky(
     rkt_opaque: *mut c_void,
     msg_opaque: *mut c_void,
 ) -> i32 {
-    let _ = (rkt_opaque, msg_opaque);
-    unsafe { plain::<{ Strategy::Sticky as u8 }>(rkt, keydata, keylen, partition_cnt) }
+    with_caller!(placed_sticky)
 }
 
 /// KafkaJS's DefaultPartitioner (KafkaJS >= 2.0; its
 /// JavaCompatiblePartitioner in 1.x): keyed and empty keys as
 /// rdpart_murmur2; a NULL key goes to the next available partition in turn.
 #[no_mangle]
+#[unsafe(naked)]
 pub unsafe extern "C" fn rdpart_kafkajs(
     rkt: *const rd_kafka_topic_t,
     keydata: *const c_void,
@@ -274,8 +339,7 @@ pub unsafe extern "C" fn rdpart_kafkajs(
     rkt_opaque: *mut c_void,
     msg_opaque: *mut c_void,
 ) -> i32 {
-    let _ = (rkt_opaque, msg_opaque);
-    unsafe { plain::<{ Strategy::Kafkajs as u8 }>(rkt, keydata, keylen, partition_cnt) }
+    with_caller!(placed_kafkajs)
 }
 
 /// KafkaJS's LegacyPartitioner, the KafkaJS 1.x default: keyed and empty
@@ -283,6 +347,7 @@ pub unsafe extern "C" fn rdpart_kafkajs(
 /// Kafka's murmur2 for many keys), `& 0x7fffffff`, `% partition_cnt`; a
 /// NULL key goes to the next available partition in turn.
 #[no_mangle]
+#[unsafe(naked)]
 pub unsafe extern "C" fn rdpart_kafkajs_legacy(
     rkt: *const rd_kafka_topic_t,
     keydata: *const c_void,
@@ -291,14 +356,14 @@ pub unsafe extern "C" fn rdpart_kafkajs_legacy(
     rkt_opaque: *mut c_void,
     msg_opaque: *mut c_void,
 ) -> i32 {
-    let _ = (rkt_opaque, msg_opaque);
-    unsafe { plain::<{ Strategy::KafkajsLegacy as u8 }>(rkt, keydata, keylen, partition_cnt) }
+    with_caller!(placed_kafkajs_legacy)
 }
 
 /// Sarama's NewReferenceHashPartitioner and kafka-go's ReferenceHash:
 /// `(fnv1a(key) & 0x7fffffff) % partition_cnt` for keyed and empty keys; a
 /// NULL key goes to a random available partition.
 #[no_mangle]
+#[unsafe(naked)]
 pub unsafe extern "C" fn rdpart_sarama_reference(
     rkt: *const rd_kafka_topic_t,
     keydata: *const c_void,
@@ -307,14 +372,14 @@ pub unsafe extern "C" fn rdpart_sarama_reference(
     rkt_opaque: *mut c_void,
     msg_opaque: *mut c_void,
 ) -> i32 {
-    let _ = (rkt_opaque, msg_opaque);
-    unsafe { plain::<{ Strategy::SaramaReference as u8 }>(rkt, keydata, keylen, partition_cnt) }
+    with_caller!(placed_sarama_reference)
 }
 
 /// Sarama's NewConsistentCRCHashPartitioner: `crc32(key) % partition_cnt`
 /// for keyed and empty keys (an empty key: partition 0); a NULL key goes to
 /// a random available partition.
 #[no_mangle]
+#[unsafe(naked)]
 pub unsafe extern "C" fn rdpart_sarama_crc(
     rkt: *const rd_kafka_topic_t,
     keydata: *const c_void,
@@ -323,13 +388,13 @@ pub unsafe extern "C" fn rdpart_sarama_crc(
     rkt_opaque: *mut c_void,
     msg_opaque: *mut c_void,
 ) -> i32 {
-    let _ = (rkt_opaque, msg_opaque);
-    unsafe { plain::<{ Strategy::SaramaCrc as u8 }>(rkt, keydata, keylen, partition_cnt) }
+    with_caller!(placed_sarama_crc)
 }
 
 /// kafka-go's Hash balancer: keyed and empty keys as rdpart_fnv1a; a NULL
 /// key goes to the next available partition in turn.
 #[no_mangle]
+#[unsafe(naked)]
 pub unsafe extern "C" fn rdpart_kafka_go_hash(
     rkt: *const rd_kafka_topic_t,
     keydata: *const c_void,
@@ -338,8 +403,7 @@ pub unsafe extern "C" fn rdpart_kafka_go_hash(
     rkt_opaque: *mut c_void,
     msg_opaque: *mut c_void,
 ) -> i32 {
-    let _ = (rkt_opaque, msg_opaque);
-    unsafe { plain::<{ Strategy::KafkaGoHash as u8 }>(rkt, keydata, keylen, partition_cnt) }
+    with_caller!(placed_kafka_go_hash)
 }
 
 /// Keyed messages as rdpart_murmur2; NULL keys in sticky runs of 256 KB
@@ -348,6 +412,7 @@ pub unsafe extern "C" fn rdpart_kafka_go_hash(
 /// which only the plugin sees: as a plain callback it balances the counts
 /// placed, and never leaves a partition out. Opaques are ignored.
 #[no_mangle]
+#[unsafe(naked)]
 pub unsafe extern "C" fn rdpart_adaptive(
     rkt: *const rd_kafka_topic_t,
     keydata: *const c_void,
@@ -356,8 +421,7 @@ pub unsafe extern "C" fn rdpart_adaptive(
     rkt_opaque: *mut c_void,
     msg_opaque: *mut c_void,
 ) -> i32 {
-    let _ = (rkt_opaque, msg_opaque);
-    unsafe { plain::<{ Strategy::Adaptive as u8 }>(rkt, keydata, keylen, partition_cnt) }
+    with_caller!(placed_adaptive)
 }
 
 /// A partitioner configuration: which strategy, and its options.
@@ -418,7 +482,8 @@ pub unsafe extern "C" fn rdpart_conf_dup(conf: *const rdpart_conf_t) -> *mut rdp
     })
 }
 
-/// Frees a configuration. NULL is ignored.
+/// Frees a configuration. NULL is ignored. Freeing the same configuration
+/// twice is undefined behaviour (as for free()).
 #[no_mangle]
 pub unsafe extern "C" fn rdpart_conf_destroy(conf: *mut rdpart_conf_t) {
     boundary((), || {
@@ -502,17 +567,10 @@ unsafe fn conf_set(
     let Ok(name) = unsafe { CStr::from_ptr(name) }.to_str() else {
         return invalid("name must be UTF-8");
     };
-    let value = if value.is_null() {
-        None
-    } else {
-        // SAFETY: a C string.
-        match unsafe { CStr::from_ptr(value) }.to_str() {
-            Ok(v) => Some(v),
-            Err(_) => return invalid("value must be UTF-8"),
-        }
-    };
+    // SAFETY: NULL or a C string, taken as bytes (a delimiter may be any).
+    let value = (!value.is_null()).then(|| unsafe { CStr::from_ptr(value) }.to_bytes());
     let bare = name.strip_prefix(PREFIX).unwrap_or(name);
-    conf.0.set(name, bare, value)
+    conf.0.set_bytes(name, bare, value)
 }
 
 /// A partitioner configured by `conf` (NULL: the defaults). `conf` stays
@@ -544,7 +602,9 @@ pub unsafe extern "C" fn rdpart_new(
         };
         Ok(Box::into_raw(Box::new(rdpart_t {
             magic: AtomicU64::new(MAGIC),
-            part: Partitioner::new(c, None, name),
+            // The topic name function is the caller's librdkafka's, found
+            // per placement (host.rs): `name` only checks one exists.
+            part: Partitioner::new(c, None, name.and(None)),
             topics: Topics::new(),
             // SAFETY: that librdkafka function has this signature.
             latency: crate::host::global_symbol(c"rd_kafka_message_latency")
@@ -562,6 +622,7 @@ pub unsafe extern "C" fn rdpart_new(
 /// `rdpart_t *`. A NULL or foreign `rkt_opaque` places as the default
 /// configuration (sticky) would. Same contract as the other callbacks.
 #[no_mangle]
+#[unsafe(naked)]
 pub unsafe extern "C" fn rdpart_partition(
     rkt: *const rd_kafka_topic_t,
     keydata: *const c_void,
@@ -570,7 +631,19 @@ pub unsafe extern "C" fn rdpart_partition(
     rkt_opaque: *mut c_void,
     msg_opaque: *mut c_void,
 ) -> i32 {
-    let _ = msg_opaque;
+    with_caller!(partition_placed)
+}
+
+/// rdpart_partition's body (see with_caller!).
+unsafe extern "C" fn partition_placed(
+    rkt: *const rd_kafka_topic_t,
+    keydata: *const c_void,
+    keylen: usize,
+    partition_cnt: i32,
+    rkt_opaque: *mut c_void,
+    _msg_opaque: *mut c_void,
+    caller: usize,
+) -> i32 {
     if partition_cnt < 1 {
         return PARTITION_UA;
     }
@@ -583,16 +656,18 @@ pub unsafe extern "C" fn rdpart_partition(
                 TopicRef::Table(&p.topics),
                 unsafe { key(keydata, keylen) },
                 partition_cnt as u32,
+                caller,
             ) as i32,
             None => unsafe {
-                plain::<{ Strategy::Sticky as u8 }>(rkt, keydata, keylen, partition_cnt)
+                plain::<{ Strategy::Sticky as u8 }>(rkt, keydata, keylen, partition_cnt, caller)
             },
         }
     })
 }
 
 /// Frees a partitioner from rdpart_new(). NULL is ignored. No producer may
-/// still use it.
+/// still use it. Freeing the same partitioner twice is undefined behaviour
+/// (as for free()).
 #[no_mangle]
 pub unsafe extern "C" fn rdpart_destroy(part: *mut rdpart_t) {
     boundary((), || {
@@ -638,10 +713,13 @@ pub unsafe extern "C" fn rdpart_conf_topic_strategy(
         if topic.is_null() {
             return std::ptr::null();
         }
-        // SAFETY: conf is NULL or from rdpart_conf_new(); topic a C string.
-        let c = unsafe { conf.as_ref() }.map_or_else(Config::default, |c| c.0.clone());
+        // SAFETY: topic is a C string.
         let name = unsafe { CStr::from_ptr(topic) }.to_bytes();
-        let s = c.topics.find(name).unwrap_or(c.strategy);
+        // SAFETY: conf is NULL or from rdpart_conf_new(); read, not copied.
+        let s = match unsafe { conf.as_ref() } {
+            Some(c) => c.0.topics.find(name).unwrap_or(c.0.strategy),
+            None => Config::default().strategy,
+        };
         s.c_name().as_ptr()
     })
 }

@@ -128,16 +128,98 @@ fn dladdr(addr: *const c_void) -> Option<libc::Dl_info> {
 /// over, else the one found at load (0: none).
 static GIVEN: AtomicUsize = AtomicUsize::new(0);
 static FOUND: AtomicUsize = AtomicUsize::new(0);
+/// `rd_kafka_topic_name` of the same librdkafka as FOUND (0: none).
+static FOUND_NAME: AtomicUsize = AtomicUsize::new(0);
+/// The addresses of the object FOUND is in: a partitioner called from
+/// code outside them is called by another librdkafka (one linked
+/// statically, without exporting its functions), whose topics FOUND must
+/// never be handed.
+static FOUND_LO: AtomicUsize = AtomicUsize::new(0);
+static FOUND_HI: AtomicUsize = AtomicUsize::new(0);
 static WARNED: AtomicBool = AtomicBool::new(false);
 
 /// Runs when librdpart is loaded (before `main` for a program linked with
-/// it, inside `dlopen` otherwise): resolves the availability function up
-/// front and installs the fork handlers.
+/// it, inside `dlopen` otherwise): resolves the availability and topic name
+/// functions up front, with the address range of the librdkafka that has
+/// them, and installs the fork handlers.
 extern "C" fn on_load() {
-    // SAFETY: RTLD_DEFAULT lookup of a C string.
-    let p = unsafe { libc::dlsym(libc::RTLD_DEFAULT, AVAILABLE.as_ptr()) };
+    // SAFETY: RTLD_DEFAULT lookups of C strings.
+    let (p, name) = unsafe {
+        (
+            libc::dlsym(libc::RTLD_DEFAULT, AVAILABLE.as_ptr()),
+            libc::dlsym(libc::RTLD_DEFAULT, c"rd_kafka_topic_name".as_ptr()),
+        )
+    };
+    if !p.is_null() {
+        if let Some((lo, hi)) = object_range(p) {
+            FOUND_LO.store(lo, Ordering::Relaxed);
+            FOUND_HI.store(hi, Ordering::Relaxed);
+        }
+        if object_range(name) == object_range(p) {
+            FOUND_NAME.store(name as usize, Ordering::Release);
+        }
+    }
     FOUND.store(p as usize, Ordering::Release);
     crate::rng::install_fork_handlers();
+}
+
+/// The lowest and highest address of the loaded segments of the object
+/// that contains `addr`.
+fn object_range(addr: *const c_void) -> Option<(usize, usize)> {
+    let base = dladdr(addr)?.dli_fbase as usize;
+    let mut found = (base, 0usize, false);
+    unsafe extern "C" fn each(
+        info: *mut libc::dl_phdr_info,
+        _size: usize,
+        data: *mut c_void,
+    ) -> c_int {
+        // SAFETY: dl_iterate_phdr's arguments; data is our tuple.
+        let (info, found) = unsafe { (&*info, &mut *(data as *mut (usize, usize, bool))) };
+        let headers = if info.dlpi_phdr.is_null() {
+            &[][..]
+        } else {
+            // SAFETY: dlpi_phnum program headers at dlpi_phdr.
+            unsafe { std::slice::from_raw_parts(info.dlpi_phdr, info.dlpi_phnum as usize) }
+        };
+        let load = headers.iter().filter(|h| h.p_type == libc::PT_LOAD);
+        let lo = load
+            .clone()
+            .map(|h| info.dlpi_addr as usize + h.p_vaddr as usize)
+            .min();
+        let hi = load
+            .map(|h| info.dlpi_addr as usize + (h.p_vaddr + h.p_memsz) as usize)
+            .max();
+        match (lo, hi) {
+            (Some(lo), Some(hi)) if lo <= found.0 && found.0 < hi => {
+                *found = (lo, hi, true);
+                1
+            }
+            _ => 0,
+        }
+    }
+    // SAFETY: a callback of the right type and a pointer to our tuple.
+    unsafe { libc::dl_iterate_phdr(Some(each), &mut found as *mut _ as *mut c_void) };
+    found.2.then_some((found.0, found.1))
+}
+
+/// Whether a partitioner called from `caller` (its return address; 0:
+/// unknown) is called by the librdkafka found at load.
+#[inline]
+fn called_by_found(caller: usize) -> bool {
+    caller == 0
+        || (FOUND_LO.load(Ordering::Relaxed) <= caller && caller < FOUND_HI.load(Ordering::Relaxed))
+}
+
+/// `rd_kafka_topic_name` for a partitioner called from `caller`, when the
+/// librdkafka found at load is the caller. Never calls the loader.
+#[inline]
+pub fn topic_name_for(caller: usize) -> Option<NameFn> {
+    let f = FOUND_NAME.load(Ordering::Acquire);
+    if f == 0 || !called_by_found(caller) {
+        return None;
+    }
+    // SAFETY: a non-zero value is the address of that librdkafka function.
+    Some(unsafe { std::mem::transmute::<usize, NameFn>(f) })
 }
 
 #[used]
@@ -149,13 +231,15 @@ pub fn set_available(f: Option<AvailableFn>) {
     GIVEN.store(f.map_or(0, |f| f as usize), Ordering::Release);
 }
 
-/// The process-wide `rd_kafka_topic_partition_available`, if any. Never
-/// calls the loader. When there is none, says so once on stderr:
-/// partitions are then all treated as available.
+/// The process-wide `rd_kafka_topic_partition_available` for a partitioner
+/// called from `caller`: the one handed over, else the one found at load
+/// when that librdkafka is the caller. Never calls the loader. When there
+/// is none, says so once on stderr: partitions are then all treated as
+/// available.
 #[inline]
-pub fn global_available() -> Option<AvailableFn> {
+pub fn global_available(caller: usize) -> Option<AvailableFn> {
     let mut v = GIVEN.load(Ordering::Acquire);
-    if v == 0 {
+    if v == 0 && called_by_found(caller) {
         v = FOUND.load(Ordering::Acquire);
     }
     if v == 0 {
@@ -170,10 +254,12 @@ pub fn global_available() -> Option<AvailableFn> {
 fn warn_unresolved() {
     if !WARNED.swap(true, Ordering::Relaxed) {
         write_stderr(
-            "rdpart: rd_kafka_topic_partition_available was not in the global scope when \
-             librdpart was loaded, so rdpart's callbacks treat every partition as available; \
-             call rdpart_set_available(rd_kafka_topic_partition_available) before producing \
-             (or link the program with -rdynamic)\n",
+            "rdpart: rdpart's callbacks cannot ask the librdkafka that calls them which \
+             partitions have a leader (its rd_kafka_topic_partition_available was not in the \
+             global scope when librdpart was loaded, or belongs to another copy of \
+             librdkafka), so they treat every partition as available; call \
+             rdpart_set_available(rd_kafka_topic_partition_available) before producing (or \
+             link the program with -rdynamic)\n",
         );
     }
 }

@@ -138,17 +138,26 @@ impl Partitioner {
     /// `key.delimiter` and `topic.strategy`, the placement is exactly what
     /// it was before they existed: one test of `options`.
     #[inline]
-    pub fn place(&self, rkt: *const rd_kafka_topic_t, topic: TopicRef, key: Key, n: u32) -> u32 {
+    pub fn place(
+        &self,
+        rkt: *const rd_kafka_topic_t,
+        topic: TopicRef,
+        key: Key,
+        n: u32,
+        caller: usize,
+    ) -> u32 {
         // One load: the strategy, or OPTIONS when options are set.
         let s = self.fast.load(Relaxed);
         if s == OPTIONS {
-            return self.place_with_options(rkt, topic, key, n);
+            return self.place_with_options(rkt, topic, key, n, caller);
         }
         let ctx = Ctx {
             rkt,
             host: self.host(),
             topic,
             sticky: self.sticky(),
+            name: self.name(),
+            caller,
         };
         Strategy::from_u8(s).place(key, n, &ctx)
     }
@@ -160,12 +169,15 @@ impl Partitioner {
         topic: TopicRef,
         key: Key,
         n: u32,
+        caller: usize,
     ) -> u32 {
         let ctx = Ctx {
             rkt,
             host: self.host(),
             topic,
             sticky: self.sticky(),
+            name: self.name(),
+            caller,
         };
         let cut = Cut::from_parts(self.cut_bytes.load(Relaxed), self.cut_len.load(Relaxed));
         let strategy = if self.has_topics.load(Relaxed) {
@@ -184,8 +196,18 @@ impl Partitioner {
         }
         let t = ctx.topic();
         match t.strategy.load(Relaxed) {
-            UNRESOLVED => self.resolve(t),
+            UNRESOLVED => self.resolve_with(t, ctx.name_fn()),
             s => Strategy::from_u8(s),
+        }
+    }
+
+    /// The partitioner's own `rd_kafka_topic_name` (the plugin's).
+    #[inline]
+    fn name(&self) -> Option<NameFn> {
+        match self.name.load(Relaxed) {
+            0 => None,
+            // SAFETY: a non-zero value was stored from a NameFn.
+            f => Some(unsafe { std::mem::transmute::<usize, NameFn>(f) }),
         }
     }
 
@@ -194,12 +216,12 @@ impl Partitioner {
     /// the topic is first seen: by the plugin's on_send, or by the first
     /// placement for rdpart_new() partitioners.
     pub fn resolve(&self, t: &TopicState) -> Strategy {
+        self.resolve_with(t, self.name())
+    }
+
+    /// As `resolve`, asking `name` for the topic's name.
+    fn resolve_with(&self, t: &TopicState, name: Option<NameFn>) -> Strategy {
         let default = Strategy::from_u8(self.strategy.load(Relaxed));
-        let name = match self.name.load(Relaxed) {
-            0 => None,
-            // SAFETY: a non-zero value was stored from a NameFn.
-            f => Some(unsafe { std::mem::transmute::<usize, NameFn>(f) }),
-        };
         let found = match (name, t.rkt) {
             (Some(name), rkt) if rkt != 0 => {
                 // SAFETY: the topic handle librdkafka placed a message of,

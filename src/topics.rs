@@ -58,6 +58,10 @@ pub struct TopicState {
     /// adaptive's per-partition counters (strategy/adaptive.rs), made when
     /// adaptive first places a message of the topic; freed on drop.
     load: AtomicPtr<crate::strategy::Load>,
+    /// The topic's name and where librdkafka keeps it, when the state was
+    /// made by name (`Topics::get_named`).
+    name_at: usize,
+    name: Vec<u8>,
 }
 
 /// `TopicState::strategy` before the topic's strategy is resolved.
@@ -115,7 +119,22 @@ impl TopicState {
             warned: AtomicBool::new(false),
             strategy: AtomicU8::new(UNRESOLVED),
             load: AtomicPtr::new(std::ptr::null_mut()),
+            name_at: 0,
+            name: Vec::new(),
         }
+    }
+
+    /// Whether this is the state of the topic named by the C string at
+    /// `name` (same place, same bytes).
+    ///
+    /// # Safety
+    /// `name` is NULL or a NUL-terminated string.
+    #[inline]
+    unsafe fn named(&self, name: *const std::ffi::c_char) -> bool {
+        // SAFETY: the caller's contract.
+        self.name_at == name as usize
+            && !name.is_null()
+            && unsafe { std::ffi::CStr::from_ptr(name) }.to_bytes() == &*self.name
     }
 
     /// The bits of partitions seen with a leader, made for `n` partitions
@@ -378,7 +397,13 @@ pub struct Topics {
     retired: AtomicPtr<Retired>,
     /// The state of calls without a topic.
     null_topic: TopicState,
+    /// States replaced by name, with the clock (ms) they were replaced at.
+    retired_states: std::sync::Mutex<Vec<(u32, usize)>>,
 }
+
+/// How long a state replaced by name lives on (a placement that read it
+/// before the replacement may still be comparing its name).
+const RETIRE_MS: u32 = 10_000;
 
 struct Retired {
     table: *mut Table,
@@ -405,6 +430,7 @@ impl Topics {
             filled: AtomicUsize::new(0),
             retired: AtomicPtr::new(std::ptr::null_mut()),
             null_topic: TopicState::null(),
+            retired_states: std::sync::Mutex::new(Vec::new()),
         }
     }
 
@@ -452,6 +478,75 @@ impl Topics {
         }
     }
 
+    /// The state of topic `rkt`, whose name is the C string at `name` (what
+    /// librdkafka's rd_kafka_topic_name returns). A state made for another
+    /// topic whose handle had this address (a destroyed producer's) is
+    /// replaced: placement follows the topic, never a recycled address.
+    #[inline]
+    pub fn get_named(&self, rkt: usize, name: *const std::ffi::c_char) -> &TopicState {
+        if let Some(s) = self.get(rkt) {
+            // SAFETY: librdkafka's topic name, a C string.
+            if unsafe { s.named(name) } {
+                return s;
+            }
+        }
+        self.insert_named(rkt, name)
+    }
+
+    #[cold]
+    fn insert_named(&self, rkt: usize, name: *const std::ffi::c_char) -> &TopicState {
+        let make = || {
+            let mut t = TopicState::new(rkt, 0);
+            t.name_at = name as usize;
+            if !name.is_null() {
+                // SAFETY: librdkafka's topic name, a C string.
+                t.name = unsafe { std::ffi::CStr::from_ptr(name) }.to_bytes().into();
+            }
+            t
+        };
+        let _g = InsertGuard::new();
+        if let Some(slot) = self.table().and_then(|t| t.find(rkt)) {
+            let p = slot.val.load(Ordering::Acquire);
+            // SAFETY: published states are live while in the table (retired
+            // ones live on for RETIRE_MS).
+            if let Some(old) = unsafe { p.as_ref() } {
+                if unsafe { old.named(name) } {
+                    return old;
+                }
+            }
+            let new = Box::into_raw(Box::new(make()));
+            slot.val.store(new, Ordering::Release);
+            if !p.is_null() {
+                // Another thread may still be reading the old state (it has
+                // not compared its name yet): freed later, not now.
+                self.retire_state(p);
+            }
+            // SAFETY: just published.
+            return unsafe { &*new };
+        }
+        let new = Box::into_raw(Box::new(make()));
+        self.publish(rkt, 0, new)
+    }
+
+    /// Frees, RETIRE_MS after they were replaced, states replaced by name.
+    /// Called under the insert lock.
+    fn retire_state(&self, p: *mut TopicState) {
+        let now = crate::clock::coarse_ms();
+        let mut r = self
+            .retired_states
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        r.retain(|&(when, old)| {
+            let keep = now.wrapping_sub(when) < RETIRE_MS;
+            if !keep {
+                // SAFETY: replaced RETIRE_MS ago: no placement still reads it.
+                drop(unsafe { Box::from_raw(old as *mut TopicState) });
+            }
+            keep
+        });
+        r.push((now, p as usize));
+    }
+
     /// The state of `rkt` owned by `owner`, made unless it exists; a state
     /// of another owner at the same key (a destroyed producer's topic whose
     /// address was reused) is replaced and freed.
@@ -481,12 +576,23 @@ impl Topics {
             }
             return unsafe { &*new };
         }
+        let new = Box::into_raw(Box::new(TopicState::new(rkt, owner)));
+        self.publish(rkt, owner, new)
+    }
+
+    /// Publishes `new` as the state of `rkt` (not in the table), growing
+    /// the table if needed. Called under the lock.
+    fn publish(&self, rkt: usize, owner: usize, new: *mut TopicState) -> &TopicState {
+        if self.table().is_none() {
+            self.table
+                .store(Box::into_raw(Table::new(INITIAL)), Ordering::Release);
+        }
+        let table = self.table().expect("made above");
         let table = if (self.filled.load(Ordering::Relaxed) + 1) * 2 > table.slots.len() {
             self.grow(table)
         } else {
             table
         };
-        let new = Box::into_raw(Box::new(TopicState::new(rkt, owner)));
         let mut i = table.start(rkt);
         loop {
             let slot = &table.slots[i];
@@ -608,6 +714,15 @@ impl Drop for Topics {
                 drop(unsafe { Box::from_raw(p) });
             }
         }
+        for &(_, p) in self
+            .retired_states
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
+            // SAFETY: replaced states came from Box::into_raw, freed once.
+            drop(unsafe { Box::from_raw(p as *mut TopicState) });
+        }
         let mut r = *self.retired.get_mut();
         while !r.is_null() {
             // SAFETY: each retired node and its table came from Box::into_raw.
@@ -684,7 +799,7 @@ mod sizes {
         let topic = std::mem::size_of::<super::TopicState>();
         let lane = std::mem::size_of::<super::Lane>();
         println!("TopicState {topic} B, Lane {lane} B");
-        assert!(topic <= 72, "{topic}");
+        assert!(topic <= 96, "{topic}");
         assert_eq!(lane, 64, "one cache line");
     }
 }

@@ -60,7 +60,8 @@ struct TestPart {
 
 impl TestPart {
     fn partition(&self, rkt: *const rd_kafka_topic_t, key: Option<&[u8]>, n: u32) -> u32 {
-        self.part.place(rkt, TopicRef::Table(&self.topics), key, n)
+        self.part
+            .place(rkt, TopicRef::Table(&self.topics), key, n, 0)
     }
 }
 

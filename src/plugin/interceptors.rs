@@ -40,9 +40,11 @@ pub unsafe extern "C" fn on_conf_set(
         let Ok(name) = name.to_str() else {
             return RD_KAFKA_CONF_UNKNOWN;
         };
-        let value = (!val.is_null()).then(|| unsafe { CStr::from_ptr(val) }.to_string_lossy());
+        // SAFETY: NULL or librdkafka's C string; taken as bytes (a
+        // delimiter may be any bytes).
+        let value = (!val.is_null()).then(|| unsafe { CStr::from_ptr(val) }.to_bytes());
         let mut config = inst.part.config();
-        match super::properties::claim(&mut config, name, value.as_deref()) {
+        match super::properties::claim(&mut config, name, value) {
             Ok(false) => RD_KAFKA_CONF_UNKNOWN,
             Ok(true) => {
                 inst.part.apply(config);

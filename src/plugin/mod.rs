@@ -288,20 +288,21 @@ pub unsafe extern "C" fn plugin_partition(
                 // placing this message (its on_send registered the topic).
                 let inst = unsafe { &*(t.owner as *const Instance) };
                 inst.part
-                    .place(rkt, TopicRef::Known(t), key, partition_cnt as u32)
+                    .place(rkt, TopicRef::Known(t), key, partition_cnt as u32, 0)
                     as i32
             }
             // A topic no on_send registered: not produced through a plugin
             // producer (a direct call). Place as the default would.
             // SAFETY: the callback contract, passed on.
             None => unsafe {
-                crate::ffi::rdpart_sticky(
+                crate::ffi::placed_sticky(
                     rkt,
                     keydata,
                     keylen,
                     partition_cnt,
                     rkt_opaque,
                     msg_opaque,
+                    0,
                 )
             },
         }

@@ -7,9 +7,9 @@ use crate::conf::{parse_int, Config, SetError, PREFIX, STICKY_LINGER_MS};
 
 /// What setting `name` to `value` means for an instance's configuration:
 /// Ok(true) claimed, Ok(false) not rdpart's.
-pub fn claim(config: &mut Config, name: &str, value: Option<&str>) -> Result<bool, SetError> {
+pub fn claim(config: &mut Config, name: &str, value: Option<&[u8]>) -> Result<bool, SetError> {
     if let Some(prop) = name.strip_prefix(PREFIX) {
-        return match config.set(name, prop, Some(value.unwrap_or(""))) {
+        return match config.set_bytes(name, prop, Some(value.unwrap_or(b""))) {
             Err(SetError::Unknown(m)) => Err(SetError::Invalid(m)),
             r => r.map(|()| true),
         };
@@ -18,7 +18,8 @@ pub fn claim(config: &mut Config, name: &str, value: Option<&str>) -> Result<boo
         // librdkafka's own knob becomes rdpart's sticky time; librdkafka's
         // sticky step stays off. 0 ("no sticky step") changes nothing.
         "sticky.partitioning.linger.ms" => {
-            match parse_int(name, value.unwrap_or("0"), STICKY_LINGER_MS)? {
+            let value = value.map_or("0".into(), String::from_utf8_lossy);
+            match parse_int(name, &value, STICKY_LINGER_MS)? {
                 0 => {}
                 ms => config.sticky.linger_ms = ms,
             }
@@ -41,6 +42,21 @@ pub fn replaced(name: &str) -> String {
 mod tests {
     use super::*;
     use crate::strategy::Strategy;
+
+    fn claim(c: &mut Config, name: &str, value: Option<&str>) -> Result<bool, SetError> {
+        super::claim(c, name, value.map(str::as_bytes))
+    }
+
+    #[test]
+    fn delimiters_are_taken_as_bytes() {
+        let mut c = Config::default();
+        assert_eq!(
+            super::claim(&mut c, "rdpart.key.delimiter", Some(b"\xff")),
+            Ok(true)
+        );
+        assert_eq!(c.cut.delimiter(), b"\xff");
+        assert!(super::claim(&mut c, "rdpart.strategy", Some(b"jump\xff")).is_err());
+    }
 
     #[test]
     fn claims_only_its_own_properties() {

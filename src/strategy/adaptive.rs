@@ -781,6 +781,8 @@ mod tests {
             host: None,
             topic: TopicRef::Table(topics),
             sticky: StickyLimits::default(),
+            name: None,
+            caller: 0,
         }
     }
 

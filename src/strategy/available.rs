@@ -49,7 +49,8 @@ impl Ctx<'_> {
         if self.rkt.is_null() {
             None
         } else {
-            self.host.or_else(crate::host::global_available)
+            self.host
+                .or_else(|| crate::host::global_available(self.caller))
         }
     }
 

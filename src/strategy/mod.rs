@@ -4,7 +4,7 @@
 //! Every function here takes `n >= 1` and returns a partition in `0..n`;
 //! the C boundary (`ffi.rs`) guarantees the precondition.
 
-use crate::host::{rd_kafka_topic_t, AvailableFn};
+use crate::host::{rd_kafka_topic_t, AvailableFn, NameFn};
 use crate::topics::{TopicState, Topics};
 use std::ffi::CStr;
 
@@ -219,6 +219,13 @@ pub struct Ctx<'a> {
     pub host: Option<AvailableFn>,
     pub topic: TopicRef<'a>,
     pub sticky: StickyLimits,
+    /// `rd_kafka_topic_name` of the librdkafka placing (None: unknown).
+    /// For a table, it tells a topic from a destroyed one whose handle had
+    /// the same address.
+    pub name: Option<NameFn>,
+    /// The partitioner's return address (0: unknown), which tells which
+    /// librdkafka calls it (host.rs).
+    pub caller: usize,
 }
 
 /// Where a placement finds its topic's state: already looked up (the
@@ -230,11 +237,26 @@ pub enum TopicRef<'a> {
 }
 
 impl Ctx<'_> {
+    /// `rd_kafka_topic_name` of the librdkafka placing, if known.
+    #[inline]
+    pub fn name_fn(&self) -> Option<NameFn> {
+        self.name
+            .or_else(|| crate::host::topic_name_for(self.caller))
+    }
+
     #[inline]
     pub fn topic(&self) -> &TopicState {
         match self.topic {
             TopicRef::Known(t) => t,
-            TopicRef::Table(t) => t.get_or_insert(self.rkt as usize),
+            TopicRef::Table(t) => match self.name_fn() {
+                Some(name) if !self.rkt.is_null() => {
+                    // SAFETY: the topic librdkafka is placing a message of,
+                    // and that librdkafka's rd_kafka_topic_name.
+                    let n = unsafe { name(self.rkt) };
+                    t.get_named(self.rkt as usize, n)
+                }
+                _ => t.get_or_insert(self.rkt as usize),
+            },
         }
     }
 }

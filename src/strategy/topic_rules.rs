@@ -18,36 +18,43 @@ pub struct TopicRule {
 pub struct TopicRules(pub Vec<TopicRule>);
 
 impl TopicRules {
-    /// Parse `orders:jump,events-*:round_robin`. The error names the bad
-    /// pair and what was expected (it follows the property's name).
+    /// Parse `orders:jump,events-*:round_robin`. The error gives the reason
+    /// first, then the bad pair, shortened (it follows the property's name,
+    /// and wrappers keep 255 bytes of a message).
     pub fn parse(value: &str) -> Result<TopicRules, String> {
         let mut rules = Vec::new();
         for pair in value.split(',') {
             let pair = pair.trim();
             let Some((pattern, strategy)) = pair.rsplit_once(':') else {
                 return Err(format!(
-                    "pair \"{pair}\" is not PATTERN:STRATEGY (e.g. orders:jump,events-*:round_robin)"
+                    "expects PATTERN:STRATEGY pairs (e.g. orders:jump,events-*:round_robin): \
+                     no ':' in \"{}\"",
+                    crate::conf::shorten(pair, 32)
                 ));
             };
             let (pattern, strategy) = (pattern.trim(), strategy.trim());
             if pattern.is_empty() {
-                return Err(format!("pair \"{pair}\" has no topic pattern"));
+                return Err(format!(
+                    "a pair has no topic pattern: \"{}\"",
+                    crate::conf::shorten(pair, 32)
+                ));
             }
             if let Some(c) = pattern
                 .chars()
                 .find(|&c| !(c.is_ascii_alphanumeric() || "._-*".contains(c)))
             {
                 return Err(format!(
-                    "pair \"{pair}\": '{c}' cannot be in a topic name (a pattern has \
-                     letters, digits, '.', '_', '-' and the wildcard '*')"
+                    "'{c}' cannot be in a topic name (a pattern has letters, digits, '.', \
+                     '_', '-' and the wildcard '*'), in \"{}\"",
+                    crate::conf::shorten(pair, 32)
                 ));
             }
             let Some(strategy) = Strategy::from_name(strategy) else {
                 // Short: librdkafka wrappers keep 255 bytes of a message.
                 return Err(format!(
-                    "pair \"{}\": not one of {}",
+                    "strategy not one of {}, in \"{}\"",
+                    Strategy::names(),
                     crate::conf::shorten(pair, 16),
-                    Strategy::names()
                 ));
             };
             rules.push(TopicRule {
