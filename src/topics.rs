@@ -774,6 +774,34 @@ mod tests {
     }
 
     #[test]
+    fn a_recycled_handle_of_another_topic_gets_a_fresh_state() {
+        let t = Topics::new();
+        let (orders, events) = (c"orders", c"events");
+        let a = t.get_named(0x1000, orders.as_ptr()) as *const TopicState;
+        assert_eq!(a, t.get_named(0x1000, orders.as_ptr()) as *const _);
+        a_state_is_marked(&t, orders.as_ptr());
+        // Another topic's name at the same handle: a new state.
+        let b = t.get_named(0x1000, events.as_ptr());
+        assert_ne!(a, b as *const _);
+        assert!(!b.settled.load(Ordering::Relaxed));
+        assert_eq!(b.strategy.load(Ordering::Relaxed), UNRESOLVED);
+        // The same bytes at the same place are the same topic; the same
+        // bytes elsewhere (a recycled handle whose name moved) are not.
+        let copy = std::ffi::CString::new("events").unwrap();
+        assert_ne!(
+            b as *const TopicState,
+            t.get_named(0x1000, copy.as_ptr()) as *const _
+        );
+        assert_eq!(t.len(), 1);
+    }
+
+    fn a_state_is_marked(t: &Topics, name: *const std::ffi::c_char) {
+        let s = t.get_named(0x1000, name);
+        s.settled.store(true, Ordering::Relaxed);
+        s.strategy.store(3, Ordering::Relaxed);
+    }
+
+    #[test]
     fn owners_replace_and_remove() {
         let t = Topics::new();
         let a = t.insert(0x1000, 7) as *const TopicState;

@@ -627,11 +627,26 @@ impl Load {
     fn may_weigh(&self) -> bool {
         let now = clock::coarse_ms() | 1;
         let last = self.weighed.load(Relaxed);
-        last != now
+        let ok = last != now
             && self
                 .weighed
                 .compare_exchange(last, now, Relaxed, Relaxed)
-                .is_ok()
+                .is_ok();
+        #[cfg(test)]
+        if ok {
+            tests::FULL_PASSES.fetch_add(1, Relaxed);
+        }
+        ok
+    }
+
+    /// Bytes of counters this table holds.
+    pub fn counter_bytes(&self) -> usize {
+        self.segs
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| !s.load(Relaxed).is_null())
+            .map(|(k, _)| std::mem::size_of::<Slot>() * ((FIRST as usize) << k))
+            .sum()
     }
 }
 
@@ -774,6 +789,125 @@ mod tests {
     use super::*;
     use crate::strategy::{StickyLimits, TopicRef};
     use crate::topics::Topics;
+    use std::sync::atomic::AtomicU64;
+
+    /// Full weighings of every partition (`may_weigh`), for the test below.
+    pub(super) static FULL_PASSES: AtomicU64 = AtomicU64::new(0);
+
+    /// The README states adaptive's memory per topic.
+    #[test]
+    fn memory_per_topic_matches_the_readme() {
+        let table = std::mem::size_of::<Load>();
+        let six = table + Load::new(6).counter_bytes();
+        let hundred = table + Load::new(100).counter_bytes();
+        println!("Load {table} B; 6 partitions {six} B, 100 partitions {hundred} B");
+        assert!(six <= 1400, "{six}");
+        assert!(hundred <= 2 * 100 * 128 + 1400, "{hundred}");
+    }
+
+    #[test]
+    fn segments_cover_every_partition_once() {
+        let mut seen = std::collections::HashSet::new();
+        for p in 0..MAX_TRACKED {
+            let (k, i) = locate(p);
+            assert!(k < SEGMENTS && i < (FIRST as usize) << k, "{p}");
+            assert!(seen.insert((k, i)), "{p}");
+        }
+    }
+
+    #[test]
+    fn explicit_partitions_take_memory_in_proportion() {
+        // One message to each partition 0..3999 (the audit: 990 MB of RSS,
+        // an O(n) copy per call): counters for at most twice as many.
+        let l = Load::new(0);
+        for p in 0..4000 {
+            l.placed(p);
+        }
+        assert!(
+            l.counter_bytes() <= 2 * 4000 * std::mem::size_of::<Slot>() + 8 * 1024,
+            "{}",
+            l.counter_bytes()
+        );
+        // Partitions beyond what is tracked take nothing.
+        let before = l.counter_bytes();
+        for _ in 0..50 {
+            l.placed(i32::MAX as u32);
+        }
+        assert_eq!(l.counter_bytes(), before);
+        assert_eq!(l.in_flight(), 4000);
+        for p in 0..4000 {
+            l.acknowledged(p, None, false);
+        }
+        l.acknowledged(i32::MAX as u32, None, false);
+        assert_eq!(l.in_flight(), 0);
+        // Freed without recursion, on a thread with a small stack.
+        let l = Box::new(l);
+        std::thread::Builder::new()
+            .stack_size(64 * 1024)
+            .spawn(move || drop(l))
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
+    #[test]
+    fn counts_are_exact_while_the_topic_grows() {
+        // The audit: acknowledgements landing on a table being copied were
+        // lost (100 -> 200 partitions under two threads: -86).
+        let topics = Topics::new();
+        let t = topics.get_or_insert(0x40);
+        t.load(100);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                for i in 0..200_000u32 {
+                    let l = t.load(100);
+                    l.placed(i % 100);
+                    l.acknowledged(i % 100, None, false);
+                }
+            });
+            s.spawn(|| {
+                for n in 100..=4000 {
+                    t.load(n).placed(n - 1);
+                    t.load(n).acknowledged(n - 1, None, false);
+                }
+            });
+        });
+        assert_eq!(t.load_if_any().unwrap().in_flight(), 0);
+    }
+
+    #[test]
+    fn delivery_reports_of_messages_not_placed_do_not_count() {
+        let l = Load::new(4);
+        l.placed(1);
+        // Reports for explicit partitions, which rdpart did not place.
+        for _ in 0..500 {
+            l.acknowledged(2, None, true);
+        }
+        assert_eq!(l.in_flight(), 1);
+        l.acknowledged(1, None, true);
+        l.acknowledged(1, None, true);
+        assert_eq!(l.in_flight(), 0);
+    }
+
+    #[test]
+    fn runs_of_one_message_weigh_every_partition_at_most_once_per_ms() {
+        let topics = Topics::new();
+        let c = Ctx {
+            sticky: StickyLimits {
+                run_bytes: 1,
+                ..StickyLimits::default()
+            },
+            ..ctx(&topics)
+        };
+        let before = FULL_PASSES.load(Relaxed);
+        let start = std::time::Instant::now();
+        for _ in 0..20_000 {
+            place(1024, &c);
+        }
+        let ms = start.elapsed().as_millis() as u64 + 2;
+        let passes = FULL_PASSES.load(Relaxed) - before;
+        assert!(passes <= ms + 1, "{passes} full passes in {ms} ms");
+    }
 
     fn ctx(topics: &Topics) -> Ctx<'_> {
         Ctx {
