@@ -350,9 +350,10 @@ const char *rdpart_conf_topic_strategy(const struct rdpart_conf_t *conf, const c
 /**
  * Messages placed by `adaptive` and not acknowledged yet: by `part`
  * (those not yet reported with rdpart_delivered()), or with `part` NULL,
- * by the plugin's producers in this process (every topic, explicit
- * partitions included). 0 once every such message was acknowledged, as
- * after rd_kafka_flush(). For tests and monitoring.
+ * by the plugin's producers in this process (every topic; messages sent
+ * to a partition the application chose count when the partitioner has
+ * been told of that partition). 0 once every such message was
+ * acknowledged, as after rd_kafka_flush(). For tests and monitoring.
  */
 int64_t rdpart_in_flight(const struct rdpart_t *part);
 

@@ -453,7 +453,7 @@ impl rdpart_t {
     /// `ptr` is NULL or an `rdpart_t *` from rdpart_new() (rdpart_partition's
     /// contract: the application installs it as its opaque).
     unsafe fn from_opaque<'a>(ptr: *const c_void) -> Option<&'a rdpart_t> {
-        if ptr.is_null() || (ptr as usize) % std::mem::align_of::<rdpart_t>() != 0 {
+        if ptr.is_null() || !(ptr as usize).is_multiple_of(std::mem::align_of::<rdpart_t>()) {
             return None;
         }
         // SAFETY: the caller's contract.
@@ -726,9 +726,10 @@ pub unsafe extern "C" fn rdpart_conf_topic_strategy(
 
 /// Messages placed by `adaptive` and not acknowledged yet: by `part`
 /// (those not yet reported with rdpart_delivered()), or with `part` NULL,
-/// by the plugin's producers in this process (every topic, explicit
-/// partitions included). 0 once every such message was acknowledged, as
-/// after rd_kafka_flush(). For tests and monitoring.
+/// by the plugin's producers in this process (every topic; messages sent
+/// to a partition the application chose count when the partitioner has
+/// been told of that partition). 0 once every such message was
+/// acknowledged, as after rd_kafka_flush(). For tests and monitoring.
 #[no_mangle]
 pub unsafe extern "C" fn rdpart_in_flight(part: *const rdpart_t) -> i64 {
     boundary(0, || {

@@ -482,19 +482,25 @@ impl Topics {
     /// librdkafka's rd_kafka_topic_name returns). A state made for another
     /// topic whose handle had this address (a destroyed producer's) is
     /// replaced: placement follows the topic, never a recycled address.
+    ///
+    /// # Safety
+    /// `name` is NULL or a NUL-terminated string.
     #[inline]
-    pub fn get_named(&self, rkt: usize, name: *const std::ffi::c_char) -> &TopicState {
+    pub unsafe fn get_named(&self, rkt: usize, name: *const std::ffi::c_char) -> &TopicState {
         if let Some(s) = self.get(rkt) {
             // SAFETY: librdkafka's topic name, a C string.
             if unsafe { s.named(name) } {
                 return s;
             }
         }
-        self.insert_named(rkt, name)
+        // SAFETY: the caller's contract.
+        unsafe { self.insert_named(rkt, name) }
     }
 
+    /// # Safety
+    /// As get_named.
     #[cold]
-    fn insert_named(&self, rkt: usize, name: *const std::ffi::c_char) -> &TopicState {
+    unsafe fn insert_named(&self, rkt: usize, name: *const std::ffi::c_char) -> &TopicState {
         let make = || {
             let mut t = TopicState::new(rkt, 0);
             t.name_at = name as usize;
@@ -777,11 +783,12 @@ mod tests {
     fn a_recycled_handle_of_another_topic_gets_a_fresh_state() {
         let t = Topics::new();
         let (orders, events) = (c"orders", c"events");
-        let a = t.get_named(0x1000, orders.as_ptr()) as *const TopicState;
-        assert_eq!(a, t.get_named(0x1000, orders.as_ptr()) as *const _);
+        let a = unsafe { t.get_named(0x1000, orders.as_ptr()) } as *const TopicState;
+        assert_eq!(a, unsafe { t.get_named(0x1000, orders.as_ptr()) }
+            as *const _);
         a_state_is_marked(&t, orders.as_ptr());
         // Another topic's name at the same handle: a new state.
-        let b = t.get_named(0x1000, events.as_ptr());
+        let b = unsafe { t.get_named(0x1000, events.as_ptr()) };
         assert_ne!(a, b as *const _);
         assert!(!b.settled.load(Ordering::Relaxed));
         assert_eq!(b.strategy.load(Ordering::Relaxed), UNRESOLVED);
@@ -790,13 +797,13 @@ mod tests {
         let copy = std::ffi::CString::new("events").unwrap();
         assert_ne!(
             b as *const TopicState,
-            t.get_named(0x1000, copy.as_ptr()) as *const _
+            unsafe { t.get_named(0x1000, copy.as_ptr()) } as *const _
         );
         assert_eq!(t.len(), 1);
     }
 
     fn a_state_is_marked(t: &Topics, name: *const std::ffi::c_char) {
-        let s = t.get_named(0x1000, name);
+        let s = unsafe { t.get_named(0x1000, name) };
         s.settled.store(true, Ordering::Relaxed);
         s.strategy.store(3, Ordering::Relaxed);
     }

@@ -86,7 +86,7 @@ fn warm_callbacks_do_not_allocate() {
         let part = rdpart_new(std::ptr::null(), std::ptr::null_mut(), 0);
         let calls = || {
             for i in 0..1000 {
-                let keyed = (i % 2 == 0).then_some(k).unwrap_or(std::ptr::null());
+                let keyed = if i % 2 == 0 { k } else { std::ptr::null() };
                 for cb in [
                     rdpart_murmur2,
                     rdpart_sticky,

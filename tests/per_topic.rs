@@ -135,12 +135,12 @@ fn each_topic_takes_the_first_matching_pair() {
 }
 
 #[test]
-fn topic_strategy_errors_name_the_pair_and_change_nothing() {
+fn topic_strategy_errors_give_the_reason_and_change_nothing() {
     let c = rdpart_conf_new();
     for (bad, says) in [
-        ("orders:jump,events:murmur3", "\"events:murmur3\""),
+        ("orders:jump,events:murmur3", "strategy \"murmur3\" is not one of"),
         ("orders", "PATTERN:STRATEGY"),
-        ("ord ers:jump", "' '"),
+        ("ord ers:jump", "' ' cannot be in a topic name"),
         ("", "PATTERN:STRATEGY"),
     ] {
         let v = CString::new(bad).unwrap();

@@ -18,7 +18,7 @@ import ctypes
 import os
 import threading
 from pathlib import Path
-from typing import Dict, List, Optional, Union
+from typing import Dict, List, Mapping, Optional, Union
 
 __all__ = [
     "STRATEGIES",
@@ -134,44 +134,66 @@ def _option_name(name: str) -> str:
     return name.replace("_", ".")
 
 
-def _conf(properties: Dict[str, str]) -> int:
+def _value(name: str, value: Union[bytes, str, int]) -> bytes:
+    """A property's value as the C string rdpart_conf_set takes: bytes as
+    they are, anything else as its str in UTF-8. A NUL byte would end the
+    string there (a key.delimiter "a\\0b" would be "a"): refused."""
+    raw = bytes(value) if isinstance(value, (bytes, bytearray, memoryview)) else str(value).encode()
+    if b"\0" in raw:
+        shown = raw.decode(errors="backslashreplace").replace("\0", "\\0")
+        raise RdpartError(f'Invalid value "{shown}" for configuration property "{name}": '
+                          "NUL bytes are not allowed (the C API takes C strings)")
+    return raw
+
+
+def _conf(properties: Mapping[str, Union[bytes, str]]) -> int:
     """A native rdpart_conf_t with ``properties`` set; raises RdpartError."""
     lib = _library()
+    raw = {name: _value(name, value) for name, value in properties.items()}
     conf = lib.rdpart_conf_new()
     err = ctypes.create_string_buffer(512)
-    for name, value in properties.items():
-        res = lib.rdpart_conf_set(conf, name.encode(), str(value).encode(), err, len(err))
+    for name, value in raw.items():
+        res = lib.rdpart_conf_set(conf, name.encode(), value, err, len(err))
         if res != _CONF_OK:
             lib.rdpart_conf_destroy(conf)
             raise RdpartError(err.value.decode(errors="replace"))
     return conf
 
 
-def config(strategy: str = "sticky", **options: Union[str, int]) -> Dict[str, str]:
+def config(strategy: str = "sticky", **options: Union[bytes, str, int]) -> Dict[str, str]:
     """Producer properties that load rdpart with ``strategy``.
 
     ``options`` are rdpart properties with ``_`` for ``.``:
     ``sticky_messages=100`` is ``rdpart.sticky.messages``. Values are
     checked now: a bad one raises :class:`RdpartError` naming the property
-    and the allowed values.
+    and the allowed values. A bytes value (``key_delimiter=b":"``) must be
+    UTF-8: confluent-kafka takes properties as str.
 
     >>> config("jump")  # doctest: +ELLIPSIS
     {'plugin.library.paths': '.../librdpart.so', 'rdpart.strategy': 'jump'}
     """
     props = {"rdpart.strategy": strategy}
-    props.update({"rdpart." + _option_name(k): str(v) for k, v in options.items()})
+    for k, v in options.items():
+        name = "rdpart." + _option_name(k)
+        if isinstance(v, (bytes, bytearray, memoryview)):
+            try:
+                v = bytes(v).decode()
+            except UnicodeDecodeError:
+                raise RdpartError(f'Invalid value {bytes(v)!r} for configuration property "{name}": '
+                                  "confluent-kafka takes properties as UTF-8 text") from None
+        props[name] = str(v)
     _library().rdpart_conf_destroy(_conf(props))
     return {"plugin.library.paths": library_path(), **props}
 
 
-def _partitioner(strategy: str, key_delimiter: Optional[str] = None) -> int:
+def _partitioner(strategy: str, key_delimiter: Optional[bytes] = None) -> int:
     global _partition
     cache = strategy if key_delimiter is None else (strategy, key_delimiter)
     with _lock:
         part = _partitioners.get(cache)
         if part is None:
             lib = _library()
-            props = {"strategy": strategy}
+            props: Dict[str, Union[bytes, str]] = {"strategy": strategy}
             if key_delimiter is not None:
                 props["key.delimiter"] = key_delimiter
             conf = _conf(props)
@@ -206,17 +228,27 @@ def topic_strategy(topic: str, strategy: str = "sticky", topic_strategies: Optio
 
 
 def partition(strategy: str, key: Union[bytes, str, None], partition_count: int,
-              key_delimiter: Optional[str] = None) -> int:
+              key_delimiter: Union[bytes, str, None] = None) -> int:
     """The partition rdpart's ``strategy`` gives ``key`` among ``partition_count``.
 
     ``key`` is bytes, a str (UTF-8, as confluent-kafka encodes it) or None
     (no key). ``key_delimiter`` is ``rdpart.key.delimiter``: hash only the
-    key's bytes before it. For random, round_robin and the keyless rules of
-    other strategies the answer is one draw of that strategy (state is per
-    strategy in this process).
+    key's bytes before it; bytes (taken exactly) or a str (UTF-8), 1 to 8
+    bytes and no NUL (:class:`RdpartError` otherwise). For random,
+    round_robin and the keyless rules of other strategies the answer is one
+    draw of that strategy (state is per strategy in this process).
     """
-    part = _partitioners.get(strategy) if key_delimiter is None else None
-    if part is None:
+    if key_delimiter is None:
+        part = _partitioners.get(strategy)
+        if part is None:
+            part = _partitioner(strategy)
+    else:
+        if isinstance(key_delimiter, str):
+            key_delimiter = key_delimiter.encode()
+        elif isinstance(key_delimiter, (bytearray, memoryview)):
+            key_delimiter = bytes(key_delimiter)
+        elif type(key_delimiter) is not bytes:
+            raise TypeError(f"key_delimiter must be bytes, str or None, not {type(key_delimiter).__name__}")
         part = _partitioner(strategy, key_delimiter)
     if type(key) is not bytes:
         if isinstance(key, str):

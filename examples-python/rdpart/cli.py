@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -47,6 +48,48 @@ EXAMPLES = {
 
 class UsageError(Exception):
     """A bad argument: printed with the subcommand's name, exit status 2."""
+
+
+# --- numbers ------------------------------------------------------------------
+
+MAX_PARTITIONS = 0x7FFFFFFF
+# socket.connection.setup.timeout.ms and librdkafka's timeouts are int
+# milliseconds.
+MAX_TIMEOUT = MAX_PARTITIONS // 1000
+
+
+def integer(least: int, most: Optional[int] = None, allowed: Optional[str] = None):
+    """An argparse type: an integer from ``least`` to ``most``; a bad one is
+    a usage error (exit status 2) naming the argument and what is allowed."""
+    if allowed is None:
+        allowed = f"an integer from {least} to {most}" if most is not None else f"an integer, {least} or more"
+
+    def parse(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            n = None
+        if n is None or n < least or (most is not None and n > most):
+            raise argparse.ArgumentTypeError(f"must be {allowed}, not {text!r}")
+        return n
+    return parse
+
+
+def seconds(text: str) -> float:
+    """An argparse type: a positive finite number of seconds (librdkafka
+    takes a negative timeout as infinite)."""
+    try:
+        t = float(text)
+    except ValueError:
+        t = math.nan
+    if not 0 < t <= MAX_TIMEOUT:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, at most {MAX_TIMEOUT}, "
+                                         f"not {text!r}")
+    return t
+
+
+partitions = integer(1, MAX_PARTITIONS)
+positive = integer(1, allowed="a positive integer")
 
 
 # --- output -----------------------------------------------------------------
@@ -93,9 +136,27 @@ def check_strategy(name: str, keyed_only: bool = False) -> str:
 
 # --- keys ---------------------------------------------------------------------
 
+def arg_bytes(text: str) -> bytes:
+    """A command-line argument as the bytes typed (Python decodes argv with
+    surrogateescape), UTF-8 or not."""
+    return os.fsencode(text)
+
+
+def arg_text(text: Optional[str], option: str) -> Optional[str]:
+    """A command-line argument that goes on as text (a topic, a broker
+    address, a property): the bytes typed, which must be UTF-8."""
+    if text is None:
+        return None
+    raw = arg_bytes(text)
+    try:
+        return raw.decode()
+    except UnicodeDecodeError:
+        raise UsageError(f"{option}: {raw.decode(errors='backslashreplace')} is not UTF-8 text") from None
+
+
 def parse_key(text: str, hex_: bool) -> bytes:
     if not hex_:
-        return text.encode()
+        return arg_bytes(text)
     try:
         return bytes.fromhex(text.strip())
     except ValueError:
@@ -125,9 +186,8 @@ def read_keys(source: Optional[str], hex_: bool) -> Iterator[bytes]:
 
 def cmd_place(a: argparse.Namespace) -> int:
     check_strategy(a.strategy)
-    if a.partitions < 1:
-        raise UsageError("PARTITIONS must be at least 1")
     strategy = a.strategy
+    a.topic, a.topic_strategy = arg_text(a.topic, "--topic"), arg_text(a.topic_strategy, "--topic-strategy")
     if a.topic_strategy is not None:
         if a.topic is None:
             raise UsageError("--topic-strategy needs --topic: the topic whose strategy applies")
@@ -143,6 +203,7 @@ def cmd_place(a: argparse.Namespace) -> int:
     else:
         raise UsageError("no keys: give them as arguments, with --file, or on stdin")
     if a.key_delimiter is not None:
+        a.key_delimiter = arg_bytes(a.key_delimiter)
         _rd(rdpart.partition, strategy, b"", 1, key_delimiter=a.key_delimiter)  # validate once
     rows = [(k, rdpart.partition(strategy, k, a.partitions, key_delimiter=a.key_delimiter)) for k in keys]
     if a.json:
@@ -188,8 +249,6 @@ def growth(strategies: Sequence[str], keys: Sequence[bytes], n: int, m: int) -> 
 
 
 def cmd_growth(a: argparse.Namespace) -> int:
-    if a.from_ < 1 or a.to < 1:
-        raise UsageError("--from and --to must be at least 1")
     strategies = [check_strategy(s, keyed_only=True) for s in (a.strategy or KEYED)]
     if a.keys_file:
         keys = list(read_keys(a.keys_file, a.hex))
@@ -228,18 +287,21 @@ def cmd_verify(a: argparse.Namespace) -> int:
         from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
     except ImportError:
         raise UsageError("verify needs confluent-kafka: pip install 'rdpart[verify]'") from None
+    a.bootstrap_servers = arg_text(a.bootstrap_servers, "--bootstrap-servers")
+    a.topic, a.topic_strategy = arg_text(a.topic, "--topic"), arg_text(a.topic_strategy, "--topic-strategy")
     if a.topic_strategy is not None:
         strategy = _rd(rdpart.topic_strategy, a.topic, strategy, a.topic_strategy)
         if strategy in ("random", "round_robin"):
             raise UsageError(f"--topic-strategy gives {a.topic} {strategy}, which ignores keys")
     if a.key_delimiter is not None:
+        a.key_delimiter = arg_bytes(a.key_delimiter)
         _rd(rdpart.partition, strategy, b"", 1, key_delimiter=a.key_delimiter)
     conf = {"bootstrap.servers": a.bootstrap_servers, "group.id": f"rdpart-verify-{uuid.uuid4()}",
             "enable.auto.commit": False, "enable.auto.offset.store": False,
             "auto.offset.reset": "earliest", "enable.partition.eof": True, "log_level": 0,
             "socket.connection.setup.timeout.ms": max(1000, int(a.timeout * 1000))}
     for prop in a.X or []:
-        name, eq, value = prop.partition("=")
+        name, eq, value = arg_text(prop, "-X").partition("=")
         if not eq:
             raise UsageError(f"-X {prop}: expected name=value")
         conf[name] = value
@@ -294,7 +356,7 @@ def _verify(a, strategy, consumer, TopicPartition, KafkaError, KafkaException, O
                              f"{e.args[0].str()}") from None
     todo = set(ends)
     total = sum(hi - lo for lo, hi in ends.values())
-    limit = a.max_messages or float("inf")
+    limit = a.max_messages if a.max_messages is not None else float("inf")
     stats = {p: {"messages": 0, "placed": 0, "misplaced": 0, "keyless": 0} for p in ends}
     examples: List[Dict[str, object]] = []
     consumer.assign([TopicPartition(a.topic, p, OFFSET_BEGINNING) for p in todo])
@@ -373,6 +435,24 @@ def _verify(a, strategy, consumer, TopicPartition, KafkaError, KafkaException, O
 
 # --- arguments ----------------------------------------------------------------
 
+class Intermixed(argparse.ArgumentParser):
+    """A subcommand's parser that takes options among and after its
+    positionals (``rdpart place jump 6 --hex 00ff10 --json``), as
+    ``parse_intermixed_args`` does: the subparsers action calls
+    ``parse_known_args``."""
+
+    _inner = False
+
+    def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
+        if self._inner:  # parse_known_intermixed_args calling back (before Python 3.13)
+            return super().parse_known_args(args, namespace)
+        self._inner = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._inner = False
+
+
 def parser() -> argparse.ArgumentParser:
     fmt = argparse.RawDescriptionHelpFormatter
     ap = argparse.ArgumentParser(
@@ -381,14 +461,14 @@ def parser() -> argparse.ArgumentParser:
                     "grows, and whether a topic is placed as expected.",
         epilog="strategies: " + ", ".join(rdpart.STRATEGIES) + "\n\n" + "\n\n".join(EXAMPLES.values()))
     ap.add_argument("--version", action="version", version=f"rdpart {rdpart.__version__}")
-    sub = ap.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    sub = ap.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=Intermixed)
 
     p = sub.add_parser("place", help="print the partition of each key", formatter_class=fmt,
                        description="Print the partition STRATEGY gives each key among PARTITIONS. "
                                    "Keys come from the arguments, --file, or stdin (one per line).",
                        epilog="strategies: " + ", ".join(rdpart.STRATEGIES) + "\n\n" + EXAMPLES["place"])
     p.add_argument("strategy", metavar="STRATEGY")
-    p.add_argument("partitions", metavar="PARTITIONS", type=int)
+    p.add_argument("partitions", metavar="PARTITIONS", type=partitions)
     p.add_argument("keys", metavar="KEY", nargs="*")
     p.add_argument("--file", "-f", metavar="FILE", help="keys, one per line ('-': stdin)")
     p.add_argument("--hex", action="store_true", help="keys are hexadecimal bytes (and printed so)")
@@ -404,12 +484,12 @@ def parser() -> argparse.ArgumentParser:
                                    "of keys that change partition from --from to --to partitions, per "
                                    "strategy, and whether they go to the new partitions or between old ones.",
                        epilog=EXAMPLES["growth"])
-    g.add_argument("--from", dest="from_", metavar="N", type=int, required=True)
-    g.add_argument("--to", metavar="M", type=int, required=True)
+    g.add_argument("--from", dest="from_", metavar="N", type=partitions, required=True)
+    g.add_argument("--to", metavar="M", type=partitions, required=True)
     g.add_argument("--strategy", "-s", action="append", metavar="S",
                    help="a strategy (repeatable; default: every keyed one)")
     g.add_argument("keys_file", metavar="KEYS-FILE", nargs="?", help="keys, one per line ('-': stdin)")
-    g.add_argument("--keys", type=int, default=100_000, metavar="K",
+    g.add_argument("--keys", type=positive, default=100_000, metavar="K",
                    help="without KEYS-FILE: generate K keys key-0 ... (default 100000)")
     g.add_argument("--hex", action="store_true", help="KEYS-FILE lines are hexadecimal bytes")
     g.add_argument("--json", action="store_true", help="JSON instead of a table")
@@ -425,14 +505,16 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("--bootstrap-servers", "-b", required=True, metavar="B")
     v.add_argument("--topic", "-t", required=True, metavar="T")
     v.add_argument("--strategy", "-s", required=True, metavar="S")
-    v.add_argument("--max-messages", type=int, metavar="K", help="read at most K messages")
+    v.add_argument("--max-messages", type=positive, metavar="K",
+                   help="read at most K messages (default: every message up to the end)")
     v.add_argument("--topic-strategy", metavar="PAIRS", help="as rdpart.topic.strategy (selects by --topic)")
     v.add_argument("--key-delimiter", metavar="STR", help="as rdpart.key.delimiter")
     v.add_argument("-X", action="append", metavar="PROP=VALUE",
                    help="a consumer property, e.g. -X security.protocol=SSL (repeatable)")
-    v.add_argument("--timeout", type=float, default=10.0, metavar="SEC",
+    v.add_argument("--timeout", type=seconds, default=10.0, metavar="SEC",
                    help="give up when the brokers do not answer for SEC seconds (default 10)")
-    v.add_argument("--examples", type=int, default=10, metavar="N", help="misplaced examples to show (default 10)")
+    v.add_argument("--examples", type=integer(0), default=10, metavar="N",
+                   help="misplaced examples to show (default 10)")
     v.add_argument("--no-progress", action="store_true", help="no progress bar")
     v.add_argument("--json", action="store_true", help="JSON instead of a table")
     v.set_defaults(func=cmd_verify)

@@ -267,8 +267,13 @@ unsafe extern "C" fn on_send(
         if inst.part.adapts(t) {
             if m.partition >= 0 {
                 // Sent to a partition the application chose: backlog there
-                // too, since its acknowledgement will count -1.
-                t.load_table().placed(m.partition as u32);
+                // too, if the partition is known to exist (librdkafka never
+                // acknowledges some messages to partitions that do not:
+                // rd_kafka_produce_batch() with RD_KAFKA_MSG_F_PARTITION).
+                let l = t.load_table();
+                if (m.partition as u32) < l.known_partitions() {
+                    l.placed(m.partition as u32);
+                }
             } else {
                 // The partitioner runs next, in this thread: the size.
                 crate::strategy::note_sending(t, m.len.saturating_add(m.key_len));
@@ -315,10 +320,12 @@ unsafe extern "C" fn on_acknowledgement(
             let inst = unsafe { &*(ic_opaque as *const Instance) };
             let latency = || u64::try_from(unsafe { (inst.api.message_latency)(msg) }).ok();
             let delivered = m.err == ERR_NO_ERROR;
+            // Clamped: an explicit message that was not counted (sent
+            // before its partition was known) must not count either.
             load.acknowledged(
                 m.partition as u32,
                 delivered.then_some(&latency as &dyn Fn() -> Option<u64>),
-                false,
+                true,
             );
         }
         if m.err != ERR_NO_ERROR || m.rkt.is_null() {

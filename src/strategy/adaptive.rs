@@ -269,6 +269,12 @@ impl Load {
         self.covered.fetch_max(n, Relaxed);
     }
 
+    /// Partitions known to exist: the most the partitioner was told of.
+    #[inline]
+    pub fn known_partitions(&self) -> u32 {
+        self.covered.load(Relaxed)
+    }
+
     /// Every partition's counters made so far.
     fn each(&self) -> impl Iterator<Item = &Slot> {
         self.segs.iter().enumerate().flat_map(|(k, seg)| {
@@ -668,7 +674,7 @@ fn choose_sampled(
             continue;
         }
         let b = load.slot(p).map_or(0, Slot::backlog);
-        if best.map_or(true, |(bb, _)| b < bb) {
+        if best.is_none_or(|(bb, _)| b < bb) {
             best = Some((b, p));
         }
         if !weighting {

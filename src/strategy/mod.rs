@@ -253,7 +253,8 @@ impl Ctx<'_> {
                     // SAFETY: the topic librdkafka is placing a message of,
                     // and that librdkafka's rd_kafka_topic_name.
                     let n = unsafe { name(self.rkt) };
-                    t.get_named(self.rkt as usize, n)
+                    // SAFETY: librdkafka's topic name, a C string.
+                    unsafe { t.get_named(self.rkt as usize, n) }
                 }
                 _ => t.get_or_insert(self.rkt as usize),
             },

@@ -52,9 +52,9 @@ impl TopicRules {
             let Some(strategy) = Strategy::from_name(strategy) else {
                 // Short: librdkafka wrappers keep 255 bytes of a message.
                 return Err(format!(
-                    "strategy not one of {}, in \"{}\"",
+                    "strategy \"{}\" is not one of {}",
+                    crate::conf::shorten(strategy, 16),
                     Strategy::names(),
-                    crate::conf::shorten(pair, 16),
                 ));
             };
             rules.push(TopicRule {
@@ -136,7 +136,7 @@ mod tests {
     }
 
     #[test]
-    fn first_match_wins_and_errors_name_the_pair() {
+    fn first_match_wins_and_errors_give_the_reason() {
         let r = TopicRules::parse("orders:jump, events-*:round_robin,*:murmur2").unwrap();
         assert_eq!(r.find(b"orders"), Some(Strategy::Jump));
         assert_eq!(r.find(b"events-x"), Some(Strategy::RoundRobin));
@@ -144,7 +144,7 @@ mod tests {
         assert_eq!(r.to_string(), "orders:jump,events-*:round_robin,*:murmur2");
         let e = TopicRules::parse("orders:jump,events:murmur3").unwrap_err();
         assert!(
-            e.contains("\"events:murmur3\"") && e.contains("round_robin"),
+            e.starts_with("strategy \"murmur3\" is not one of") && e.contains("round_robin"),
             "{e}"
         );
         let e = TopicRules::parse("orders").unwrap_err();
@@ -153,7 +153,7 @@ mod tests {
             "{e}"
         );
         let e = TopicRules::parse("ord ers:jump").unwrap_err();
-        assert!(e.contains("' '"), "{e}");
+        assert!(e.starts_with("' ' cannot be in a topic name"), "{e}");
         assert!(TopicRules::parse(":jump").is_err());
         assert!(TopicRules::parse("a:jump,").is_err());
     }

@@ -26,6 +26,11 @@ n=$(grep -c 'rdpart: warning: librdkafka 2.0.2 is older than 2.13.0.*issue #4142
 echo "librdkafka $(pkg-config --modversion rdkafka): the #4142 warning was printed $n time(s)"
 [ "$n" = 1 ]
 
+# rdpart's lines on the application's log: log_cb direct, and with
+# log.queue=true only in the polling thread, never inside rd_kafka_new().
+gcc "${cflags[@]}" $rdk_cflags tests/c/log_hosts.c -o "$out/log_hosts" $rdk_libs -lpthread
+run "$out/log_hosts" "$so" 2> "$out/log_hosts.err" || { grep -v '^%' "$out/log_hosts.err"; exit 1; }
+
 gcc "${cflags[@]}" $rdk_cflags tests/c/callbacks.c -o "$out/callbacks" -L"$lib" -Wl,-rpath,"$lib" -lrdpart
 run "$out/callbacks"
 run valgrind -q --error-exitcode=9 "$out/callbacks" conf_set
@@ -44,3 +49,26 @@ run "$out/static_host_rdynamic" "$so" place 2> /dev/null
 
 g++ -std=c++11 -Wall -Wextra -Werror -O1 -g tests/c/cpp_topic.cpp -o "$out/cpp_topic" $(pkg-config --cflags --libs rdkafka++)
 run "$out/cpp_topic" "$so" 2> /dev/null
+
+# rdpart's plain callbacks with librdkafka linked statically (no -rdynamic)
+# and a second, different librdkafka loaded RTLD_GLOBAL (confluent-kafka's,
+# else the system's shared one), loaded after or before librdpart: every
+# message placed, never a call into the other copy; without
+# rdpart_set_available() one line on stderr naming it.
+second=$(python3 -c 'import confluent_kafka, glob, os; print(glob.glob(os.path.join(os.path.dirname(confluent_kafka.__file__), "..", "confluent_kafka.libs", "librdkafka*.so*"))[0])' 2> /dev/null || true)
+[ -n "$second" ] || second=librdkafka.so.1
+gcc "${cflags[@]}" tests/c/static_callbacks.c -o "$out/static_callbacks" "${static_libs[@]}"
+for i in 1 2 3 4 5 6 7 8 9 10; do
+  run "$out/static_callbacks" "$so" "$second" after
+done
+run "$out/static_callbacks" "$so" "$second" before
+run "$out/static_callbacks" "$so" "$second" after set_available
+run "$out/static_callbacks" "$so" "$second" before set_available
+
+# Audit regressions on the mock cluster (tests/c/audit.c), each case in a
+# process of its own (rdpart_in_flight(NULL) counts the whole process's).
+gcc "${cflags[@]}" $rdk_cflags tests/c/audit.c -o "$out/audit" $rdk_libs -L"$lib" -Wl,-rpath,"$lib" -lrdpart -lpthread
+for c in reused_handles adaptive_memory adaptive_max_partition inflight_batch inflight_threads \
+         inflight_delivered delimiter_plugin delimiter_conf; do
+  run "$out/audit" "$so" "$c" 2> "$out/audit-$c.err" || { grep -v '^%' "$out/audit-$c.err"; exit 1; }
+done
