@@ -1,27 +1,25 @@
 """The two brokers the end-to-end tests run against, started by the tests:
-librdkafka's embedded mock cluster, and tansu, a Kafka-compatible server
-(started on a free loopback port with memory storage and always stopped)."""
+librdkafka's embedded mock cluster, and Apache Kafka itself (3 nodes in
+KRaft mode on free loopback ports, always stopped)."""
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
-from typing import Optional
+from typing import Dict
 
 from confluent_kafka.admin import AdminClient, NewPartitions, NewTopic
 
 from rdpart.mock import MockCluster
 
-TANSU_VERSION = "0.6.0"
-
-
-def tansu_binary() -> Optional[str]:
-    found = shutil.which("tansu") or os.path.expanduser("~/.cargo/bin/tansu")
-    return found if os.path.exists(found) else None
+KAFKA_VERSION = "4.4.0"
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 
 def free_port() -> int:
@@ -47,60 +45,145 @@ class MockBroker:
         self.cluster.close()
 
 
-class TansuBroker:
-    name = "tansu"
+class KafkaCluster:
+    """Apache Kafka itself (tests/kafka/fetch.sh puts the broker's jars in
+    target/kafka/lib): 3 nodes in KRaft mode, each broker and controller,
+    on free loopback ports, racks r1, r2, r3, small heaps, data in a
+    temporary folder. Started here, always stopped (also when the test
+    process dies: each JVM gets SIGKILL with its parent)."""
 
-    def __init__(self) -> None:
-        binary = tansu_binary()
-        if not binary:
-            raise RuntimeError(f"tansu {TANSU_VERSION} is not installed (.ci/setup.sh --test installs it)")
-        port = free_port()
-        url = f"tcp://127.0.0.1:{port}"
-        self.bootstrap_servers = f"127.0.0.1:{port}"
-        self.log = open(os.path.join(os.environ.get("TMPDIR", "/tmp"), f"tansu-{port}.log"), "w")
-        self.proc = subprocess.Popen(
-            [binary, "broker", "--listener-url", url, "--advertised-listener-url", url,
-             "--storage-engine", "memory://tansu/"],
-            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        self.admin = AdminClient({"bootstrap.servers": self.bootstrap_servers, "log_level": 3})
-        deadline = time.monotonic() + 60
+    name = "kafka"
+
+    def __init__(self, nodes: int = 3) -> None:
+        lib = os.path.join(ROOT, "target", "kafka", "lib")
+        if not os.path.exists(os.path.join(lib, f"kafka_2.13-{KAFKA_VERSION}.jar")):
+            raise RuntimeError(f"Apache Kafka {KAFKA_VERSION} is not in {lib} (tests/kafka/fetch.sh fetches it)")
+        self.classpath = os.path.join(lib, "*")
+        self.dir = tempfile.mkdtemp(prefix="rdpart-kafka-")
+        self.nodes = list(range(1, nodes + 1))
+        self.ports = {i: (free_port(), free_port()) for i in self.nodes}
+        self.bootstrap_servers = ",".join(f"127.0.0.1:{self.ports[i][0]}" for i in self.nodes)
+        self.procs: Dict[int, subprocess.Popen] = {}
+        self.logs: Dict[int, str] = {}
+        voters = ",".join(f"{i}@127.0.0.1:{self.ports[i][1]}" for i in self.nodes)
+        cluster_id = self._java("kafka.tools.StorageTool", "random-uuid").strip().splitlines()[-1]
+        for i in self.nodes:
+            broker, controller = self.ports[i]
+            conf = os.path.join(self.dir, f"node{i}.properties")
+            with open(conf, "w") as f:
+                f.write("\n".join([
+                    "process.roles=broker,controller", f"node.id={i}",
+                    f"controller.quorum.voters={voters}",
+                    f"listeners=PLAINTEXT://127.0.0.1:{broker},CONTROLLER://127.0.0.1:{controller}",
+                    f"advertised.listeners=PLAINTEXT://127.0.0.1:{broker}",
+                    "controller.listener.names=CONTROLLER", "inter.broker.listener.name=PLAINTEXT",
+                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                    f"log.dirs={os.path.join(self.dir, f'data{i}')}", f"broker.rack=r{i}",
+                    "offsets.topic.replication.factor=3", "offsets.topic.num.partitions=3",
+                    "transaction.state.log.replication.factor=3", "transaction.state.log.min.isr=2",
+                    "group.initial.rebalance.delay.ms=0", "auto.create.topics.enable=false",
+                    "num.network.threads=2", "num.io.threads=2", "num.recovery.threads.per.data.dir=1",
+                    "log.segment.bytes=16777216", "",
+                ]))
+            self._java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", conf)
+        self.admin = AdminClient({"bootstrap.servers": self.bootstrap_servers, "log_level": 2})
+        try:
+            for i in self.nodes:
+                self.start(i)
+            self.wait_ready()
+        except BaseException:
+            self.close()
+            raise
+
+    def _java(self, main: str, *args: str) -> str:
+        r = subprocess.run(["java", "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", self.classpath, main, *args],
+                           capture_output=True, text=True, timeout=120)
+        if r.returncode != 0:
+            raise RuntimeError(f"{main} {' '.join(args)} failed: {r.stdout}{r.stderr}")
+        return r.stdout
+
+    def start(self, node: int) -> None:
+        """Starts (or restarts) a node's JVM."""
+        log = os.path.join(self.dir, f"node{node}.log")
+        self.logs[node] = log
+        with open(log, "a") as out:
+            self.procs[node] = subprocess.Popen(
+                ["java", "-Xms96m", "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                 "-Djava.awt.headless=true", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+                 "-cp", self.classpath, "kafka.Kafka", os.path.join(self.dir, f"node{node}.properties")],
+                stdout=out, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent)
+
+    def kill(self, node: int) -> None:
+        """SIGKILL, as a crash would: no clean shutdown."""
+        p = self.procs[node]
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait(30)
+
+    def wait_ready(self, timeout: float = 120) -> None:
+        """Until every node is a registered broker."""
+        deadline = time.monotonic() + timeout
         while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"tansu exited with {self.proc.returncode}; see {self.log.name}")
+            for i, p in self.procs.items():
+                if p.poll() is not None:
+                    raise RuntimeError(f"Kafka node {i} exited with {p.returncode}; see {self.logs[i]}:\n"
+                                       + _tail(self.logs[i]))
             try:
-                self.admin.list_topics(timeout=1)
-                break
+                if len(self.admin.list_topics(timeout=2).brokers) == len(self.nodes):
+                    return
             except Exception:
-                if time.monotonic() > deadline:
-                    self.close()
-                    raise RuntimeError(f"tansu not ready after 60 s; see {self.log.name}")
-                time.sleep(0.2)
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kafka not ready after {timeout} s; see {self.dir}")
+            time.sleep(0.3)
 
-    def create_topic(self, topic: str, partitions: int) -> None:
-        f = self.admin.create_topics([NewTopic(topic, partitions, 1)], operation_timeout=30)
-        f[topic].result(timeout=30)
+    def leaders(self, topic: str) -> Dict[int, int]:
+        md = self.admin.list_topics(topic, timeout=10).topics[topic]
+        return {p: m.leader for p, m in md.partitions.items()}
+
+    def create_topic(self, topic: str, partitions: int, replication: int = 3, min_insync: int = 2) -> None:
+        f = self.admin.create_topics([NewTopic(topic, partitions, replication,
+                                               config={"min.insync.replicas": str(min_insync)})],
+                                     operation_timeout=30)
+        f[topic].result(timeout=60)
         self._wait_partitions(topic, partitions)
 
     def grow(self, topic: str, partitions: int) -> None:
         f = self.admin.create_partitions([NewPartitions(topic, partitions)], operation_timeout=30)
-        f[topic].result(timeout=30)
+        f[topic].result(timeout=60)
         self._wait_partitions(topic, partitions)
 
     def _wait_partitions(self, topic: str, partitions: int) -> None:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             md = self.admin.list_topics(topic, timeout=5).topics.get(topic)
-            if md and not md.error and len(md.partitions) == partitions:
+            if (md and not md.error and len(md.partitions) == partitions
+                    and all(m.leader >= 0 for m in md.partitions.values())):
                 return
             time.sleep(0.2)
-        raise RuntimeError(f"{topic} did not get {partitions} partitions")
+        raise RuntimeError(f"{topic} did not get {partitions} partitions with leaders")
 
     def close(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
+        for p in self.procs.values():
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGTERM)
+        for p in self.procs.values():
             try:
-                self.proc.wait(10)
+                p.wait(20)
             except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(10)
-        self.log.close()
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait(10)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGKILL when the test process dies."""
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def _tail(path: str, lines: int = 30) -> str:
+    try:
+        with open(path) as f:
+            return "".join(f.readlines()[-lines:])
+    except OSError:
+        return ""

@@ -8,7 +8,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "..", "examples-python"))
 
-from brokers import MockBroker, TansuBroker  # noqa: E402
+from brokers import KafkaCluster, MockBroker  # noqa: E402
 
 _ids = itertools.count()
 
@@ -35,15 +35,15 @@ def mock_broker():
 
 
 @pytest.fixture(scope="session")
-def tansu_broker():
-    b = TansuBroker()
+def kafka_broker():
+    b = KafkaCluster()
     try:
         yield b
     finally:
         b.close()
 
 
-@pytest.fixture(params=["mock", "tansu"])
+@pytest.fixture(params=["mock", "kafka"])
 def broker(request):
     """Each end-to-end test runs on both brokers."""
     return request.getfixturevalue(request.param + "_broker")

@@ -1,4 +1,4 @@
-"""End to end on real brokers (the mock cluster and tansu), from Python and
+"""End to end on real brokers (the mock cluster and Apache Kafka), from Python and
 from C: nothing lost, nothing twice, each key in the one partition an
 independent oracle predicts, in order; failover; several producers at once;
 partition growth."""
@@ -18,11 +18,9 @@ from oracle import KEYED
 from producer import check, produce, read_back
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-# On the mock cluster: the C example as built (Debian's librdkafka 2.0.2).
-# On tansu: the same source linked to confluent-kafka's librdkafka 2.16,
-# since 2.0.2 cannot parse tansu's ApiVersions response.
+# The C example as built (Debian's librdkafka 2.0.2), on both.
 C_PRODUCERS = {"mock": os.path.join(ROOT, "examples-c", "producer"),
-               "tansu": os.path.join(ROOT, "examples-c", "producer-with")}
+               "kafka": os.path.join(ROOT, "examples-c", "producer")}
 MESSAGES = int(os.environ.get("RDPART_E2E_MESSAGES", "100000"))
 KEYS = 1000
 N = 6
@@ -219,10 +217,10 @@ def _moved(before, after):
 
 def test_partition_growth_moves_few_keys_with_jump(broker, record_property):
     """Grow a topic from 6 to 7 partitions and measure, from what the broker
-    returns, the fraction of keys whose partition changed. Where the broker
-    lacks CreatePartitions (tansu 0.6.0, the mock cluster) the 7-partition
-    topic is a second topic: a producer places by key and count only, so it
-    sees exactly what it would after growth."""
+    returns, the fraction of keys whose partition changed. On Apache Kafka
+    the topic itself grows (CreatePartitions); the mock cluster lacks it, so
+    there the 7-partition topic is a second topic: a producer places by key
+    and count only, so it sees exactly what it would after growth."""
     rows, how = [], None
     keys = [b"user-%d" % i for i in range(GROWTH_KEYS)]
 
