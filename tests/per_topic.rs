@@ -138,7 +138,10 @@ fn each_topic_takes_the_first_matching_pair() {
 fn topic_strategy_errors_give_the_reason_and_change_nothing() {
     let c = rdpart_conf_new();
     for (bad, says) in [
-        ("orders:jump,events:murmur3", "strategy \"murmur3\" is not one of"),
+        (
+            "orders:jump,events:murmur3",
+            "strategy \"murmur3\" is not one of",
+        ),
         ("orders", "PATTERN:STRATEGY"),
         ("ord ers:jump", "' ' cannot be in a topic name"),
         ("", "PATTERN:STRATEGY"),
