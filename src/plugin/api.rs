@@ -150,11 +150,12 @@ unsafe fn func<F: Copy>(lib: &Library, name: &CStr) -> Result<F, String> {
         // SAFETY: RTLD_DEFAULT lookup of a C string.
         let elsewhere = !unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) }.is_null();
         if elsewhere || name_s == "rd_kafka_conf_set" {
+            // The fix first: wrappers keep about 255 bytes of this.
             format!(
-                "rdpart: the librdkafka that loaded this plugin ({}) does not export its \
-                 functions ({name_s} is not visible in it), so rdpart cannot call it without \
-                 risking another copy of librdkafka: link the program with -rdynamic \
-                 (-Wl,--export-dynamic)",
+                "rdpart: link the program with -rdynamic (-Wl,--export-dynamic; Go: \
+                 -ldflags=-extldflags=-Wl,--export-dynamic): its librdkafka does not export \
+                 its functions ({name_s} is not visible), and rdpart calls only the \
+                 librdkafka that loaded it, never another copy ({})",
                 lib.path()
             )
         } else {

@@ -133,6 +133,9 @@ unsafe fn init(conf: *mut rd_kafka_conf_t) -> Result<(), String> {
             Ok(ms) => config.sticky.linger_ms = ms,
         }
     }
+    // RDPART_CONFIG: rdpart's properties for hosts that cannot set
+    // plugin.library.paths before them (properties kept in a hash map).
+    properties::from_env(&mut config)?;
     inst.part.apply(config);
     let mut err = [0 as c_char; 256];
     // SAFETY: a valid conf, C strings, and a buffer of the size given.

@@ -30,6 +30,51 @@ pub fn claim(config: &mut Config, name: &str, value: Option<&[u8]>) -> Result<bo
     }
 }
 
+/// The environment variable with rdpart's properties, for hosts whose
+/// configuration has no order (a hash map): `name=value` pairs separated
+/// by `;` (names with or without `rdpart.`), applied when the plugin loads,
+/// before any property set on the conf, which win.
+pub const ENV: &str = "RDPART_CONFIG";
+
+/// Applies `RDPART_CONFIG`, if set.
+pub fn from_env(config: &mut Config) -> Result<(), String> {
+    match std::env::var_os(ENV) {
+        Some(v) => parse_env(config, v.as_encoded_bytes()),
+        None => Ok(()),
+    }
+}
+
+/// Applies a `RDPART_CONFIG` value to `config`.
+pub fn parse_env(config: &mut Config, value: &[u8]) -> Result<(), String> {
+    for pair in value.split(|&b| b == b';') {
+        let pair = pair.trim_ascii();
+        if pair.is_empty() {
+            continue;
+        }
+        let Some(eq) = pair.iter().position(|&b| b == b'=') else {
+            return Err(format!(
+                "rdpart: {ENV}: expected name=value pairs separated by ';', not \"{}\"",
+                crate::conf::shorten(&String::from_utf8_lossy(pair), 32)
+            ));
+        };
+        let name = String::from_utf8_lossy(pair[..eq].trim_ascii()).into_owned();
+        let value = &pair[eq + 1..];
+        let name = if name.starts_with(PREFIX) {
+            name
+        } else {
+            format!("{PREFIX}{name}")
+        };
+        match claim(config, &name, Some(value)) {
+            Ok(true) => {}
+            Ok(false) => unreachable!("every rdpart. name is claimed or refused"),
+            Err(SetError::Invalid(m) | SetError::Unknown(m)) => {
+                return Err(format!("rdpart: {ENV}: {m}"))
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The message for a partitioner property rdpart replaces.
 pub fn replaced(name: &str) -> String {
     format!(
@@ -45,6 +90,30 @@ mod tests {
 
     fn claim(c: &mut Config, name: &str, value: Option<&str>) -> Result<bool, SetError> {
         super::claim(c, name, value.map(str::as_bytes))
+    }
+
+    #[test]
+    fn the_environment_sets_properties_in_any_order() {
+        let mut c = Config::default();
+        parse_env(
+            &mut c,
+            b"strategy=jump; rdpart.sticky.messages=7;;key.delimiter=:",
+        )
+        .unwrap();
+        assert_eq!(c.strategy, Strategy::Jump);
+        assert_eq!(c.sticky.messages, 7);
+        assert_eq!(c.cut.delimiter(), b":");
+        let e = parse_env(&mut c, b"strategy=jmp").unwrap_err();
+        assert!(
+            e.starts_with("rdpart: RDPART_CONFIG: ")
+                && e.contains("rdpart.strategy")
+                && e.contains("round_robin"),
+            "{e}"
+        );
+        let e = parse_env(&mut c, b"jump").unwrap_err();
+        assert!(e.contains("name=value"), "{e}");
+        let e = parse_env(&mut c, b"nope=1").unwrap_err();
+        assert!(e.contains("rdpart.nope"), "{e}");
     }
 
     #[test]
