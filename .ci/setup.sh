@@ -69,4 +69,27 @@ if [ "$want_test" = --test ]; then
     rustup component add clippy rustfmt >/dev/null 2>&1 \
       || echo "setup: rustup cannot add clippy and rustfmt here: the format and lint checks will be skipped"
   fi
+
+  # --- kafka-javascript (tests/python/test_node_wrapper.py) ---------------
+  # @confluentinc/kafka-javascript 1.10.1, built from its npm package's
+  # sources into target/node-kjs by tests/node/build_kafka_javascript.sh (its
+  # install script downloads a prebuilt binary from GitHub releases, out of
+  # reach here): node-gyp needs python3, make, g++, zlib's headers and node's
+  # (NodeSource's nodejs carries them; Debian's are in libnode-dev).
+  kjs_missing=()
+  for tool in python3 make g++ pkg-config; do
+    command -v "$tool" >/dev/null 2>&1 || kjs_missing+=("$tool")
+  done
+  dpkg -s zlib1g-dev >/dev/null 2>&1 || kjs_missing+=(zlib1g-dev)
+  kjs_nodedir=$(npm config get nodedir 2>/dev/null || true)
+  if [ ! -f /usr/include/node/node.h ] && [ ! -f "${kjs_nodedir:-/nonexistent}/include/node/node.h" ]; then
+    kjs_missing+=(libnode-dev)
+  fi
+  if [ ${#kjs_missing[@]} -gt 0 ]; then
+    echo "setup: apt-get install ${kjs_missing[*]}"
+    sudo_ apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive sudo_ apt-get install -y -qq "${kjs_missing[@]}" >/dev/null
+  fi
+  "$here/tests/node/build_kafka_javascript.sh"
+  # --- end kafka-javascript -------------------------------------------------
 fi

@@ -180,7 +180,9 @@ impl Instance {
             None | Some("") | Some("consistent_random") => Ok(()),
             Some(named) => Err(format!(
                 "rdpart: the default topic configuration sets partitioner={named}, which rdpart \
-                 would replace: remove it and choose with rdpart.strategy"
+                 would replace: remove it, or set partitioner=consistent_random (librdkafka's \
+                 default) where a wrapper sets it for you (kafka-javascript's KafkaJS API \
+                 does), and choose with rdpart.strategy"
             )),
         }
     }

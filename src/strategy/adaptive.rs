@@ -275,6 +275,22 @@ impl Load {
         self.covered.load(Relaxed)
     }
 
+    /// Partitions `0..n` with their counters, in order (those made).
+    fn upto(&self, n: u32) -> impl Iterator<Item = (u32, &Slot)> {
+        let n = n.min(MAX_TRACKED);
+        self.segs.iter().enumerate().flat_map(move |(k, seg)| {
+            let first = FIRST * ((1 << k) - 1);
+            let p = seg.load(Acquire);
+            let len = if p.is_null() || first >= n {
+                0
+            } else {
+                ((FIRST << k) as usize).min((n - first) as usize)
+            };
+            // SAFETY: as in slot().
+            (0..len).map(move |i| (first + i as u32, unsafe { &*p.add(i) }))
+        })
+    }
+
     /// Every partition's counters made so far.
     fn each(&self) -> impl Iterator<Item = &Slot> {
         self.segs.iter().enumerate().flat_map(|(k, seg)| {
@@ -625,7 +641,7 @@ pub(crate) const WEIGH_MAX: u32 = 1024;
 /// Topics with more partitions than this weigh them all at most once per
 /// millisecond (runs of a message or two would pay a pass each); other
 /// switches sample.
-pub(crate) const WEIGH_ALWAYS: u32 = 64;
+pub(crate) const WEIGH_ALWAYS: u32 = 16;
 
 impl Load {
     /// Whether this switch may weigh every partition: the first in its
@@ -743,30 +759,33 @@ fn choose(
     // favour less backlog (KIP-794) and pull the epoch's totals together,
     // so runs of random length still spread evenly over a run; a partition
     // back from being left out starts the next epoch even, not with a debt.
-    let ahead = |p: u32| {
-        load.slot(p).map_or(0, |s| {
-            s.sent.placed.load(Relaxed) - s.sent.base.load(Relaxed)
-        })
-    };
-    let eligible = |p: u32| Some(p) != prev && !load.out(p);
-    let least = (0..n).filter(|&p| eligible(p)).map(ahead).min();
+    // Each pass walks the counters in order, segment by segment.
+    let ahead = |s: &Slot| s.sent.placed.load(Relaxed) - s.sent.base.load(Relaxed);
+    let eligible = |p: u32, s: &Slot| Some(p) != prev && !s.sent.out.load(Relaxed);
+    let least = load
+        .upto(n)
+        .filter(|&(p, s)| eligible(p, s))
+        .map(|(_, s)| ahead(s))
+        .min();
     if let Some(least) = least {
-        let score = |p: u32| {
-            let backlog = load.slot(p).map_or(0, Slot::backlog);
-            (backlog.max(0) + (ahead(p) - least).max(0)) as u64
-        };
-        let max = (0..n)
-            .filter(|&p| eligible(p))
-            .map(score)
+        let score = |s: &Slot| (s.backlog().max(0) + (ahead(s) - least).max(0)) as u64;
+        let max = load
+            .upto(n)
+            .filter(|&(p, s)| eligible(p, s))
+            .map(|(_, s)| score(s))
             .max()
             .unwrap_or(0);
-        let weight = |p: u32| if weighting { max + 1 - score(p) } else { 1 };
-        let total: u64 = (0..n).filter(|&p| eligible(p)).map(weight).sum();
+        let weight = |s: &Slot| if weighting { max + 1 - score(s) } else { 1 };
+        let total: u64 = load
+            .upto(n)
+            .filter(|&(p, s)| eligible(p, s))
+            .map(|(_, s)| weight(s))
+            .sum();
         for _ in 0..PROBES {
             let mut r = rng::below_u64(total);
             let mut chosen = None;
-            for p in (0..n).filter(|&p| eligible(p)) {
-                let w = weight(p);
+            for (p, s) in load.upto(n).filter(|&(p, s)| eligible(p, s)) {
+                let w = weight(s);
                 if r < w {
                     chosen = Some(p);
                     break;
