@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+import confluent_kafka
 from confluent_kafka import Consumer, Producer, TopicPartition
 
 import rdpart
@@ -86,21 +87,41 @@ def test_no_4142_warning_with_librdkafka_2_13_or_later():
     assert "4142" not in r.stderr
 
 
-@pytest.mark.skipif(not shutil.which("kcat"), reason="kcat is not installed (.ci/setup.sh --test)")
-def test_kcat_with_the_plugin_places_or_says_why(mock):
+def test_kcat_with_the_plugin_places_or_says_why(broker):
     """kcat makes its topic with a topic conf of its own, so librdkafka's
-    partitioner places its messages: rdpart must say so, naming the topic."""
-    mock.create_topic("kcat-topic", 6)
+    partitioner places its messages: rdpart must say so, naming the topic
+    (on the mock cluster and on Kafka)."""
+    assert shutil.which("kcat"), "kcat is not installed (.ci/setup.sh --test installs it)"
+    broker.create_topic("kcat-topic", 6)
     lines = "".join("line-%d\n" % i for i in range(600))
-    r = subprocess.run(["kcat", "-P", "-b", mock.bootstrap_servers, "-t", "kcat-topic",
+    r = subprocess.run(["kcat", "-P", "-b", broker.bootstrap_servers, "-t", "kcat-topic",
                         "-X", "plugin.library.paths=" + rdpart.library_path(),
                         "-X", "rdpart.strategy=round_robin"],
                        input=lines, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
-    c = Consumer({"bootstrap.servers": mock.bootstrap_servers, "group.id": "kcat-check"})
+    c = Consumer({"bootstrap.servers": broker.bootstrap_servers, "group.id": "kcat-check"})
     counts = [c.get_watermark_offsets(TopicPartition("kcat-topic", p), timeout=10)[1] for p in range(6)]
     c.close()
     assert sum(counts) == 600
     placed_by_rdpart = all(c == 100 for c in counts)
     told = r.stderr.count('rdpart: topic "kcat-topic" was created with a topic configuration of its own')
     assert placed_by_rdpart or told == 1, (counts, r.stderr)
+
+
+@pytest.mark.parametrize("tconf", ["own", "null"])
+def test_cpp_producer_on_kafka(kafka_broker, tconf):
+    """The C++ host (tests/c/cpp_topic.cpp, built by tests/c/run.sh) on
+    Apache Kafka: a topic made with its own conf is reported once; one made
+    with a NULL conf is placed by rdpart (murmur2), read back."""
+    exe = os.path.join(ROOT, "target", "c-tests", "cpp_topic")
+    assert os.path.exists(exe), f"{exe} missing: tests/c/run.sh builds it (make test runs it first)"
+    topic = f"cpp-{tconf}-{os.getpid()}"
+    kafka_broker.create_topic(topic, 6)
+    r = subprocess.run([exe, rdpart.library_path(), kafka_broker.bootstrap_servers, topic, tconf],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    if tconf == "null":
+        from producer import read_back
+        records = read_back(kafka_broker.bootstrap_servers, topic, 6, 200, timeout=60)
+        assert len(records) == 200
+        assert all(p == confluent_kafka.murmur2(k, 6) for p, k, _ in records), "murmur2 placement"
