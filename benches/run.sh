@@ -4,6 +4,7 @@
 #   3.   C end to end on the mock cluster (benches/e2e_bench.c)
 #   4.   Python end to end on the mock cluster (benches/e2e.py)
 #   5.   adaptive with a slow broker, from C and Python (benches/adaptive.py, adaptive.png)
+#   6.   adaptive.run.bytes=1, per call by partition count (benches/adaptive_run_bytes.c)
 # Usage: benches/run.sh [RUNS (9)] [C_MESSAGES (2000000)] [PY_MESSAGES (200000)]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -62,3 +63,8 @@ echo
 python3 -c 'import matplotlib' 2>/dev/null ||
   python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore 'matplotlib>=3.5'
 python3 benches/adaptive.py
+echo
+echo "## 6. adaptive.run.bytes=1: one choice per call, by partition count (ns per call)"
+echo
+gcc -O2 -Wall -Wextra -o target/adaptive_run_bytes benches/adaptive_run_bytes.c -ldl
+target/adaptive_run_bytes "$lib/librdpart.so"
