@@ -33,7 +33,7 @@ fi
 py_want=("confluent-kafka==2.16.1")
 [ "$want_test" = --test ] && py_want+=("pytest")
 py_missing=()
-python3 -c 'import confluent_kafka, sys; sys.exit(confluent_kafka.version()[0] != "2.16.1")' 2>/dev/null \
+python3 -c 'import confluent_kafka, sys; v = confluent_kafka.version(); sys.exit((v[0] if isinstance(v, tuple) else v) != "2.16.1")' 2>/dev/null \
   || py_missing+=("confluent-kafka==2.16.1")
 if [ "$want_test" = --test ]; then
   python3 -c 'import pytest' 2>/dev/null || py_missing+=("pytest")
