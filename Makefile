@@ -1,6 +1,8 @@
 # rdpart: the two commands of the README, and a few helpers.
 #   make demo    the C and Python examples on librdkafka's embedded mock cluster
 #   make test    every test (installs what it needs)
+#   make check   the quick loop: format, lints, Rust tests, the header (no
+#                installs, no brokers: a minute or two once built)
 #   make bench   every benchmark, as markdown tables (see BENCHMARKS.md)
 #   make wheel   a redistributable Python wheel in target/wheels/
 #                (manylinux2014: glibc 2.17, built with zig; no Rust to install)
@@ -9,7 +11,8 @@
 #                librdpart.so link, lib/librdpart.a, include/rdpart.h,
 #                lib/pkgconfig/rdpart.pc
 
-STRATEGIES := murmur2 murmur2_random consistent consistent_random fnv1a fnv1a_random jump random round_robin sticky
+STRATEGIES := murmur2 murmur2_random consistent consistent_random fnv1a fnv1a_random jump random round_robin sticky \
+  kafkajs kafkajs_legacy sarama_reference sarama_crc kafka_go_hash adaptive
 
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
@@ -32,6 +35,14 @@ demo:
 
 test:
 	@tests/run_all.sh
+
+check:
+	cargo fmt --all -- --check
+	cargo clippy -q --all-targets -- -D warnings
+	cargo test -q --release --lib
+	cargo test -q --release --test oracle --test per_topic --test no_alloc --test properties
+	@cbindgen -q --config cbindgen.toml --output target/rdpart.h && diff -u include/rdpart.h target/rdpart.h \
+	  && echo "include/rdpart.h is current"
 
 bench:
 	@benches/run.sh
@@ -79,4 +90,4 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/librdpart.so.0 $(DESTDIR)$(LIBDIR)/librdpart.so $(DESTDIR)$(LIBDIR)/librdpart.a \
 	  $(DESTDIR)$(INCLUDEDIR)/rdpart.h $(DESTDIR)$(LIBDIR)/pkgconfig/rdpart.pc
 
-.PHONY: lib demo test bench header install uninstall wheel
+.PHONY: lib demo test check bench header install uninstall wheel

@@ -175,8 +175,8 @@ def test_growth_table_on_generated_keys(cli):
     assert r.returncode == 0 and "20000 keys, 6 -> 7 partitions" in out, out
     rows = {ln.split()[0]: ln.split() for ln in out.splitlines()[2:]}
     assert set(rows) == set(rdpart.STRATEGIES) - {"random", "round_robin"}
-    moved = sum(rdpart.partition("jump", b"key-%d" % i, 6) != rdpart.partition("jump", b"key-%d" % i, 7)
-                for i in range(20000))
+    # Counted with the oracle written from jump's definition, not rdpart.
+    moved = sum(jump(murmur64a(b"key-%d" % i), 6) != jump(murmur64a(b"key-%d" % i), 7) for i in range(20000))
     assert int(rows["jump"][1]) == moved
 
 

@@ -87,9 +87,10 @@ def test_go_presets_differ_where_the_clients_do():
     """Sarama's reference hash masks the sign bit where its default (and
     kafka-go's Hash) takes the absolute value: the FNV edge keys tell them
     apart, and rdpart follows each."""
-    k, n = FNV_EDGES[2], 7  # fnv1a = 0xffffffff: int32 -1
-    assert rdpart.partition("sarama_reference", k, n) == 0x7FFFFFFF % n == 1
-    assert rdpart.partition("kafka_go_hash", k, n) == rdpart.partition("fnv1a", k, n) == 1 % n
+    k, n = FNV_EDGES[0], 3  # fnv1a = 0x80000000: int32 -2^31
+    assert fnv1a32(k) == 0x80000000
+    assert rdpart.partition("sarama_reference", k, n) == (0x80000000 & 0x7FFFFFFF) % n == 0
+    assert rdpart.partition("kafka_go_hash", k, n) == 2**31 % n == 2  # abs(INT32_MIN) stays 2^31
 
 
 def test_go_presets_null_and_empty_keys():

@@ -103,4 +103,5 @@ def test_every_run_whatever_the_map_order(hosts, kafka_broker, build):
         r = run(hosts[build], kafka_broker, topic, "jump", 200)
         assert r.returncode == 0, r.stderr[-2000:]
         rows = [line.split() for line in r.stdout.splitlines()]
+        assert len(rows) == 200
         assert all(int(p) == KEYED["jump"](bytes.fromhex(k), n) for p, k in rows if k != "-")

@@ -83,7 +83,6 @@ def produce(broker, client: str, config=None, kafkajs_block=True, keys=KEYS):
     topic, r = run_produce(broker, client, config, kafkajs_block, keys)
     assert r.returncode == 0, f"produce.js {client} {config} kafkajs_block={kafkajs_block}: {r.stderr[-3000:]}"
     out = json.loads(r.stdout)
-    assert out["sent"] == len(keys)
     rows = read_back(broker.bootstrap_servers, topic, N, len(keys), timeout=60)
     placed = {}
     for partition, key, value in rows:
