@@ -264,6 +264,20 @@ fn warn_unresolved() {
     }
 }
 
+/// Says once on stderr that topic.strategy cannot see topic names.
+#[cold]
+pub fn warn_no_topic_names() {
+    static NAMES_WARNED: AtomicBool = AtomicBool::new(false);
+    if !NAMES_WARNED.swap(true, Ordering::Relaxed) {
+        write_stderr(
+            "rdpart: topic.strategy cannot read topic names: the librdkafka calling rdpart's \
+             partitioner is not the one found in the global scope when librdpart was loaded \
+             (linked statically, or another copy), so its topics get `strategy`; link the \
+             program with -rdynamic, or use the plugin (plugin.library.paths)\n",
+        );
+    }
+}
+
 /// A symbol from the global scope (NULL: none). Calls the loader: only
 /// while configuring, never from a partitioner.
 pub fn global_symbol(name: &CStr) -> Option<*mut c_void> {

@@ -151,15 +151,20 @@ impl Partitioner {
         if s == OPTIONS {
             return self.place_with_options(rkt, topic, key, n, caller);
         }
-        let ctx = Ctx {
+        Strategy::from_u8(s).place(key, n, &self.ctx(rkt, topic, caller))
+    }
+
+    /// What a placement knows besides the key.
+    #[inline]
+    fn ctx<'a>(&self, rkt: *const rd_kafka_topic_t, topic: TopicRef<'a>, caller: usize) -> Ctx<'a> {
+        Ctx {
             rkt,
             host: self.host(),
             topic,
             sticky: self.sticky(),
             name: self.name(),
             caller,
-        };
-        Strategy::from_u8(s).place(key, n, &ctx)
+        }
     }
 
     #[inline(never)]
@@ -171,14 +176,7 @@ impl Partitioner {
         n: u32,
         caller: usize,
     ) -> u32 {
-        let ctx = Ctx {
-            rkt,
-            host: self.host(),
-            topic,
-            sticky: self.sticky(),
-            name: self.name(),
-            caller,
-        };
+        let ctx = self.ctx(rkt, topic, caller);
         let cut = Cut::from_parts(self.cut_bytes.load(Relaxed), self.cut_len.load(Relaxed));
         let strategy = if self.has_topics.load(Relaxed) {
             self.topic_strategy(&ctx)
@@ -196,7 +194,14 @@ impl Partitioner {
         }
         let t = ctx.topic();
         match t.strategy.load(Relaxed) {
-            UNRESOLVED => self.resolve_with(t, ctx.name_fn()),
+            UNRESOLVED => {
+                let name = ctx.name_fn();
+                if name.is_none() {
+                    // Not silent: the topic gets `strategy`, and rdpart says why.
+                    crate::host::warn_no_topic_names();
+                }
+                self.resolve_with(t, name)
+            }
             s => Strategy::from_u8(s),
         }
     }

@@ -118,8 +118,35 @@ int main(int argc, char **argv) {
                 if (i == 20)
                         nanosleep(&(struct timespec){0, 200 * 1000 * 1000}, NULL); /* metadata in: later ones placed here */
         }
+        /* An rdpart_new() partitioner with topic.strategy on a second topic:
+         * it cannot read this librdkafka's topic names, and must say so
+         * (once) rather than place by `strategy` silently. */
+        void *(*conf_new)(void);
+        int (*conf_set)(void *, const char *, const char *, char *, size_t);
+        void *(*part_new)(void *, char *, size_t);
+        cb_t part_cb;
+        *(void **)&conf_new = dlsym(rdpart, "rdpart_conf_new");
+        *(void **)&conf_set = dlsym(rdpart, "rdpart_conf_set");
+        *(void **)&part_new = dlsym(rdpart, "rdpart_new");
+        *(void **)&part_cb = dlsym(rdpart, "rdpart_partition");
+        void *pc = conf_new();
+        conf_set(pc, "topic.strategy", "static-*:jump", errstr, sizeof(errstr));
+        void *part = part_new(pc, errstr, sizeof(errstr));
+        CHECK(part != NULL, "rdpart_new: %s", errstr);
+        rd_kafka_topic_conf_t *tconf2 = rd_kafka_topic_conf_new();
+        rd_kafka_topic_conf_set_partitioner_cb(tconf2, part_cb);
+        rd_kafka_topic_conf_set_opaque(tconf2, part);
+        rd_kafka_topic_t *rkt2 = rd_kafka_topic_new(rk, "static-jump", tconf2);
+        for (int i = 0; i < 50; i++) {
+                char key[16];
+                int len = snprintf(key, sizeof(key), "k%d", i);
+                refused += rd_kafka_produce(rkt2, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, "v", 1,
+                                            key, (size_t)len, NULL) != 0;
+                rd_kafka_poll(rk, 0);
+        }
         rd_kafka_flush(rk, 15000);
         rd_kafka_topic_destroy(rkt);
+        rd_kafka_topic_destroy(rkt2);
         rd_kafka_destroy(rk);
 
         /* stderr back, and what was said on it. */
@@ -132,12 +159,15 @@ int main(int argc, char **argv) {
         said[n] = 0;
         fclose(cap);
         int warned = count(said, "rdpart_set_available");
+        int no_names = count(said, "topic.strategy cannot read topic names");
         for (char *line = strtok(said, "\n"); line; line = strtok(NULL, "\n"))
                 if (!strncmp(line, "rdpart", 6))
                         printf("  stderr: %s\n", line);
 
-        CHECK(refused == 0 && delivered == MSGS, "%d of %d delivered (%d refused, %d failed)",
-              delivered, MSGS, refused, dr_errors);
+        CHECK(refused == 0 && delivered == MSGS + 50, "%d of %d delivered (%d refused, %d failed)",
+              delivered, MSGS + 50, refused, dr_errors);
+        CHECK(no_names == 1, "stderr says topic.strategy cannot read topic names %d time(s), not once",
+              no_names);
         int spread = 0;
         for (int p = 0; p < 4; p++)
                 spread += per_partition[p] > 0;
