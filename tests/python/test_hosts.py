@@ -53,7 +53,7 @@ def test_sticky_spreads_from_the_first_message(mock):
     assert p.flush(30) == 0
     counts = collections.Counter(got)
     # 60 runs of 100 over 6 partitions: every partition gets at least one
-    # run (all runs on fewer partitions: under 1e-4 by chance). The bound
+    # run (some partition without one: about 1e-4 by chance). The bound
     # was 3 runs, which chance alone misses about once in 100 (seen once).
     assert len(counts) == 6 and min(counts.values()) >= 100, counts
 
