@@ -7,7 +7,8 @@
 //! Each figure is the median of several timed runs of ~20 ms. Ratios are
 //! rdpart / peer: below 1.0 means rdpart is faster.
 
-use rdpart::ffi::*;
+use rdpart::capi::*;
+use rdpart::sys::*;
 use std::ffi::{c_int, c_void};
 use std::hint::black_box;
 use std::time::Instant;
@@ -82,7 +83,7 @@ fn median_ns(call: impl Fn(usize) -> f64, runs: usize, run_ms: u64) -> f64 {
 }
 
 /// A stand-in for librdkafka's availability function: every partition up.
-unsafe extern "C" fn all_available(_: *const rdpart::host::rd_kafka_topic_t, _: i32) -> c_int {
+unsafe extern "C" fn all_available(_: *const rdpart::sys::rd_kafka_topic_t, _: i32) -> c_int {
     1
 }
 

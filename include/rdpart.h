@@ -291,6 +291,14 @@ rd_kafka_conf_res_t rdpart_conf_set(struct rdpart_conf_t *conf,
                                     size_t errstr_size);
 
 /**
+ * The strategy `conf` gives topic `topic`: the first `topic.strategy` pair
+ * that matches it, else `strategy`. A static string; NULL when `conf` or
+ * `topic` is NULL (conf NULL: the defaults' "sticky"). This is what a
+ * partitioner made from `conf` resolves when it first sees the topic.
+ */
+const char *rdpart_conf_topic_strategy(const struct rdpart_conf_t *conf, const char *topic);
+
+/**
  * A partitioner configured by `conf` (NULL: the defaults). `conf` stays
  * the caller's: it is copied, and may be destroyed or reused at once.
  * Install it with
@@ -338,14 +346,6 @@ void rdpart_destroy(struct rdpart_t *part);
  * librdkafka that loaded it.
  */
 void rdpart_set_available(int (*available)(const rd_kafka_topic_t *rkt, int32_t partition));
-
-/**
- * The strategy `conf` gives topic `topic`: the first `topic.strategy` pair
- * that matches it, else `strategy`. A static string; NULL when `conf` or
- * `topic` is NULL (conf NULL: the defaults' "sticky"). This is what a
- * partitioner made from `conf` resolves when it first sees the topic.
- */
-const char *rdpart_conf_topic_strategy(const struct rdpart_conf_t *conf, const char *topic);
 
 /**
  * Messages placed by `adaptive` and not acknowledged yet: by `part`

@@ -1,15 +1,17 @@
-//! A configured partitioner: a strategy (and one per topic), sticky limits,
-//! the key delimiter, and the librdkafka to ask about partitions and topic
-//! names. `rdpart_new()` pairs one with its own topic table; the plugin
-//! installs one per producer and keeps its topics in the plugin's registry.
+//! A configured partitioner: a strategy (and one per topic), run limits,
+//! adaptive's options, the key delimiter, and the librdkafka to ask about
+//! partitions and topic names. `rdpart_new()` pairs one with its own topic
+//! table; the plugin installs one per producer and keeps its topics in the
+//! registry (registry.rs).
 
-use crate::conf::Config;
-use crate::host::{rd_kafka_topic_t, AvailableFn, NameFn};
-use crate::strategy::{Ctx, Cut, Key, StickyLimits, Strategy, TopicRef, TopicRules};
-use crate::topics::{TopicState, UNRESOLVED};
-use std::sync::atomic::{
-    AtomicBool, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering::Relaxed,
+use crate::atomic::AtomicFn;
+use crate::boundary::Key;
+use crate::config::{Config, TopicRules};
+use crate::strategy::{
+    AdaptiveOptions, Ctx, KeyDelimiter, RunLimits, Strategy, TopicRef, TopicState, UNRESOLVED,
 };
+use crate::sys::{rd_kafka_topic_t, AvailableFn, NameFn};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering::Relaxed};
 use std::sync::RwLock;
 
 /// `Partitioner::fast` when options are set (no strategy has this value).
@@ -33,14 +35,14 @@ pub struct Partitioner {
     fast: AtomicU8,
     /// `topic.strategy`, read only when a topic is first seen.
     topics: RwLock<TopicRules>,
-    /// The availability function; 0: the process-wide one (host.rs).
-    host: AtomicUsize,
-    /// `rd_kafka_topic_name` of the librdkafka producing (0: none known).
-    name: AtomicUsize,
+    /// The availability function (None: the process-wide one, loader.rs).
+    available: AtomicFn<AvailableFn>,
+    /// `rd_kafka_topic_name` of the librdkafka producing (None: not known).
+    name: AtomicFn<NameFn>,
 }
 
 impl Partitioner {
-    pub fn new(config: Config, host: Option<AvailableFn>, name: Option<NameFn>) -> Self {
+    pub fn new(config: Config, available: Option<AvailableFn>, name: Option<NameFn>) -> Self {
         let p = Partitioner {
             strategy: AtomicU8::new(0),
             sticky_messages: AtomicU32::new(0),
@@ -53,8 +55,8 @@ impl Partitioner {
             has_topics: AtomicBool::new(false),
             fast: AtomicU8::new(0),
             topics: RwLock::new(TopicRules::default()),
-            host: AtomicUsize::new(host.map_or(0, |f| f as usize)),
-            name: AtomicUsize::new(name.map_or(0, |f| f as usize)),
+            available: AtomicFn::new(available),
+            name: AtomicFn::new(name),
         };
         p.apply(config);
         p
@@ -64,21 +66,21 @@ impl Partitioner {
         let (bytes, len) = (self.cut_bytes.load(Relaxed), self.cut_len.load(Relaxed));
         Config {
             strategy: Strategy::from_u8(self.strategy.load(Relaxed)),
-            sticky: self.sticky(),
+            run: self.run(),
+            adaptive: self.adaptive(),
             topics: self.rules().clone(),
-            cut: Cut::from_parts(bytes, len),
+            delimiter: KeyDelimiter::from_parts(bytes, len),
         }
     }
 
     pub fn apply(&self, config: Config) {
         self.strategy.store(config.strategy as u8, Relaxed);
-        self.sticky_messages.store(config.sticky.messages, Relaxed);
-        self.sticky_linger_ms
-            .store(config.sticky.linger_ms, Relaxed);
-        self.run_bytes.store(config.sticky.run_bytes, Relaxed);
-        self.timeout_ms.store(config.sticky.timeout_ms, Relaxed);
-        self.weighting.store(config.sticky.weighting, Relaxed);
-        let (bytes, len) = config.cut.to_parts();
+        self.sticky_messages.store(config.run.messages, Relaxed);
+        self.sticky_linger_ms.store(config.run.linger_ms, Relaxed);
+        self.run_bytes.store(config.run.bytes, Relaxed);
+        self.timeout_ms.store(config.adaptive.timeout_ms, Relaxed);
+        self.weighting.store(config.adaptive.weighting, Relaxed);
+        let (bytes, len) = config.delimiter.to_parts();
         self.cut_bytes.store(bytes, Relaxed);
         self.cut_len.store(len, Relaxed);
         self.has_topics.store(!config.topics.is_empty(), Relaxed);
@@ -114,23 +116,19 @@ impl Partitioner {
     }
 
     #[inline]
-    fn sticky(&self) -> StickyLimits {
-        StickyLimits {
+    fn run(&self) -> RunLimits {
+        RunLimits {
             messages: self.sticky_messages.load(Relaxed),
             linger_ms: self.sticky_linger_ms.load(Relaxed),
-            run_bytes: self.run_bytes.load(Relaxed),
-            timeout_ms: self.timeout_ms.load(Relaxed),
-            weighting: self.weighting.load(Relaxed),
+            bytes: self.run_bytes.load(Relaxed),
         }
     }
 
-    /// The partitioner's own availability function (None: the process-wide one).
     #[inline]
-    fn host(&self) -> Option<AvailableFn> {
-        match self.host.load(Relaxed) {
-            0 => None,
-            // SAFETY: a non-zero value was stored from an AvailableFn.
-            f => Some(unsafe { std::mem::transmute::<usize, AvailableFn>(f) }),
+    fn adaptive(&self) -> AdaptiveOptions {
+        AdaptiveOptions {
+            timeout_ms: self.timeout_ms.load(Relaxed),
+            weighting: self.weighting.load(Relaxed),
         }
     }
 
@@ -159,10 +157,11 @@ impl Partitioner {
     fn ctx<'a>(&self, rkt: *const rd_kafka_topic_t, topic: TopicRef<'a>, caller: usize) -> Ctx<'a> {
         Ctx {
             rkt,
-            host: self.host(),
+            available: self.available.get(),
             topic,
-            sticky: self.sticky(),
-            name: self.name(),
+            run: self.run(),
+            adaptive: self.adaptive(),
+            name: self.name.get(),
             caller,
         }
     }
@@ -177,13 +176,14 @@ impl Partitioner {
         caller: usize,
     ) -> u32 {
         let ctx = self.ctx(rkt, topic, caller);
-        let cut = Cut::from_parts(self.cut_bytes.load(Relaxed), self.cut_len.load(Relaxed));
+        let delimiter =
+            KeyDelimiter::from_parts(self.cut_bytes.load(Relaxed), self.cut_len.load(Relaxed));
         let strategy = if self.has_topics.load(Relaxed) {
             self.topic_strategy(&ctx)
         } else {
             Strategy::from_u8(self.strategy.load(Relaxed))
         };
-        strategy.place_cut(key, n, &ctx, cut)
+        strategy.place_cut(key, n, &ctx, delimiter)
     }
 
     /// The strategy of the placement's topic, resolved on first sight.
@@ -198,21 +198,11 @@ impl Partitioner {
                 let name = ctx.name_fn();
                 if name.is_none() {
                     // Not silent: the topic gets `strategy`, and rdpart says why.
-                    crate::host::warn_no_topic_names();
+                    crate::loader::warn_no_topic_names();
                 }
-                self.resolve_with(t, name)
+                self.resolve_with(ctx.rkt as usize, t, name)
             }
             s => Strategy::from_u8(s),
-        }
-    }
-
-    /// The partitioner's own `rd_kafka_topic_name` (the plugin's).
-    #[inline]
-    fn name(&self) -> Option<NameFn> {
-        match self.name.load(Relaxed) {
-            0 => None,
-            // SAFETY: a non-zero value was stored from a NameFn.
-            f => Some(unsafe { std::mem::transmute::<usize, NameFn>(f) }),
         }
     }
 
@@ -220,14 +210,14 @@ impl Partitioner {
     /// `topic.strategy` pair matching its name, else `strategy`. Called when
     /// the topic is first seen: by the plugin's on_send, or by the first
     /// placement for rdpart_new() partitioners.
-    pub fn resolve(&self, t: &TopicState) -> Strategy {
-        self.resolve_with(t, self.name())
+    pub fn resolve(&self, rkt: usize, t: &TopicState) -> Strategy {
+        self.resolve_with(rkt, t, self.name.get())
     }
 
     /// As `resolve`, asking `name` for the topic's name.
-    fn resolve_with(&self, t: &TopicState, name: Option<NameFn>) -> Strategy {
+    fn resolve_with(&self, rkt: usize, t: &TopicState, name: Option<NameFn>) -> Strategy {
         let default = Strategy::from_u8(self.strategy.load(Relaxed));
-        let found = match (name, t.rkt) {
+        let found = match (name, rkt) {
             (Some(name), rkt) if rkt != 0 => {
                 // SAFETY: the topic handle librdkafka placed a message of,
                 // live while its message is.

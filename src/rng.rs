@@ -3,8 +3,8 @@
 //! No lock and no allocation: the state is a plain `Cell<u64>` in a
 //! const-initialised thread local. Seeded on first use per thread from the
 //! clock, the process id, the thread's address and a process-wide counter;
-//! a fork() child reseeds (`install_fork_handlers`), so forked workers do
-//! not draw the same sequence.
+//! a fork() child reseeds (process.rs), so forked workers do not draw the
+//! same sequence.
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -58,37 +58,13 @@ pub fn below(n: u32) -> u32 {
     ((next_u64() as u128 * n as u128) >> 64) as u32
 }
 
-extern "C" fn before_fork() {
-    crate::topics::lock_inserts();
-}
-
-extern "C" fn after_fork_parent() {
-    crate::topics::unlock_inserts();
-}
-
-extern "C" fn after_fork_child() {
-    // The child's only thread is the one that forked: reseed it (others
-    // seed on first use, with the child's pid).
-    let _ = STATE.try_with(|s| s.set(0));
-    crate::topics::unlock_inserts();
-}
-
 /// A uniform draw in `0..n` (`n >= 1`), 64-bit.
 #[inline]
 pub fn below_u64(n: u64) -> u64 {
     ((next_u64() as u128 * n as u128) >> 64) as u64
 }
 
-/// Registers the fork handlers (once, when the library is loaded): the
-/// child reseeds, and no topic-table lock is inherited held.
-pub fn install_fork_handlers() {
-    // SAFETY: plain functions that live as long as the process (the
-    // library is never unloaded: -z nodelete).
-    unsafe {
-        libc::pthread_atfork(
-            Some(before_fork),
-            Some(after_fork_parent),
-            Some(after_fork_child),
-        )
-    };
+/// Makes this thread draw a new sequence (a fork() child's only thread).
+pub fn reseed_this_thread() {
+    let _ = STATE.try_with(|s| s.set(0));
 }

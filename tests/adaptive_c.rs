@@ -6,7 +6,8 @@
 //! by the partitions librdkafka reports in the delivery reports.
 
 use rdkafka_sys as k;
-use rdpart::ffi::*;
+use rdpart::capi::*;
+use rdpart::sys::*;
 use std::ffi::{c_char, c_void, CStr, CString};
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};

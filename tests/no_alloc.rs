@@ -3,7 +3,8 @@
 //! rdpart_conf_topic_strategy(), which once copied the whole configuration
 //! per call (0.84 ms with 10,000 topic.strategy pairs).
 
-use rdpart::ffi::*;
+use rdpart::capi::*;
+use rdpart::sys::*;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::ffi::{c_void, CStr, CString};

@@ -4,7 +4,7 @@
 
 mod common;
 use common::{call, hash_pairs, Cb, Gen};
-use rdpart::ffi::*;
+use rdpart::capi::*;
 
 /// (rdpart, librdkafka, compare NULL keys, compare empty keys)
 fn pairs() -> Vec<(&'static str, Cb, Cb, bool, bool)> {

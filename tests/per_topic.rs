@@ -6,8 +6,8 @@
 mod common;
 use common::{call, librdkafka, Gen};
 use rdkafka_sys as k;
-use rdpart::ffi::*;
-use rdpart::host::rd_kafka_topic_t;
+use rdpart::capi::*;
+use rdpart::sys::*;
 use std::ffi::{c_char, c_void, CStr, CString};
 
 fn conf(props: &[(&str, &str)]) -> *mut rdpart_conf_t {

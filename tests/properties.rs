@@ -1,14 +1,14 @@
-//! Behaviour of all ten strategies: range, determinism, uniformity,
+//! Behaviour of every strategy: range, determinism, uniformity,
 //! round-robin cycles, sticky runs, jump's minimal movement, availability,
 //! concurrency, and the NULL/out-of-range contract of the C ABI.
 
 mod common;
 use common::{call, chi_square, chi_square_bound, Cb, Gen};
-use rdpart::conf::Config;
-use rdpart::ffi::*;
-use rdpart::host::rd_kafka_topic_t;
+use rdpart::capi::*;
+use rdpart::config::Config;
 use rdpart::partitioner::Partitioner;
-use rdpart::strategy::{StickyLimits, Strategy, TopicRef};
+use rdpart::strategy::{RunLimits, Strategy, TopicRef, TopicState};
+use rdpart::sys::*;
 use rdpart::topics::Topics;
 use std::ffi::{c_int, c_void, CString};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -55,7 +55,7 @@ unsafe extern "C" fn fake_available(rkt: *const rd_kafka_topic_t, p: i32) -> c_i
 /// A partitioner with its own topic table, as rdpart_new() makes.
 struct TestPart {
     part: Partitioner,
-    topics: Topics,
+    topics: Topics<TopicState>,
 }
 
 impl TestPart {
@@ -70,17 +70,17 @@ fn partitioner(strategy: Strategy, messages: u32, linger_ms: u32) -> TestPart {
         part: Partitioner::new(
             Config {
                 strategy,
-                sticky: StickyLimits {
+                run: RunLimits {
                     messages,
                     linger_ms,
-                    ..StickyLimits::default()
+                    ..RunLimits::default()
                 },
                 ..Config::default()
             },
             Some(fake_available),
             None,
         ),
-        topics: Topics::new(),
+        topics: Topics::default(),
     }
 }
 
@@ -538,17 +538,17 @@ fn counting(strategy: Strategy) -> TestPart {
         part: Partitioner::new(
             Config {
                 strategy,
-                sticky: StickyLimits {
+                run: RunLimits {
                     messages: 1,
                     linger_ms: 0,
-                    ..StickyLimits::default()
+                    ..RunLimits::default()
                 },
                 ..Config::default()
             },
             Some(counting_available),
             None,
         ),
-        topics: Topics::new(),
+        topics: Topics::default(),
     }
 }
 
@@ -646,7 +646,7 @@ fn in_steady_state_threads_write_no_shared_state() {
         let rkt = topic.rkt() as usize;
         part.partition(topic.rkt(), None, 6);
         let state = part.topics.get(rkt).unwrap();
-        let snapshot = |s: &rdpart::topics::TopicState| {
+        let snapshot = |s: &TopicState| {
             (
                 s.settled.load(Ordering::Relaxed),
                 s.first_placed.load(Ordering::Relaxed),

@@ -1,8 +1,9 @@
 //! The librdkafka functions the plugin calls, taken from the copy that
 //! loaded it, each checked to be defined in that very object.
 
-use super::types::*;
-use crate::host::{rd_kafka_topic_t, AvailableFn, Library, AVAILABLE};
+use crate::boundary::c_string;
+use crate::loader::{Library, AVAILABLE};
+use crate::sys::*;
 use std::ffi::{c_char, c_int, c_void, CStr};
 
 pub struct Api {
@@ -104,7 +105,7 @@ impl Api {
     /// librdkafka's version string, e.g. "2.0.2".
     pub fn version_string(&self) -> String {
         // SAFETY: rd_kafka_version_str returns a static C string.
-        unsafe { crate::host::c_string((self.version_str)()) }
+        unsafe { c_string((self.version_str)()) }
     }
 
     /// A global property's value as librdkafka prints it (None: unknown or unset).
@@ -114,7 +115,7 @@ impl Api {
         // SAFETY: a valid conf, a C string, and a buffer of `size` bytes.
         let r = unsafe { (self.conf_get)(conf, name.as_ptr(), buf.as_mut_ptr(), &mut size) };
         // SAFETY: librdkafka NUL-terminates what it wrote.
-        (r == RD_KAFKA_CONF_OK).then(|| unsafe { crate::host::c_string(buf.as_ptr()) })
+        (r == RD_KAFKA_CONF_OK).then(|| unsafe { c_string(buf.as_ptr()) })
     }
 
     /// A topic property's value as librdkafka prints it.
@@ -124,7 +125,7 @@ impl Api {
         // SAFETY: as in get().
         let r = unsafe { (self.topic_conf_get)(tconf, name.as_ptr(), buf.as_mut_ptr(), &mut size) };
         // SAFETY: librdkafka NUL-terminates what it wrote.
-        (r == RD_KAFKA_CONF_OK).then(|| unsafe { crate::host::c_string(buf.as_ptr()) })
+        (r == RD_KAFKA_CONF_OK).then(|| unsafe { c_string(buf.as_ptr()) })
     }
 }
 

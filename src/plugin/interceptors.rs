@@ -16,10 +16,12 @@
 //!   reach rdpart's partitioner (a topic made with its own topic conf);
 //! - `on_conf_destroy`: frees the instance and its topics.
 
-use super::types::*;
-use super::{log, plugin_partition, Instance, REGISTRY};
-use crate::conf::SetError;
-use crate::ffi::{boundary, write_errstr};
+use super::{log, plugin_partition, Instance};
+use crate::boundary::{boundary, c_string, write_errstr};
+use crate::config::SetError;
+use crate::registry::PRODUCERS;
+use crate::strategy::Report;
+use crate::sys::*;
 use std::ffi::{c_char, c_void, CStr};
 use std::sync::atomic::Ordering::{Relaxed, Release};
 
@@ -32,11 +34,15 @@ pub unsafe extern "C" fn on_conf_set(
     ic_opaque: *mut c_void,
 ) -> rd_kafka_conf_res_t {
     boundary(RD_KAFKA_CONF_UNKNOWN, || {
-        if name.is_null() || ic_opaque.is_null() {
+        // SAFETY: our own opaque, live while its conf is.
+        let Some(inst) = (unsafe { Instance::from_opaque(ic_opaque) }) else {
+            return RD_KAFKA_CONF_UNKNOWN;
+        };
+        if name.is_null() {
             return RD_KAFKA_CONF_UNKNOWN;
         }
-        // SAFETY: librdkafka passes C strings and our own opaque.
-        let (name, inst) = unsafe { (CStr::from_ptr(name), &*(ic_opaque as *const Instance)) };
+        // SAFETY: librdkafka passes a C string.
+        let name = unsafe { CStr::from_ptr(name) };
         let Ok(name) = name.to_str() else {
             return RD_KAFKA_CONF_UNKNOWN;
         };
@@ -65,7 +71,7 @@ pub unsafe extern "C" fn on_conf_destroy(ic_opaque: *mut c_void) -> rd_kafka_res
             // Called when the conf is destroyed: for a producer's own conf,
             // at the very end of rd_kafka_destroy(), when no thread of it
             // can place a message any more.
-            REGISTRY.remove_owned(ic_opaque as usize);
+            PRODUCERS.remove_owned(ic_opaque as usize);
             // SAFETY: the Box made in conf_init; librdkafka calls this once per conf.
             let inst = unsafe { Box::from_raw(ic_opaque as *mut Instance) };
             inst.log.unbind();
@@ -82,11 +88,13 @@ pub unsafe extern "C" fn on_new(
     _errstr_size: usize,
 ) -> rd_kafka_resp_err_t {
     boundary(ERR_NO_ERROR, || {
-        if rk.is_null() || conf.is_null() || ic_opaque.is_null() {
+        // SAFETY: our own opaque, live while its conf is.
+        let Some(inst) = (unsafe { Instance::from_opaque(ic_opaque) }) else {
+            return ERR_NO_ERROR;
+        };
+        if rk.is_null() || conf.is_null() {
             return ERR_NO_ERROR;
         }
-        // SAFETY: our own opaque.
-        let inst = unsafe { &*(ic_opaque as *const Instance) };
         let api = &inst.api;
         // The producer's log: its log_cb, log_level and log.queue. With a
         // queued log, rdpart's relay becomes the log_cb (log.rs); no
@@ -103,10 +111,13 @@ pub unsafe extern "C" fn on_new(
             unsafe { (api.set_log_cb)(conf as *mut rd_kafka_conf_t, super::log::relay) };
         }
         // The application may have replaced rdpart's default topic conf
-        // since the plugin loaded. SAFETY: the producer's own conf, before
-        // any topic exists (librdkafka copies the default per topic).
+        // since the plugin loaded.
         let conf_mut = conf as *mut rd_kafka_conf_t;
-        match unsafe { inst.check_default_topic_conf(conf_mut) } {
+        // SAFETY: the producer's own conf, before any topic exists
+        // (librdkafka copies the default per topic).
+        let checked = unsafe { inst.check_default_topic_conf(conf_mut) };
+        match checked {
+            // SAFETY: as above.
             Ok(()) => unsafe { inst.install_partitioner(conf_mut) },
             Err(m) => {
                 inst.foreign_default.store(true, Release);
@@ -128,8 +139,8 @@ pub unsafe extern "C" fn on_new(
             if !c.topics.is_empty() {
                 extra += &format!(", topic.strategy {}", c.topics);
             }
-            if !c.cut.delimiter().is_empty() {
-                let d = String::from_utf8_lossy(c.cut.delimiter());
+            if !c.delimiter.delimiter().is_empty() {
+                let d = String::from_utf8_lossy(c.delimiter.delimiter());
                 extra += &format!(", key.delimiter \"{d}\"");
             }
             inst.log.write(
@@ -139,8 +150,8 @@ pub unsafe extern "C" fn on_new(
                      sticky.messages {}, sticky.linger.ms {}{extra}; bound to librdkafka {} ({})",
                     env!("CARGO_PKG_VERSION"),
                     c.strategy.name(),
-                    c.sticky.messages,
-                    c.sticky.linger_ms,
+                    c.run.messages,
+                    c.run.linger_ms,
                     api.version_string(),
                     api.path
                 ),
@@ -245,20 +256,22 @@ unsafe extern "C" fn on_send(
             return ERR_NO_ERROR;
         };
         // SAFETY: our own opaque, live while its producer is.
-        let inst = unsafe { &*(ic_opaque as *const Instance) };
+        let Some(inst) = (unsafe { Instance::from_opaque(ic_opaque) }) else {
+            return ERR_NO_ERROR;
+        };
         // Lines waiting for the log queue: this failure carries them (log.rs).
         let carry = inst.log.take_pending();
         let done = if carry { ERR_CARRIER } else { ERR_NO_ERROR };
         let (rkt, owner) = (m.rkt as usize, ic_opaque as usize);
         let _ = LAST_SENT.try_with(|c| c.set((owner, rkt)));
-        let t = match REGISTRY.get_owned(rkt, owner) {
+        let t = match PRODUCERS.get_owned(rkt, owner) {
             Some(t) => t,
             None => {
-                let t = REGISTRY.insert(rkt, owner);
+                let t = PRODUCERS.insert(rkt, owner);
                 // First sight of the topic: resolve its strategy here, in
                 // the producing thread, so the partitioner never does.
                 if inst.part.has_topic_rules() {
-                    inst.part.resolve(t);
+                    inst.part.resolve(rkt, &t.state);
                 }
                 t
             }
@@ -266,20 +279,8 @@ unsafe extern "C" fn on_send(
         if m.partition == PARTITION_UA && !t.ua_seen.load(Relaxed) {
             t.ua_seen.store(true, Relaxed);
         }
-        if inst.part.adapts(t) {
-            if m.partition >= 0 {
-                // Sent to a partition the application chose: backlog there
-                // too, if the partition is known to exist (librdkafka never
-                // acknowledges some messages to partitions that do not:
-                // rd_kafka_produce_batch() with RD_KAFKA_MSG_F_PARTITION).
-                let l = t.load_table();
-                if (m.partition as u32) < l.known_partitions() {
-                    l.placed(m.partition as u32);
-                }
-            } else {
-                // The partitioner runs next, in this thread: the size.
-                crate::strategy::note_sending(t, m.len.saturating_add(m.key_len));
-            }
+        if inst.part.adapts(&t.state) {
+            crate::strategy::sending(&t.state, m.partition, m.len.saturating_add(m.key_len));
         }
         done
     })
@@ -312,24 +313,24 @@ unsafe extern "C" fn on_acknowledgement(
         } else {
             m.rkt as usize
         };
-        let Some(t) = REGISTRY.get_owned(rkt, owner) else {
+        let Some(t) = PRODUCERS.get_owned(rkt, owner) else {
             return ERR_NO_ERROR;
         };
-        // adaptive: every acknowledgement, delivered or not, ends a
-        // message's backlog; a delivered one also tells the latency.
-        if let (Some(load), true) = (t.load_if_any(), m.partition >= 0) {
-            // SAFETY: our own opaque; librdkafka's message, live for this call.
-            let inst = unsafe { &*(ic_opaque as *const Instance) };
-            let latency = || u64::try_from(unsafe { (inst.api.message_latency)(msg) }).ok();
-            let delivered = m.err == ERR_NO_ERROR;
-            // Clamped: an explicit message that was not counted (sent
-            // before its partition was known) must not count either.
-            load.acknowledged(
-                m.partition as u32,
-                delivered.then_some(&latency as &dyn Fn() -> Option<u64>),
-                true,
-            );
-        }
+        // SAFETY: our own opaque, live while its producer is.
+        let Some(inst) = (unsafe { Instance::from_opaque(ic_opaque) }) else {
+            return ERR_NO_ERROR;
+        };
+        // SAFETY: librdkafka's function and message, live for this call.
+        let latency = || u64::try_from(unsafe { (inst.api.message_latency)(msg) }).ok();
+        crate::strategy::acknowledged(
+            &t.state,
+            Report {
+                partition: m.partition,
+                delivered: m.err == ERR_NO_ERROR,
+                latency_us: &latency,
+                bytes: None,
+            },
+        );
         if m.err != ERR_NO_ERROR || m.rkt.is_null() {
             return ERR_NO_ERROR;
         }
@@ -337,14 +338,13 @@ unsafe extern "C" fn on_acknowledgement(
         // was placed before librdkafka applied the leaders learns them here,
         // so a leader lost before the next burst is known as lost.
         if m.partition >= 0 {
-            t.delivered_to(m.partition as u32);
+            t.state.delivered_to(m.partition as u32);
         }
         // A delivered message of a topic whose unassigned messages never
         // reached rdpart's partitioner: the topic has a partitioner of its own.
         if t.ua_seen.load(Relaxed) && !t.placed.load(Relaxed) && !t.warned.swap(true, Relaxed) {
-            // SAFETY: our own opaque; the topic lives while its message does.
-            let inst = unsafe { &*(ic_opaque as *const Instance) };
-            let name = unsafe { crate::host::c_string((inst.api.topic_name)(m.rkt)) };
+            // SAFETY: the topic lives while its message does.
+            let name = unsafe { c_string((inst.api.topic_name)(m.rkt)) };
             let msg = if inst.foreign_default.load(Relaxed) {
                 format!(
                     "rdpart: topic \"{name}\" is not placed by rdpart: the default topic \

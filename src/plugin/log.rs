@@ -17,7 +17,8 @@
 //! Before a producer exists, and when the producer has no `log_cb`, lines
 //! go to stderr.
 
-use super::types::{rd_kafka_t, LogCb};
+use crate::boundary::{boundary, write_stderr};
+use crate::sys::{rd_kafka_t, LogCb};
 use std::collections::VecDeque;
 use std::ffi::{c_char, c_int, CStr, CString};
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicUsize, Ordering::*};
@@ -131,7 +132,7 @@ impl Log {
 }
 
 fn stderr(level: i32, msg: &str) {
-    crate::host::write_stderr(&format!("%{level}|RDPART|{msg}\n"));
+    write_stderr(&format!("%{level}|RDPART|{msg}\n"));
 }
 
 /// The producer's `log_cb` while its log is queued: librdkafka calls it
@@ -142,7 +143,7 @@ pub unsafe extern "C" fn relay(
     fac: *const c_char,
     buf: *const c_char,
 ) {
-    crate::ffi::boundary((), || {
+    boundary((), || {
         let log = lock(&RELAYED)
             .iter()
             .find(|(k, _)| *k == rk as usize)
@@ -180,6 +181,7 @@ pub unsafe extern "C" fn relay(
             if cb != 0 {
                 // SAFETY: the application's log_cb, with what librdkafka passed.
                 let cb = unsafe { std::mem::transmute::<usize, LogCb>(cb) };
+                // SAFETY: as above.
                 unsafe { cb(rk, level, fac, buf) };
             }
             return;

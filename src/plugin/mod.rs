@@ -7,13 +7,12 @@
 //! - `api.rs`: binding to the librdkafka that loaded the plugin;
 //! - `properties.rs`: the properties the plugin claims or refuses;
 //! - `interceptors.rs`: the interceptors, and when librdkafka calls them;
-//! - `log.rs`: how the plugin tells the user something;
-//! - `types.rs`: librdkafka's types and callback signatures.
+//! - `log.rs`: how the plugin tells the user something.
 //!
 //! librdkafka calls `conf_init` for every conf that names the plugin,
 //! copies made by `rd_kafka_conf_dup()` included. For each, it:
 //! 1. binds to the librdkafka that called it, accepting only functions
-//!    defined in that very object (api.rs, host.rs);
+//!    defined in that very object (api.rs, loader.rs);
 //! 2. refuses a partitioner already chosen in the conf, and takes a
 //!    `sticky.partitioning.linger.ms` already set as rdpart's sticky time;
 //! 3. sets `sticky.partitioning.linger.ms=0`, so NULL-key messages reach
@@ -22,8 +21,8 @@
 //! 5. sets `plugin_partition` as the default topic conf's partitioner,
 //!    creating that conf only when there is none. It never touches the
 //!    topic opaque, which stays the application's: the partitioner finds
-//!    its producer's configuration and topic state in `REGISTRY`, by the
-//!    topic handle that `on_send` registered.
+//!    its producer's configuration and topic state in the registry
+//!    (registry.rs), by the topic handle that `on_send` registered.
 //!
 //! `conf_init` is called by librdkafka only, with its documented arguments.
 
@@ -33,20 +32,19 @@ mod api;
 mod interceptors;
 mod log;
 mod properties;
-pub(crate) mod types;
 
 pub use properties::claim;
 
-use crate::conf::{parse_int, Config, STICKY_LINGER_MS};
-use crate::ffi::{boundary, write_errstr};
-use crate::host::{rd_kafka_topic_t, Library};
+use crate::boundary::{boundary, c_string, key, write_errstr, write_stderr};
+use crate::config::{parse_int, Config, STICKY_LINGER_MS};
+use crate::loader::Library;
 use crate::partitioner::Partitioner;
-use crate::strategy::TopicRef;
-use crate::topics::Topics;
+use crate::registry::{place_plain, PRODUCERS};
+use crate::strategy::{Strategy, TopicRef};
+use crate::sys::*;
 use api::Api;
 use std::ffi::{c_char, c_void};
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
-use types::*;
 
 /// One plugin instance per conf: the partitioner's configuration, the
 /// librdkafka it lives in, and (once a producer is made from the conf)
@@ -60,10 +58,6 @@ pub struct Instance {
     /// in on_new), which then places the topics made from it.
     foreign_default: AtomicBool,
 }
-
-/// Every plugin producer's topics, by topic handle; each state names the
-/// instance that owns it.
-static REGISTRY: Topics = Topics::new();
 
 /// The plugin entry point librdkafka looks up after dlopen().
 #[no_mangle]
@@ -113,8 +107,7 @@ unsafe fn init(conf: *mut rd_kafka_conf_t) -> Result<(), String> {
     let api = &inst.api;
 
     // Everything that can fail is checked before anything is registered.
-    // SAFETY (both calls): the conf librdkafka is initialising, used by no
-    // other thread.
+    // SAFETY: the conf librdkafka is initialising, used by no other thread.
     if let Some(other) = unsafe { inst.other_copy(conf) } {
         return Err(format!(
             "rdpart: another copy of rdpart ({other}) is already installed on this \
@@ -122,6 +115,7 @@ unsafe fn init(conf: *mut rd_kafka_conf_t) -> Result<(), String> {
             own_path()
         ));
     }
+    // SAFETY: as above.
     unsafe { inst.check_default_topic_conf(conf) }
         .map_err(|m| format!("{m} (a partitioner was set before plugin.library.paths)"))?;
     let mut config = Config::default();
@@ -130,7 +124,7 @@ unsafe fn init(conf: *mut rd_kafka_conf_t) -> Result<(), String> {
         // is rdpart's too): rdpart's sticky time.
         match parse_int("sticky.partitioning.linger.ms", &v, STICKY_LINGER_MS) {
             Ok(0) | Err(_) => {}
-            Ok(ms) => config.sticky.linger_ms = ms,
+            Ok(ms) => config.run.linger_ms = ms,
         }
     }
     // RDPART_CONFIG: rdpart's properties for hosts that cannot set
@@ -152,7 +146,7 @@ unsafe fn init(conf: *mut rd_kafka_conf_t) -> Result<(), String> {
         return Err(format!(
             "rdpart: cannot set sticky.partitioning.linger.ms=0: {}",
             // SAFETY: librdkafka NUL-terminates errstr.
-            unsafe { crate::host::c_string(err.as_ptr()) }
+            unsafe { c_string(err.as_ptr()) }
         ));
     }
     warn_old_librdkafka(api);
@@ -172,6 +166,7 @@ unsafe fn init(conf: *mut rd_kafka_conf_t) -> Result<(), String> {
             // spellings), which is fine, or by another file of it.
             // SAFETY: inst is ours and registered nowhere.
             let inst = unsafe { Box::from_raw(inst) };
+            // SAFETY: the conf librdkafka is initialising.
             return if unsafe { inst.installed_here(conf) } {
                 Ok(())
             } else {
@@ -217,7 +212,7 @@ fn warn_old_librdkafka(api: &Api) {
     // SAFETY: rd_kafka_version has no arguments.
     let v = unsafe { (api.version)() };
     if v < 0x020d_0000 && !WARNED.swap(true, Relaxed) {
-        crate::host::write_stderr(&format!(
+        write_stderr(&format!(
             "rdpart: warning: librdkafka {} is older than 2.13.0: after rd_kafka_new() fails, \
              do not destroy its conf (it points to freed plugin state: librdkafka issue \
              #4142); upgrade to 2.13.0 or later to fix\n",
@@ -248,71 +243,70 @@ impl Instance {
     }
 }
 
-/// Messages placed by adaptive producers and not yet acknowledged
-/// (`rdpart_in_flight(NULL)`).
-pub fn adaptive_in_flight() -> i64 {
-    REGISTRY.sum(|t| t.load_if_any().map_or(0, |l| l.in_flight()))
-}
-
 /// The path of this library, for messages.
 fn own_path() -> String {
+    // SAFETY: Dl_info is plain data, valid when zeroed.
     let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
     // SAFETY: info is a valid Dl_info to fill.
     if unsafe { libc::dladdr(own_path as *const c_void, &mut info) } != 0 {
         // SAFETY: dladdr gives a C string.
-        unsafe { crate::host::c_string(info.dli_fname) }
+        unsafe { c_string(info.dli_fname) }
     } else {
         "librdpart".into()
     }
 }
 
 /// The partitioner the plugin installs: the producer's configuration and
-/// the topic's state come from `REGISTRY`, never from the topic opaque.
+/// the topic's state come from the registry, never from the topic opaque.
 pub unsafe extern "C" fn plugin_partition(
     rkt: *const rd_kafka_topic_t,
     keydata: *const c_void,
     keylen: usize,
     partition_cnt: i32,
-    rkt_opaque: *mut c_void,
-    msg_opaque: *mut c_void,
+    _rkt_opaque: *mut c_void,
+    _msg_opaque: *mut c_void,
 ) -> i32 {
     if partition_cnt < 1 {
         return PARTITION_UA;
     }
     boundary(PARTITION_UA, || {
-        // SAFETY: librdkafka's contract for keydata/keylen.
-        let key = unsafe { crate::ffi::key(keydata, keylen) };
-        match REGISTRY.get(rkt as usize).filter(|t| t.owner != 0) {
-            Some(t) => {
+        match PRODUCERS.get(rkt as usize).and_then(|t| {
+            // SAFETY: a registered topic's owner is the live instance of
+            // the producer placing this message (its on_send registered it).
+            unsafe { Instance::from_opaque(t.owner as *const c_void) }.map(|i| (t, i))
+        }) {
+            Some((t, inst)) => {
                 if !t.placed.load(Relaxed) {
                     t.placed.store(true, Relaxed);
                 }
-                // SAFETY: the owner is the live instance of the producer
-                // placing this message (its on_send registered the topic).
-                let inst = unsafe { &*(t.owner as *const Instance) };
+                // SAFETY: librdkafka's contract for keydata/keylen.
+                let key = unsafe { key(keydata, keylen) };
                 inst.part
-                    .place(rkt, TopicRef::Known(t), key, partition_cnt as u32, 0)
+                    .place(rkt, TopicRef::Known(&t.state), key, partition_cnt as u32, 0)
                     as i32
             }
             // A topic no on_send registered: not produced through a plugin
             // producer (a direct call). Place as the default would.
             // SAFETY: the callback contract, passed on.
             None => unsafe {
-                crate::ffi::placed_sticky(
-                    rkt,
-                    keydata,
-                    keylen,
-                    partition_cnt,
-                    rkt_opaque,
-                    msg_opaque,
-                    0,
-                )
+                place_plain::<{ Strategy::Sticky as u8 }>(rkt, keydata, keylen, partition_cnt, 0)
             },
         }
     })
 }
 
 impl Instance {
+    /// The instance an interceptor's `ic_opaque` (or a topic's owner) is.
+    ///
+    /// # Safety
+    /// `opaque` is NULL or the opaque conf_init registered, live (its conf
+    /// is not destroyed).
+    #[inline]
+    unsafe fn from_opaque<'a>(opaque: *const c_void) -> Option<&'a Instance> {
+        // SAFETY: the caller's contract.
+        unsafe { (opaque as *const Instance).as_ref() }
+    }
+
     /// Logs `msg` (which starts with "rdpart: ") at syslog `level` on the
     /// producer's log (log.rs).
     pub fn log(&self, level: i32, msg: &str) {

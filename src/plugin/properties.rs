@@ -3,7 +3,7 @@
 //! rdpart's sticky time, and the partitioner properties rdpart replaces,
 //! refused with a message.
 
-use crate::conf::{parse_int, Config, SetError, PREFIX, STICKY_LINGER_MS};
+use crate::config::{parse_int, Config, SetError, PREFIX, STICKY_LINGER_MS};
 
 /// What setting `name` to `value` means for an instance's configuration:
 /// Ok(true) claimed, Ok(false) not rdpart's.
@@ -21,7 +21,7 @@ pub fn claim(config: &mut Config, name: &str, value: Option<&[u8]>) -> Result<bo
             let value = value.map_or("0".into(), String::from_utf8_lossy);
             match parse_int(name, &value, STICKY_LINGER_MS)? {
                 0 => {}
-                ms => config.sticky.linger_ms = ms,
+                ms => config.run.linger_ms = ms,
             }
             Ok(true)
         }
@@ -54,7 +54,7 @@ pub fn parse_env(config: &mut Config, value: &[u8]) -> Result<(), String> {
         let Some(eq) = pair.iter().position(|&b| b == b'=') else {
             return Err(format!(
                 "rdpart: {ENV}: expected name=value pairs separated by ';', not \"{}\"",
-                crate::conf::shorten(&String::from_utf8_lossy(pair), 32)
+                crate::config::shorten(&String::from_utf8_lossy(pair), 32)
             ));
         };
         let name = String::from_utf8_lossy(pair[..eq].trim_ascii()).into_owned();
@@ -101,8 +101,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.strategy, Strategy::Jump);
-        assert_eq!(c.sticky.messages, 7);
-        assert_eq!(c.cut.delimiter(), b":");
+        assert_eq!(c.run.messages, 7);
+        assert_eq!(c.delimiter.delimiter(), b":");
         let e = parse_env(&mut c, b"strategy=jmp").unwrap_err();
         assert!(
             e.starts_with("rdpart: RDPART_CONFIG: ")
@@ -123,7 +123,7 @@ mod tests {
             super::claim(&mut c, "rdpart.key.delimiter", Some(b"\xff")),
             Ok(true)
         );
-        assert_eq!(c.cut.delimiter(), b"\xff");
+        assert_eq!(c.delimiter.delimiter(), b"\xff");
         assert!(super::claim(&mut c, "rdpart.strategy", Some(b"jump\xff")).is_err());
     }
 
@@ -137,12 +137,12 @@ mod tests {
             claim(&mut c, "sticky.partitioning.linger.ms", Some("25")),
             Ok(true)
         );
-        assert_eq!(c.sticky.linger_ms, 25);
+        assert_eq!(c.run.linger_ms, 25);
         assert_eq!(
             claim(&mut c, "sticky.partitioning.linger.ms", Some("0")),
             Ok(true)
         );
-        assert_eq!(c.sticky.linger_ms, 25, "0 only keeps librdkafka's step off");
+        assert_eq!(c.run.linger_ms, 25, "0 only keeps librdkafka's step off");
         let Err(SetError::Invalid(m)) = claim(&mut c, "rdpart.bogus", Some("1")) else {
             panic!()
         };

@@ -1,30 +1,13 @@
-//! Which partitions keyless placement may use, asked of librdkafka with a
-//! bounded number of `rd_kafka_topic_partition_available()` calls.
-//!
-//! A partition is *usable* when it has a leader, or while the topic's
-//! leaders are not all known yet. librdkafka learns a topic's partitions
-//! from metadata and applies their leaders a moment later, on its broker
-//! threads: a burst produced at once sees some partitions without a leader
-//! that are about to get one ("not known yet"), which is not the same as a
-//! partition whose leader went away ("lost"). So a topic starts unsettled:
-//! a partition without a leader is usable unless it has been seen with one
-//! (by a check here, or by the plugin when a message is delivered there:
-//! `TopicState::delivered_to`), until every partition has been seen, or
-//! for `WARMUP_MS` after the topic's first keyless message was placed (the
-//! moment librdkafka learnt the partitions; a partition still without a
-//! leader after that is truly leaderless). From then on a partition without
-//! a leader is skipped.
-//!
-//! Costs: one call for the partition a strategy picks; when it is not
-//! usable, at most `PROBES` more, then one scan of the partitions; after a
-//! scan that finds none usable, the topic is *dark* for `DARK_MS`, during
-//! which no scan is made (a full outage costs ~1 call per message, not 2n).
-//! While unsettled, at most one scan per millisecond per topic, and none
-//! for topics of more than `SCAN_MAX` partitions.
+//! Which partitions keyless placement may use: a partition is *usable*
+//! when it has a leader, or while the topic's leaders are not all known
+//! yet (right after librdkafka learnt its partitions). Asked of librdkafka
+//! with a bounded number of `rd_kafka_topic_partition_available()` calls;
+//! docs/availability.md explains the warm-up, the costs and the outage
+//! ("dark") rule.
 
-use super::Ctx;
-use crate::host::AvailableFn;
-use crate::topics::TopicState;
+use super::ctx::Ctx;
+use super::state::TopicState;
+use crate::sys::AvailableFn;
 use crate::{clock, rng};
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -49,8 +32,8 @@ impl Ctx<'_> {
         if self.rkt.is_null() {
             None
         } else {
-            self.host
-                .or_else(|| crate::host::global_available(self.caller))
+            self.available
+                .or_else(|| crate::loader::global_available(self.caller))
         }
     }
 

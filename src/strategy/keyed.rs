@@ -1,6 +1,6 @@
 //! Keyed placement from parts: a hash of the key's bytes, a rule that
 //! makes it non-negative, then `% n`; or jump (jump.rs). Every client's
-//! keyed placement is one of these combinations (see presets.rs).
+//! keyed placement is one of these combinations (see the list in mod.rs).
 
 use crate::hash;
 

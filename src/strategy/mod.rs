@@ -1,42 +1,48 @@
-//! Placement strategies: given a key (or none) and the partition count,
-//! pick a partition. One file per strategy; hashing lives in `hash.rs`.
+//! Placement: given a key (or none) and the partition count, pick a
+//! partition. The strategies are declared once, below (name, recipe, the
+//! clients each matches); every other list of them (the exported
+//! callbacks, the header, the Python package, the README, the demo) is
+//! checked against this one by tests/strategies.rs. One file per strategy
+//! with logic of its own; hashing lives in hash.rs.
 //!
 //! Every function here takes `n >= 1` and returns a partition in `0..n`;
-//! the C boundary (`ffi.rs`) guarantees the precondition.
-
-use crate::host::{rd_kafka_topic_t, AvailableFn, NameFn};
-use crate::topics::{TopicState, Topics};
-use std::ffi::CStr;
+//! the front ends guarantee the precondition.
 
 mod adaptive;
 mod available;
-mod cut;
+mod ctx;
 mod jump;
+mod key_delimiter;
 mod keyed;
-mod presets;
 mod random;
+mod recipe;
 mod round_robin;
+mod run;
+mod state;
 mod sticky;
-mod topic_rules;
 
-pub use adaptive::{note_sending, Load};
-pub use cut::Cut;
+pub use adaptive::{acknowledged, sending, Load, Report};
+pub use ctx::{AdaptiveOptions, Ctx, TopicRef};
+pub use key_delimiter::KeyDelimiter;
 pub use keyed::{Hash, Keyed, Positive};
-pub use presets::{Keyless, Recipe};
-pub use topic_rules::{TopicRule, TopicRules};
+pub use recipe::{Keyless, Recipe};
+pub use run::{RunLimits, RUN_BYTES};
+pub use state::{Lane, TopicState, UNRESOLVED};
 
-/// A message key: `None` is a NULL key, `Some(&[])` an empty one.
-pub type Key<'a> = Option<&'a [u8]>;
+use crate::boundary::Key;
+use recipe::{hashed, hashed_but_empty, keyless, CRC32, FNV1A, MURMUR2};
+use std::ffi::CStr;
 
-/// Declares the strategies once: the enum, `ALL`, the names, and the
-/// dispatch of `place_cut` (one arm per strategy, each a constant recipe).
+/// Declares the strategies once: the enum, `ALL`, the names, the recipes
+/// and the dispatch of `place_cut` (one arm per strategy, each a constant
+/// recipe).
 macro_rules! strategies {
-    ($($v:ident => $name:literal,)*) => {
+    ($($(#[doc = $doc:literal])* $v:ident => $name:literal, $recipe:expr;)*) => {
         /// The strategies, by the names used in `strategy` properties.
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
         #[repr(u8)]
         pub enum Strategy {
-            $($v,)*
+            $($(#[doc = $doc])* $v,)*
         }
 
         impl Strategy {
@@ -51,19 +57,28 @@ macro_rules! strategies {
             /// The name as a static C string.
             pub fn c_name(self) -> &'static CStr {
                 match self {
-                    // SAFETY: a literal with one NUL, at its end.
-                    $(Strategy::$v => unsafe {
-                        CStr::from_bytes_with_nul_unchecked(concat!($name, "\0").as_bytes())
+                    $(Strategy::$v => match CStr::from_bytes_with_nul(concat!($name, "\0").as_bytes()) {
+                        Ok(c) => c,
+                        Err(_) => unreachable!(),
                     },)*
                 }
             }
 
-            /// As `place`, hashing only what `cut` leaves of a key. A
-            /// constant `Cut::NONE` compiles away.
+            /// The parts of this strategy.
             #[inline(always)]
-            pub fn place_cut(self, key: Key, n: u32, ctx: &Ctx, cut: Cut) -> u32 {
+            pub const fn recipe(self) -> Recipe {
+                use Keyless::*;
                 match self {
-                    $(Strategy::$v => place(Strategy::$v.recipe(), key, n, ctx, cut),)*
+                    $(Strategy::$v => $recipe,)*
+                }
+            }
+
+            /// As `place`, hashing only what `delimiter` leaves of a key. A
+            /// constant `KeyDelimiter::NONE` compiles away.
+            #[inline(always)]
+            pub fn place_cut(self, key: Key, n: u32, ctx: &Ctx, delimiter: KeyDelimiter) -> u32 {
+                match self {
+                    $(Strategy::$v => place(Strategy::$v.recipe(), key, n, ctx, delimiter),)*
                 }
             }
         }
@@ -71,22 +86,39 @@ macro_rules! strategies {
 }
 
 strategies! {
-    Murmur2 => "murmur2",
-    Murmur2Random => "murmur2_random",
-    Consistent => "consistent",
-    ConsistentRandom => "consistent_random",
-    Fnv1a => "fnv1a",
-    Fnv1aRandom => "fnv1a_random",
-    Jump => "jump",
-    Random => "random",
-    RoundRobin => "round_robin",
-    Sticky => "sticky",
-    Kafkajs => "kafkajs",
+    /// librdkafka murmur2; the Java client for keyed records.
+    Murmur2 => "murmur2", hashed(MURMUR2, HashEmpty);
+    /// librdkafka murmur2_random; kafka-python, aiokafka, Sarama
+    /// NewMurmur2Partitioner, kafka-go Murmur2Balancer{}.
+    Murmur2Random => "murmur2_random", hashed(MURMUR2, Random);
+    /// librdkafka consistent; kafka-go CRC32Balancer{Consistent: true}.
+    Consistent => "consistent", hashed(CRC32, HashEmpty);
+    /// librdkafka consistent_random (its default); kafka-go CRC32Balancer{}.
+    ConsistentRandom => "consistent_random", hashed_but_empty(CRC32, Random);
+    /// librdkafka fnv1a; Sarama NewHashPartitioner (keyed, empty).
+    Fnv1a => "fnv1a", hashed(FNV1A, HashEmpty);
+    /// librdkafka fnv1a_random; Sarama NewHashPartitioner (its default).
+    Fnv1aRandom => "fnv1a_random", hashed(FNV1A, Random);
+    /// Jump consistent hash over murmur64a (jump.rs).
+    Jump => "jump", hashed(Keyed::Jump, Random);
+    Random => "random", keyless(Random);
+    RoundRobin => "round_robin", keyless(RoundRobin);
+    /// Keyed as murmur2 (franz-go's default); keyless in sticky runs.
+    Sticky => "sticky", hashed(MURMUR2, Sticky);
+    /// KafkaJS DefaultPartitioner (2.x; JavaCompatiblePartitioner in 1.x).
+    Kafkajs => "kafkajs", hashed(MURMUR2, RoundRobin);
+    /// KafkaJS LegacyPartitioner (the 1.x default).
     KafkajsLegacy => "kafkajs_legacy",
+        hashed(Keyed::Modulo(Hash::Murmur2KafkajsLegacy, Positive::Mask), RoundRobin);
+    /// Sarama NewReferenceHashPartitioner; kafka-go ReferenceHash.
     SaramaReference => "sarama_reference",
-    SaramaCrc => "sarama_crc",
-    KafkaGoHash => "kafka_go_hash",
-    Adaptive => "adaptive",
+        hashed(Keyed::Modulo(Hash::Fnv1a, Positive::Mask), Random);
+    /// Sarama NewConsistentCRCHashPartitioner.
+    SaramaCrc => "sarama_crc", hashed(CRC32, Random);
+    /// kafka-go Hash.
+    KafkaGoHash => "kafka_go_hash", hashed(FNV1A, RoundRobin);
+    /// Keyed as the Java client; keyless like KIP-794, and more (adaptive/).
+    Adaptive => "adaptive", hashed(MURMUR2, Adaptive);
 }
 
 impl Strategy {
@@ -109,21 +141,20 @@ impl Strategy {
     /// line, keeping keyed calls lean.
     #[inline(always)]
     pub fn place(self, key: Key, n: u32, ctx: &Ctx) -> u32 {
-        self.place_cut(key, n, ctx, Cut::NONE)
+        self.place_cut(key, n, ctx, KeyDelimiter::NONE)
     }
 }
 
-/// Place one message by a recipe. The key delimiter (`cut`) shortens only
-/// what is hashed; whether a key is NULL or empty is decided on the whole
-/// key.
+/// Place one message by a recipe. The key delimiter shortens only what is
+/// hashed; whether a key is NULL or empty is decided on the whole key.
 #[inline(always)]
-fn place(r: Recipe, key: Key, n: u32, ctx: &Ctx, cut: Cut) -> u32 {
+fn place(r: Recipe, key: Key, n: u32, ctx: &Ctx, delimiter: KeyDelimiter) -> u32 {
     let Some(keyed) = r.keyed else {
-        return keyless(r.null, n, ctx);
+        return keyless_placement(r.null, n, ctx);
     };
     match key {
         Some(k) if !(r.empty_is_null && k.is_empty()) => {
-            let p = keyed.place(cut.apply(k), n);
+            let p = keyed.place(delimiter.apply(k), n);
             if r.null == Keyless::Adaptive {
                 keyed_adaptive(p, n, ctx);
             }
@@ -131,13 +162,13 @@ fn place(r: Recipe, key: Key, n: u32, ctx: &Ctx, cut: Cut) -> u32 {
         }
         _ => match r.null {
             Keyless::HashEmpty => keyed.place(&[], n),
-            other => keyless(other, n, ctx),
+            other => keyless_placement(other, n, ctx),
         },
     }
 }
 
 #[inline(always)]
-fn keyless(rule: Keyless, n: u32, ctx: &Ctx) -> u32 {
+fn keyless_placement(rule: Keyless, n: u32, ctx: &Ctx) -> u32 {
     match rule {
         Keyless::Random => keyless_random(n, ctx),
         Keyless::RoundRobin => keyless_round_robin(n, ctx),
@@ -148,26 +179,24 @@ fn keyless(rule: Keyless, n: u32, ctx: &Ctx) -> u32 {
     }
 }
 
-/// The random placement of keyless messages, kept out of line so the
-/// keyed path stays as lean as the pure hashes.
+// Every keyless placement is out of line, so the keyed path stays as lean
+// as the pure hashes.
+
 #[inline(never)]
 fn keyless_random(n: u32, ctx: &Ctx) -> u32 {
     random::place(n, ctx)
 }
 
-/// round_robin's placement, out of line for the same reason.
 #[inline(never)]
 fn keyless_round_robin(n: u32, ctx: &Ctx) -> u32 {
     round_robin::place(n, ctx)
 }
 
-/// sticky's keyless placement, out of line for the same reason.
 #[inline(never)]
 fn keyless_sticky(n: u32, ctx: &Ctx) -> u32 {
     sticky::place(n, ctx)
 }
 
-/// adaptive's keyless placement, out of line for the same reason.
 #[inline(never)]
 fn keyless_adaptive(n: u32, ctx: &Ctx) -> u32 {
     adaptive::place(n, ctx)
@@ -177,87 +206,4 @@ fn keyless_adaptive(n: u32, ctx: &Ctx) -> u32 {
 #[inline(never)]
 fn keyed_adaptive(p: u32, n: u32, ctx: &Ctx) {
     adaptive::keyed(p, n, ctx)
-}
-
-/// adaptive's default run length in bytes (BENCHMARKS.md: throughput
-/// against run length).
-pub(crate) const RUN_BYTES: u32 = 262_144;
-
-/// Limits of a sticky run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct StickyLimits {
-    /// Switch after this many messages (>= 1).
-    pub messages: u32,
-    /// Switch after this many ms since the switch (0: no time limit).
-    pub linger_ms: u32,
-    /// adaptive: switch after this many bytes.
-    pub run_bytes: u32,
-    /// adaptive: leave out a partition not drained for this long (0: never).
-    pub timeout_ms: u32,
-    /// adaptive: weight partitions by backlog (else uniform).
-    pub weighting: bool,
-}
-
-impl Default for StickyLimits {
-    fn default() -> Self {
-        StickyLimits {
-            messages: 1000,
-            linger_ms: 10,
-            run_bytes: RUN_BYTES,
-            timeout_ms: 500,
-            weighting: true,
-        }
-    }
-}
-
-/// What a strategy may know besides the key: the topic, how to ask
-/// librdkafka whether a partition has a leader, per-topic state and limits.
-pub struct Ctx<'a> {
-    pub rkt: *const rd_kafka_topic_t,
-    /// The availability function: this one, or (None) the process-wide
-    /// one, looked up only when a strategy asks.
-    pub host: Option<AvailableFn>,
-    pub topic: TopicRef<'a>,
-    pub sticky: StickyLimits,
-    /// `rd_kafka_topic_name` of the librdkafka placing (None: unknown).
-    /// For a table, it tells a topic from a destroyed one whose handle had
-    /// the same address.
-    pub name: Option<NameFn>,
-    /// The partitioner's return address (0: unknown), which tells which
-    /// librdkafka calls it (host.rs).
-    pub caller: usize,
-}
-
-/// Where a placement finds its topic's state: already looked up (the
-/// plugin), or in a table, looked up only when a strategy needs it.
-#[derive(Clone, Copy)]
-pub enum TopicRef<'a> {
-    Known(&'a TopicState),
-    Table(&'a Topics),
-}
-
-impl Ctx<'_> {
-    /// `rd_kafka_topic_name` of the librdkafka placing, if known.
-    #[inline]
-    pub fn name_fn(&self) -> Option<NameFn> {
-        self.name
-            .or_else(|| crate::host::topic_name_for(self.caller))
-    }
-
-    #[inline]
-    pub fn topic(&self) -> &TopicState {
-        match self.topic {
-            TopicRef::Known(t) => t,
-            TopicRef::Table(t) => match self.name_fn() {
-                Some(name) if !self.rkt.is_null() => {
-                    // SAFETY: the topic librdkafka is placing a message of,
-                    // and that librdkafka's rd_kafka_topic_name.
-                    let n = unsafe { name(self.rkt) };
-                    // SAFETY: librdkafka's topic name, a C string.
-                    unsafe { t.get_named(self.rkt as usize, n) }
-                }
-                _ => t.get_or_insert(self.rkt as usize),
-            },
-        }
-    }
 }

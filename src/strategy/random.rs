@@ -1,7 +1,7 @@
 //! random: uniform over the usable partitions (see available.rs); over all
 //! of them when none is.
 
-use super::Ctx;
+use super::ctx::Ctx;
 use crate::rng;
 
 #[inline]

@@ -4,13 +4,13 @@
 //! evenly; when none is, the cycle runs over all of them. (The Java
 //! RoundRobinPartitioner skips every other partition when batches roll.)
 //!
-//! Each thread has its own cycle per topic (see topics.rs), starting at a
+//! Each thread has its own cycle per topic (see state.rs), starting at a
 //! random offset: one thread's messages cycle exactly, and concurrent
 //! threads share no state.
 
 use super::available::PROBES;
-use super::Ctx;
-use crate::topics::Lane;
+use super::ctx::Ctx;
+use super::state::Lane;
 
 #[inline]
 pub fn place(n: u32, ctx: &Ctx) -> u32 {

@@ -624,7 +624,7 @@ int main(int argc, char **argv) {
         }
         plugin = argv[1];
         /* The oracles, against vectors from tests/python/oracle.py's
-         * definitions (FACTS.md: murmur2 "21" is -973932308). */
+         * definitions (the Java client: murmur2 "21" is -973932308). */
         CHECK(murmur2_oracle("21", 2, 1 << 30) == (-973932308 & 0x7fffffff) % (1 << 30),
               "librdkafka's murmur2 is not Kafka's");
         /* murmur64a and jump: values of tests/python/oracle.py. */

@@ -5,7 +5,7 @@
 use std::ffi::c_void;
 
 pub type Cb = unsafe extern "C" fn(
-    *const rdpart::host::rd_kafka_topic_t,
+    *const rdpart::sys::rd_kafka_topic_t,
     *const c_void,
     usize,
     i32,
@@ -32,7 +32,7 @@ pub fn librdkafka(
 /// rdpart's six hash partitioners with librdkafka's function for each.
 pub fn hash_pairs() -> [(&'static str, Cb, Cb); 6] {
     use rdkafka_sys as k;
-    use rdpart::ffi::*;
+    use rdpart::capi::*;
     [
         (
             "murmur2",

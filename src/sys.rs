@@ -1,14 +1,16 @@
-//! librdkafka's types and callback signatures, as the plugin uses them
-//! (from rdkafka.h; none is exported in rdpart.h).
+//! librdkafka's types, constants and callback signatures, declared once
+//! (from rdkafka.h). rdpart never links librdkafka: these describe what it
+//! is handed, and the functions it finds at run time (loader.rs).
 
 #![allow(non_camel_case_types)]
 
-use crate::host::rd_kafka_topic_t;
 use std::ffi::{c_char, c_int, c_void};
 
-pub use crate::ffi::{
-    rd_kafka_conf_res_t, RD_KAFKA_CONF_INVALID, RD_KAFKA_CONF_OK, RD_KAFKA_CONF_UNKNOWN,
-};
+/// Opaque librdkafka topic handle.
+#[repr(C)]
+pub struct rd_kafka_topic_t {
+    _private: [u8; 0],
+}
 
 #[repr(C)]
 pub struct rd_kafka_conf_t {
@@ -25,7 +27,7 @@ pub struct rd_kafka_t {
     _private: [u8; 0],
 }
 
-/// `rd_kafka_message_t`, the fields the plugin reads.
+/// `rd_kafka_message_t`, the fields rdpart reads.
 #[repr(C)]
 pub struct rd_kafka_message_t {
     pub err: rd_kafka_resp_err_t,
@@ -39,14 +41,29 @@ pub struct rd_kafka_message_t {
     pub _private: *mut c_void,
 }
 
+/// `rd_kafka_conf_res_t`.
+pub type rd_kafka_conf_res_t = c_int;
+pub const RD_KAFKA_CONF_UNKNOWN: rd_kafka_conf_res_t = -2;
+pub const RD_KAFKA_CONF_INVALID: rd_kafka_conf_res_t = -1;
+pub const RD_KAFKA_CONF_OK: rd_kafka_conf_res_t = 0;
+
 pub type rd_kafka_resp_err_t = c_int;
-pub(crate) const ERR_NO_ERROR: rd_kafka_resp_err_t = 0;
-pub(crate) const ERR_INVALID_ARG: rd_kafka_resp_err_t = -186;
-pub(crate) const ERR_CONFLICT: rd_kafka_resp_err_t = -173;
-pub(crate) const PARTITION_UA: i32 = -1;
+pub const ERR_NO_ERROR: rd_kafka_resp_err_t = 0;
+pub const ERR_INVALID_ARG: rd_kafka_resp_err_t = -186;
+pub const ERR_CONFLICT: rd_kafka_resp_err_t = -173;
 /// RD_KAFKA_RESP_ERR__INTR: what an on_send that carries queued log lines
 /// returns (plugin/log.rs); librdkafka only logs it.
-pub(crate) const ERR_CARRIER: rd_kafka_resp_err_t = -141;
+pub const ERR_CARRIER: rd_kafka_resp_err_t = -141;
+
+/// RD_KAFKA_PARTITION_UA.
+pub const PARTITION_UA: i32 = -1;
+
+/// `rd_kafka_topic_partition_available()`.
+pub type AvailableFn = unsafe extern "C" fn(*const rd_kafka_topic_t, i32) -> c_int;
+/// `rd_kafka_topic_name()`.
+pub type NameFn = unsafe extern "C" fn(*const rd_kafka_topic_t) -> *const c_char;
+/// `rd_kafka_message_latency()`.
+pub type LatencyFn = unsafe extern "C" fn(*const rd_kafka_message_t) -> i64;
 
 pub type PartitionerCb = unsafe extern "C" fn(
     *const rd_kafka_topic_t,

@@ -1,40 +1,22 @@
-//! Finding, without linking it, the librdkafka that is already in the
-//! process (a second copy in one process corrupts memory; see FACTS.md).
+//! Finding, without linking it, the librdkafka already in the process
+//! (docs/loading.md says why and how):
 //!
-//! - The plugin binds to the very object whose code called `conf_init`
-//!   (the first stack frame outside rdpart): `dladdr`, then
-//!   `dlopen(RTLD_NOLOAD)`, then `dlsym`. `dlsym` on a handle searches that
-//!   object's whole lookup scope, so a symbol is accepted only when it is
-//!   defined in that object itself; a librdkafka that does not export its
-//!   functions (linked statically without `-rdynamic`) is refused with a
-//!   message saying so (see plugin/).
-//! - The plain callbacks and `rdpart_new()` partitioners use one
-//!   process-wide `rd_kafka_topic_partition_available`, resolved up front
-//!   when librdpart is loaded (from the global scope), or handed over by
-//!   the application with `rdpart_set_available()`. A partitioner never
-//!   calls the dynamic loader: it may run under librdkafka's topic lock,
-//!   and the loader's locks taken there deadlock against a concurrent
-//!   dlopen (NSS, SASL, OpenSSL, Python imports).
+//! - the plugin binds to the object whose code called `conf_init`
+//!   ([`Library::caller`]), accepting only symbols that object defines;
+//! - the plain callbacks and `rdpart_new()` partitioners use one
+//!   process-wide `rd_kafka_topic_partition_available` (and topic name
+//!   function), resolved when librdpart is loaded ([`resolve_at_load`]) or
+//!   handed over with `rdpart_set_available()`. No partitioner ever calls
+//!   the dynamic loader.
 
-use std::ffi::{c_char, c_int, c_void, CStr};
+use crate::atomic::AtomicFn;
+use crate::boundary::write_stderr;
+use crate::sys::{AvailableFn, NameFn};
+use std::ffi::{c_int, c_void, CStr};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-/// Opaque librdkafka topic handle.
-#[allow(non_camel_case_types)]
-#[repr(C)]
-pub struct rd_kafka_topic_t {
-    _private: [u8; 0],
-}
-
-/// `rd_kafka_topic_partition_available()`.
-pub type AvailableFn = unsafe extern "C" fn(*const rd_kafka_topic_t, i32) -> c_int;
-
-/// `rd_kafka_topic_name()`.
-pub type NameFn = unsafe extern "C" fn(*const rd_kafka_topic_t) -> *const c_char;
-
-/// The symbol every partitioner may call (FACTS.md).
+/// The symbol every partitioner may call.
 pub const AVAILABLE: &CStr = c"rd_kafka_topic_partition_available";
-
 mod glibc {
     use std::ffi::{c_int, c_void};
     extern "C" {
@@ -68,6 +50,7 @@ impl Library {
         // then use its handle (NULL).
         let mut h = unsafe { libc::dlopen(info.dli_fname, libc::RTLD_NOW | libc::RTLD_NOLOAD) };
         if h.is_null() {
+            // SAFETY: as above: the main program's handle.
             h = unsafe { libc::dlopen(std::ptr::null(), libc::RTLD_NOW | libc::RTLD_NOLOAD) };
         }
         (!h.is_null()).then(|| Library {
@@ -119,17 +102,18 @@ impl Drop for Library {
 }
 
 fn dladdr(addr: *const c_void) -> Option<libc::Dl_info> {
+    // SAFETY: Dl_info is plain data, valid when zeroed.
     let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
     // SAFETY: info is a valid Dl_info to fill.
     (unsafe { libc::dladdr(addr, &mut info) } != 0).then_some(info)
 }
 
 /// The process-wide availability function: the one the application handed
-/// over, else the one found at load (0: none).
-static GIVEN: AtomicUsize = AtomicUsize::new(0);
-static FOUND: AtomicUsize = AtomicUsize::new(0);
-/// `rd_kafka_topic_name` of the same librdkafka as FOUND (0: none).
-static FOUND_NAME: AtomicUsize = AtomicUsize::new(0);
+/// over, else the one found at load.
+static GIVEN: AtomicFn<AvailableFn> = AtomicFn::none();
+static FOUND: AtomicFn<AvailableFn> = AtomicFn::none();
+/// `rd_kafka_topic_name` of the same librdkafka as FOUND.
+static FOUND_NAME: AtomicFn<NameFn> = AtomicFn::none();
 /// The addresses of the object FOUND is in: a partitioner called from
 /// code outside them is called by another librdkafka (one linked
 /// statically, without exporting its functions), whose topics FOUND must
@@ -138,11 +122,10 @@ static FOUND_LO: AtomicUsize = AtomicUsize::new(0);
 static FOUND_HI: AtomicUsize = AtomicUsize::new(0);
 static WARNED: AtomicBool = AtomicBool::new(false);
 
-/// Runs when librdpart is loaded (before `main` for a program linked with
-/// it, inside `dlopen` otherwise): resolves the availability and topic name
-/// functions up front, with the address range of the librdkafka that has
-/// them, and installs the fork handlers.
-extern "C" fn on_load() {
+/// Resolves the availability and topic name functions from the global
+/// scope, with the address range of the librdkafka that has them. Called
+/// once, when librdpart is loaded (process.rs).
+pub fn resolve_at_load() {
     // SAFETY: RTLD_DEFAULT lookups of C strings.
     let (p, name) = unsafe {
         (
@@ -150,17 +133,19 @@ extern "C" fn on_load() {
             libc::dlsym(libc::RTLD_DEFAULT, c"rd_kafka_topic_name".as_ptr()),
         )
     };
-    if !p.is_null() {
-        if let Some((lo, hi)) = object_range(p) {
-            FOUND_LO.store(lo, Ordering::Relaxed);
-            FOUND_HI.store(hi, Ordering::Relaxed);
-        }
-        if object_range(name) == object_range(p) {
-            FOUND_NAME.store(name as usize, Ordering::Release);
-        }
+    if p.is_null() {
+        return;
     }
-    FOUND.store(p as usize, Ordering::Release);
-    crate::rng::install_fork_handlers();
+    if let Some((lo, hi)) = object_range(p) {
+        FOUND_LO.store(lo, Ordering::Relaxed);
+        FOUND_HI.store(hi, Ordering::Relaxed);
+    }
+    if object_range(name) == object_range(p) {
+        // SAFETY: that librdkafka's rd_kafka_topic_name.
+        unsafe { FOUND_NAME.set_addr(name as usize) };
+    }
+    // SAFETY: that librdkafka's rd_kafka_topic_partition_available.
+    unsafe { FOUND.set_addr(p as usize) };
 }
 
 /// The lowest and highest address of the loaded segments of the object
@@ -214,21 +199,12 @@ fn called_by_found(caller: usize) -> bool {
 /// librdkafka found at load is the caller. Never calls the loader.
 #[inline]
 pub fn topic_name_for(caller: usize) -> Option<NameFn> {
-    let f = FOUND_NAME.load(Ordering::Acquire);
-    if f == 0 || !called_by_found(caller) {
-        return None;
-    }
-    // SAFETY: a non-zero value is the address of that librdkafka function.
-    Some(unsafe { std::mem::transmute::<usize, NameFn>(f) })
+    FOUND_NAME.get().filter(|_| called_by_found(caller))
 }
-
-#[used]
-#[link_section = ".init_array"]
-static ON_LOAD: extern "C" fn() = on_load;
 
 /// Hands over the availability function (None: back to the one found at load).
 pub fn set_available(f: Option<AvailableFn>) {
-    GIVEN.store(f.map_or(0, |f| f as usize), Ordering::Release);
+    GIVEN.set(f);
 }
 
 /// The process-wide `rd_kafka_topic_partition_available` for a partitioner
@@ -238,16 +214,13 @@ pub fn set_available(f: Option<AvailableFn>) {
 /// available.
 #[inline]
 pub fn global_available(caller: usize) -> Option<AvailableFn> {
-    let mut v = GIVEN.load(Ordering::Acquire);
-    if v == 0 && called_by_found(caller) {
-        v = FOUND.load(Ordering::Acquire);
-    }
-    if v == 0 {
+    let f = GIVEN
+        .get()
+        .or_else(|| FOUND.get().filter(|_| called_by_found(caller)));
+    if f.is_none() {
         warn_unresolved();
-        return None;
     }
-    // SAFETY: a non-zero value is the address of that librdkafka function.
-    Some(unsafe { std::mem::transmute::<usize, AvailableFn>(v) })
+    f
 }
 
 #[cold]
@@ -290,27 +263,7 @@ pub fn global_symbol(name: &CStr) -> Option<*mut c_void> {
 /// resolve a strategy per topic. Calls the loader: only while configuring
 /// (rdpart_new), never from a partitioner.
 pub fn global_topic_name() -> Option<NameFn> {
-    // SAFETY: RTLD_DEFAULT lookup of a C string.
-    let p = unsafe { libc::dlsym(libc::RTLD_DEFAULT, c"rd_kafka_topic_name".as_ptr()) };
+    let p = global_symbol(c"rd_kafka_topic_name")?;
     // SAFETY: that librdkafka function has this signature.
-    (!p.is_null()).then(|| unsafe { std::mem::transmute::<*mut c_void, NameFn>(p) })
-}
-
-/// Writes to stderr with one write(2): no allocation, no lock.
-pub fn write_stderr(msg: &str) {
-    // SAFETY: a valid buffer of that length.
-    let _ = unsafe { libc::write(2, msg.as_ptr() as *const c_void, msg.len()) };
-}
-
-/// A C string as an owned string (NULL: empty).
-///
-/// # Safety
-/// `s` is NULL or a NUL-terminated string.
-pub unsafe fn c_string(s: *const c_char) -> String {
-    if s.is_null() {
-        String::new()
-    } else {
-        // SAFETY: a C string from librdkafka.
-        unsafe { CStr::from_ptr(s) }.to_string_lossy().into_owned()
-    }
+    Some(unsafe { std::mem::transmute::<*mut c_void, NameFn>(p) })
 }

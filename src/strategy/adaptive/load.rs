@@ -1,55 +1,15 @@
-//! adaptive: keyed messages as murmur2 over all partitions (per-key order
-//! needs a fixed partition); keyless messages in sticky runs that end after
-//! `adaptive.run.bytes` bytes (or `sticky.messages` messages, or
-//! `sticky.linger.ms`), each run on a partition drawn at random with
-//! weights that favour less backlog, among the partitions whose broker is
-//! not slow.
-//!
-//! What it knows comes from the plugin's interceptors (plugin/interceptors.rs):
-//! - *backlog*: per partition, messages placed and not yet acknowledged.
-//!   Every message this strategy places counts +1 (keyed, keyless, probes),
-//!   a message the application sent to an explicit partition counts +1 in
-//!   `on_send`, and every acknowledgement, whatever its error (delivered,
-//!   failed, timed out, purged), counts -1: after a flush the backlog is 0.
-//! - *latency*: per partition, an average of the delivery latency of its
-//!   acknowledged messages (`rd_kafka_message_latency`), halving the
-//!   distance to each new sample.
-//! - the size of the message being placed, handed over by `on_send` (which
-//!   runs in the producing thread right before the partitioner) through a
-//!   thread-local; messages parked before metadata are placed later on
-//!   librdkafka's thread, where the size is the topic's running average.
-//!
-//! A partition is *left out* while either
-//! - its latency is above `SLOW_FACTOR` times the lower quartile of the
-//!   partitions' latencies and above `SLOW_FLOOR_US` (far slower than the
-//!   others; this is what KIP-794 lacks: a slow broker that does drain has
-//!   zero backlog after each round trip and would look the most
-//!   attractive), or
-//! - it has backlog and has not drained for `adaptive.timeout.ms` while
-//!   other partitions were acknowledged (KIP-794's availability timeout),
-//!
-//! and comes back when its latency falls: every `PROBE_MS` one keyless
-//! message goes to a left-out partition (in turn), a probe whose
-//! acknowledgement updates the latency. Leaderless partitions are left out
-//! as by every keyless strategy (available.rs).
-//!
-//! Without acknowledgements (the plain callback, or an rdpart_t nobody
-//! reports deliveries to) the backlog only grows, the weights even out the
-//! counts placed, nothing is ever slow: sticky runs by bytes, balanced.
-//!
-//! Costs: a keyed message adds one relaxed atomic add to its partition's
-//! cache line (one line per partition); a keyless message in a run, the
-//! same plus a few loads; a switch, one pass over the partitions (weights,
-//! and at most once per millisecond per topic, the left-out flags), with
-//! no lock and no allocation (the per-topic table is allocated once, when
-//! the topic is first placed, and again only if it grows).
+//! adaptive's view of a topic's partitions: per partition, messages placed
+//! and acknowledged (the backlog), the acknowledgements' latency, and
+//! whether the partition is left out (far slower than the others, or not
+//! drained for `adaptive.timeout.ms`). Counters live in segments that are
+//! never moved, made only for partitions counted; producing threads and
+//! broker threads write separate cache lines. docs/adaptive.md has the
+//! rules and their reasons.
 
-use super::available::{pick, PROBES};
-use super::Ctx;
-use crate::topics::TopicState;
-use crate::{clock, rng};
+use crate::atomic::AtomicSlice;
+use crate::clock;
 use std::cell::Cell;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicPtr, AtomicU32, Ordering::*};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, Ordering::*};
 
 /// Slow: latency above this many times the lower quartile...
 pub(crate) const SLOW_FACTOR: u64 = 4;
@@ -85,13 +45,11 @@ thread_local! {
     static SENDING: Cell<u32> = const { Cell::new(0) };
 }
 
-/// Called by the plugin's on_send for a message the partitioner places
-/// next: its size, for this thread's next placement and the topic's average.
+/// Hands this thread's next placement the size of the message it places
+/// (on_send runs in the producing thread right before the partitioner).
 #[inline]
-pub fn note_sending(t: &TopicState, bytes: usize) {
-    let b = bytes.min(u32::MAX as usize - 1) as u32;
-    let _ = SENDING.try_with(|c| c.set(b + 1));
-    t.load_table().note_size(b);
+pub(super) fn sending(bytes: u32) {
+    let _ = SENDING.try_with(|c| c.set(bytes.min(u32::MAX - 1) + 1));
 }
 
 #[inline]
@@ -106,38 +64,38 @@ fn take_sending() -> Option<u32> {
 /// acknowledging (broker) threads write on separate cache lines, so the
 /// two never fight over one line on every message.
 #[derive(Default)]
-pub struct Slot {
-    sent: Sent,
-    acks: Acks,
+pub struct PartitionLoad {
+    pub(super) sent: Sent,
+    pub(super) acks: Acks,
 }
 
 #[repr(align(64))]
 #[derive(Default)]
-struct Sent {
+pub(super) struct Sent {
     /// Messages placed on (or sent to) the partition.
-    placed: AtomicI64,
+    pub(super) placed: AtomicI64,
     /// Clock (ms) when the backlog last went from none to some.
-    busy_since: AtomicU32,
+    pub(super) busy_since: AtomicU32,
     /// Left out at the last refresh.
-    out: AtomicBool,
+    pub(super) out: AtomicBool,
     /// `placed` when the current epoch began.
-    base: AtomicI64,
+    pub(super) base: AtomicI64,
 }
 
 #[repr(align(64))]
 #[derive(Default)]
-struct Acks {
+pub(super) struct Acks {
     /// Messages acknowledged.
-    acked: AtomicI64,
+    pub(super) acked: AtomicI64,
     /// Clock (ms) of its last acknowledgement (0: none).
-    last_ack: AtomicU32,
+    pub(super) last_ack: AtomicU32,
     /// Average acknowledgement latency, µs (0: no sample yet).
-    latency_us: AtomicU32,
+    pub(super) latency_us: AtomicU32,
 }
 
-impl Slot {
+impl PartitionLoad {
     #[inline]
-    fn backlog(&self) -> i64 {
+    pub(super) fn backlog(&self) -> i64 {
         self.sent.placed.load(Relaxed) - self.acks.acked.load(Relaxed)
     }
 }
@@ -145,50 +103,36 @@ impl Slot {
 /// A topic's partitions, as adaptive sees them.
 pub struct Load {
     /// Counter segments (see `locate`), made on first use, freed on drop.
-    segs: [AtomicPtr<Slot>; SEGMENTS],
+    pub(super) segs: [AtomicSlice<PartitionLoad>; SEGMENTS],
     /// Partitions `0..covered` all have counters.
-    covered: AtomicU32,
+    pub(super) covered: AtomicU32,
     /// Clock (ms) of the last full weighing of the partitions (`choose`).
-    weighed: AtomicU32,
+    pub(super) weighed: AtomicU32,
     /// Clock (ms) of the last acknowledgement of any partition.
-    last_ack: AtomicU32,
+    pub(super) last_ack: AtomicU32,
     /// Clock (ms) of the topic's first placement (0: none yet). Messages
     /// produced before the producer knew the topic's partitions waited
     /// for metadata before any placement: that wait is not the broker's.
-    first_placed: AtomicU32,
+    pub(super) first_placed: AtomicU32,
     /// Clock (ms) of the last refresh of the left-out flags.
-    refreshed: AtomicU32,
+    pub(super) refreshed: AtomicU32,
     /// Clock (ms) when the current epoch began.
-    epoch: AtomicU32,
+    pub(super) epoch: AtomicU32,
     /// Some partition is left out.
-    any_out: AtomicBool,
+    pub(super) any_out: AtomicBool,
     /// Clock (ms) of the next probe.
-    next_probe: AtomicU32,
+    pub(super) next_probe: AtomicU32,
     /// Where the next probe looks first.
-    probe_cursor: AtomicU32,
+    pub(super) probe_cursor: AtomicU32,
     /// Running average of message sizes (bytes), for placements whose
     /// size on_send did not hand over.
-    avg_bytes: AtomicU32,
+    pub(super) avg_bytes: AtomicU32,
 }
 
-impl Drop for Load {
-    fn drop(&mut self) {
-        for (k, seg) in self.segs.iter_mut().enumerate() {
-            let p = *seg.get_mut();
-            if !p.is_null() {
-                // SAFETY: made by `segment` from a boxed slice of this length.
-                drop(unsafe {
-                    Box::from_raw(std::ptr::slice_from_raw_parts_mut(p, (FIRST as usize) << k))
-                });
-            }
-        }
-    }
-}
-
-impl Load {
-    fn new(n: u32) -> Load {
-        let l = Load {
-            segs: Default::default(),
+impl Default for Load {
+    fn default() -> Load {
+        Load {
+            segs: std::array::from_fn(|k| AtomicSlice::new((FIRST as usize) << k)),
             covered: AtomicU32::new(0),
             weighed: AtomicU32::new(0),
             last_ack: AtomicU32::new(0),
@@ -199,57 +143,42 @@ impl Load {
             next_probe: AtomicU32::new(0),
             probe_cursor: AtomicU32::new(0),
             avg_bytes: AtomicU32::new(0),
-        };
+        }
+    }
+}
+
+impl Load {
+    /// A table with counters for partitions `0..n`.
+    #[cfg(test)]
+    pub(super) fn new(n: u32) -> Load {
+        let l = Load::default();
         l.ensure(n);
         l
     }
 
     /// Partition `p`'s counters, if it has any.
     #[inline]
-    fn slot(&self, p: u32) -> Option<&Slot> {
+    pub(super) fn slot(&self, p: u32) -> Option<&PartitionLoad> {
         if p >= MAX_TRACKED {
             return None;
         }
         let (k, i) = locate(p);
-        let s = self.segs[k].load(Acquire);
-        // SAFETY: a segment of `FIRST << k` slots, live while self is.
-        (!s.is_null()).then(|| unsafe { &*s.add(i) })
+        self.segs[k].get().map(|s| &s[i])
     }
 
     /// Partition `p`'s counters, made if needed (None: beyond MAX_TRACKED).
     #[inline]
-    fn slot_or_make(&self, p: u32) -> Option<&Slot> {
+    fn slot_or_make(&self, p: u32) -> Option<&PartitionLoad> {
         if p >= MAX_TRACKED {
             return None;
         }
         let (k, i) = locate(p);
-        let mut s = self.segs[k].load(Acquire);
-        if s.is_null() {
-            s = self.segment(k);
-        }
-        // SAFETY: as in slot().
-        Some(unsafe { &*s.add(i) })
-    }
-
-    /// Segment `k`, made on first use (once: a racing maker frees its own).
-    #[cold]
-    fn segment(&self, k: usize) -> *mut Slot {
-        let len = (FIRST as usize) << k;
-        let new =
-            Box::into_raw((0..len).map(|_| Slot::default()).collect::<Box<[Slot]>>()) as *mut Slot;
-        match self.segs[k].compare_exchange(std::ptr::null_mut(), new, AcqRel, Acquire) {
-            Ok(_) => new,
-            Err(other) => {
-                // SAFETY: ours, never shared.
-                drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(new, len)) });
-                other
-            }
-        }
+        Some(&self.segs[k].get_or_make(|_| PartitionLoad::default())[i])
     }
 
     /// Makes counters for partitions `0..n` (n capped at MAX_TRACKED).
     #[inline]
-    fn ensure(&self, n: u32) {
+    pub fn ensure(&self, n: u32) {
         let n = n.min(MAX_TRACKED);
         if self.covered.load(Relaxed) < n {
             self.cover(n);
@@ -262,9 +191,7 @@ impl Load {
             return;
         }
         for k in 0..=locate(n - 1).0 {
-            if self.segs[k].load(Acquire).is_null() {
-                self.segment(k);
-            }
+            self.segs[k].get_or_make(|_| PartitionLoad::default());
         }
         self.covered.fetch_max(n, Relaxed);
     }
@@ -276,33 +203,21 @@ impl Load {
     }
 
     /// Partitions `0..n` with their counters, in order (those made).
-    fn upto(&self, n: u32) -> impl Iterator<Item = (u32, &Slot)> {
+    pub(super) fn upto(&self, n: u32) -> impl Iterator<Item = (u32, &PartitionLoad)> {
         let n = n.min(MAX_TRACKED);
         self.segs.iter().enumerate().flat_map(move |(k, seg)| {
             let first = FIRST * ((1 << k) - 1);
-            let p = seg.load(Acquire);
-            let len = if p.is_null() || first >= n {
-                0
-            } else {
-                ((FIRST << k) as usize).min((n - first) as usize)
+            let items = match seg.get() {
+                Some(s) if first < n => &s[..s.len().min((n - first) as usize)],
+                _ => &[],
             };
-            // SAFETY: as in slot().
-            (0..len).map(move |i| (first + i as u32, unsafe { &*p.add(i) }))
+            (first..).zip(items)
         })
     }
 
     /// Every partition's counters made so far.
-    fn each(&self) -> impl Iterator<Item = &Slot> {
-        self.segs.iter().enumerate().flat_map(|(k, seg)| {
-            let p = seg.load(Acquire);
-            let len = if p.is_null() {
-                0
-            } else {
-                (FIRST as usize) << k
-            };
-            // SAFETY: as in slot().
-            (0..len).map(move |i| unsafe { &*p.add(i) })
-        })
+    pub(super) fn each(&self) -> impl Iterator<Item = &PartitionLoad> {
+        self.segs.iter().flat_map(|seg| seg.get().unwrap_or(&[]))
     }
 
     /// Counts a message placed on (or sent to) partition `p`: one add to
@@ -319,7 +234,7 @@ impl Load {
 
     /// A run (or a probe) starts on partition `p`: when it had no backlog,
     /// its waiting starts now.
-    fn starting(&self, p: u32) {
+    pub(super) fn starting(&self, p: u32) {
         if let Some(s) = self.slot(p) {
             if s.backlog() <= 0 {
                 s.sent.busy_since.store(clock::coarse_ms() | 1, Relaxed);
@@ -386,16 +301,16 @@ impl Load {
 
     /// Messages placed and not acknowledged, over all partitions.
     pub fn in_flight(&self) -> i64 {
-        self.each().map(Slot::backlog).sum()
+        self.each().map(PartitionLoad::backlog).sum()
     }
 
     #[inline]
-    fn out(&self, p: u32) -> bool {
+    pub(super) fn out(&self, p: u32) -> bool {
         self.slot(p).is_some_and(|s| s.sent.out.load(Relaxed))
     }
 
     /// Recomputes which partitions are left out (at most once per ms).
-    fn refresh(&self, now: u32, timeout_ms: u32) {
+    pub(super) fn refresh(&self, now: u32, timeout_ms: u32) {
         // At most once per ms, and per ms per 1024 partitions.
         let covered = self.covered.load(Relaxed);
         let every = (covered / 1024).max(1);
@@ -421,7 +336,8 @@ impl Load {
             // late) fades over a few epochs. A left-out partition's debt
             // is capped at half an epoch's average share: a broker back
             // from being slow catches up a little, it is not flooded.
-            let lead = |s: &Slot| (s.sent.placed.load(Relaxed) - s.sent.base.load(Relaxed)) / 2;
+            let lead =
+                |s: &PartitionLoad| (s.sent.placed.load(Relaxed) - s.sent.base.load(Relaxed)) / 2;
             let (mut top, mut sum, mut k) = (0i64, 0i64, 0i64);
             for s in self.each().filter(|s| !s.sent.out.load(Relaxed)) {
                 let l = lead(s);
@@ -522,7 +438,7 @@ impl Load {
     /// over in this thread, else (librdkafka's thread placing messages
     /// parked before metadata) the average.
     #[inline]
-    fn message_bytes(&self) -> u32 {
+    pub(super) fn message_bytes(&self) -> u32 {
         take_sending().unwrap_or_else(|| self.avg_bytes.load(Relaxed).max(1))
     }
 }
@@ -538,115 +454,10 @@ fn later(a: u32, b: u32) -> u32 {
     }
 }
 
-impl TopicState {
-    /// This topic's load table with counters for partitions `0..n`, made
-    /// on first use.
-    #[inline]
-    pub fn load(&self, n: u32) -> &Load {
-        let l = self.load_table();
-        l.ensure(n);
-        l
-    }
-
-    /// This topic's load table, made on first use.
-    #[inline]
-    pub fn load_table(&self) -> &Load {
-        // SAFETY: installed below from Box::into_raw; freed only on drop.
-        match unsafe { self.load_ptr().load(Acquire).as_ref() } {
-            Some(l) => l,
-            None => self.make_load(),
-        }
-    }
-
-    /// The load table, if adaptive placed any message of the topic.
-    pub fn load_if_any(&self) -> Option<&Load> {
-        // SAFETY: as above.
-        unsafe { self.load_ptr().load(Acquire).as_ref() }
-    }
-
-    #[cold]
-    fn make_load(&self) -> &Load {
-        let cell: &AtomicPtr<Load> = self.load_ptr();
-        let new = Box::into_raw(Box::new(Load::new(0)));
-        match cell.compare_exchange(std::ptr::null_mut(), new, AcqRel, Acquire) {
-            // SAFETY: now owned by the topic.
-            Ok(_) => unsafe { &*new },
-            Err(other) => {
-                // SAFETY: ours, never shared; other is the topic's.
-                drop(unsafe { Box::from_raw(new) });
-                unsafe { &*other }
-            }
-        }
-    }
-}
-
-/// Counts a keyed placement (the keyed path itself is murmur2's). Keyed
-/// messages start no run, so a partition's waiting starts here when it had
-/// no backlog.
-#[inline]
-pub fn keyed(p: u32, n: u32, ctx: &Ctx) {
-    let load = ctx.topic().load(n);
-    let _ = load.message_bytes();
-    load.starting(p);
-    load.placed(p);
-}
-
-/// Places a keyless message.
-#[inline]
-pub fn place(n: u32, ctx: &Ctx) -> u32 {
-    let t = ctx.topic();
-    let load = t.load(n);
-    let bytes = load.message_bytes();
-    let limits = ctx.sticky;
-    if load.any_out.load(Relaxed) {
-        if let Some(p) = probe(load, n, ctx, t) {
-            load.starting(p);
-            load.placed(p);
-            return p;
-        }
-    }
-    let p = t.with_lane(|lane| {
-        let tag = lane.sticky_tag;
-        let current = (tag >= 1 && tag <= n).then(|| tag - 1);
-        if let Some(p) = current {
-            if lane.sticky_count < limits.messages
-                && lane.run_bytes < limits.run_bytes as u64
-                && (limits.linger_ms == 0
-                    || clock::elapsed_below(lane.sticky_since, limits.linger_ms))
-                && !load.out(p)
-                && ctx.usable(t, p, n)
-            {
-                lane.sticky_count += 1;
-                lane.run_bytes += bytes as u64;
-                return p;
-            }
-        }
-        let now = clock::now_ms() | 1;
-        load.refresh(now, limits.timeout_ms);
-        let next = choose(load, current, n, ctx, t, limits.weighting);
-        load.starting(next);
-        lane.sticky_tag = next + 1;
-        lane.sticky_count = 1;
-        lane.run_bytes = bytes as u64;
-        lane.sticky_since = if limits.linger_ms > 0 { now } else { 0 };
-        next
-    });
-    load.placed(p);
-    p
-}
-
-/// Topics with more partitions than this choose among a few sampled ones
-/// instead of weighing them all.
-pub(crate) const WEIGH_MAX: u32 = 1024;
-/// Topics with more partitions than this weigh them all at most once per
-/// millisecond (runs of a message or two would pay a pass each); other
-/// switches sample.
-pub(crate) const WEIGH_ALWAYS: u32 = 16;
-
 impl Load {
     /// Whether this switch may weigh every partition: the first in its
     /// millisecond.
-    fn may_weigh(&self) -> bool {
+    pub(super) fn may_weigh(&self) -> bool {
         let now = clock::coarse_ms() | 1;
         let last = self.weighed.load(Relaxed);
         last != now
@@ -660,164 +471,15 @@ impl Load {
     pub fn counter_bytes(&self) -> usize {
         self.segs
             .iter()
-            .enumerate()
-            .filter(|(_, s)| !s.load(Relaxed).is_null())
-            .map(|(k, _)| std::mem::size_of::<Slot>() * ((FIRST as usize) << k))
+            .filter_map(|s| s.get())
+            .map(std::mem::size_of_val)
             .sum()
     }
-}
-
-/// For large topics: of a few random usable partitions that are not left
-/// out, the one with the least backlog (the power of several choices), or
-/// without weighting the first one drawn.
-fn choose_sampled(
-    load: &Load,
-    prev: Option<u32>,
-    n: u32,
-    ctx: &Ctx,
-    t: &TopicState,
-    weighting: bool,
-) -> u32 {
-    let mut best: Option<(i64, u32)> = None;
-    for _ in 0..PROBES {
-        let p = pick(n, prev);
-        if load.out(p) || !ctx.usable(t, p, n) {
-            continue;
-        }
-        let b = load.slot(p).map_or(0, Slot::backlog);
-        if best.is_none_or(|(bb, _)| b < bb) {
-            best = Some((b, p));
-        }
-        if !weighting {
-            break;
-        }
-    }
-    match best {
-        Some((_, p)) => p,
-        None => ctx
-            .random_usable(t, n, prev)
-            .unwrap_or_else(|| pick(n, prev)),
-    }
-}
-
-/// A probe to a left-out partition, when one is due.
-#[cold]
-fn probe(load: &Load, n: u32, ctx: &Ctx, t: &TopicState) -> Option<u32> {
-    let now = clock::coarse_ms() | 1;
-    let due = load.next_probe.load(Relaxed);
-    if due != 0 && (now.wrapping_sub(due) as i32) < 0 {
-        return None;
-    }
-    if load
-        .next_probe
-        .compare_exchange(due, now.wrapping_add(PROBE_MS) | 1, Relaxed, Relaxed)
-        .is_err()
-    {
-        return None;
-    }
-    let tracked = n.min(load.covered.load(Relaxed));
-    if tracked == 0 {
-        return None;
-    }
-    let start = load.probe_cursor.load(Relaxed) % tracked;
-    for i in 0..tracked {
-        let p = (start + i) % tracked;
-        if load.out(p) && ctx.usable(t, p, n) {
-            load.probe_cursor.store(p + 1, Relaxed);
-            return Some(p);
-        }
-    }
-    None
-}
-
-/// The next run's partition: at random among the usable partitions that
-/// are not left out (other than `prev` when there are others), weighted by
-/// `max load + 1 - load`, where a partition's load is its backlog plus its
-/// lead this epoch (uniform without weighting). Failing that, any usable
-/// one; failing that, any.
-fn choose(
-    load: &Load,
-    prev: Option<u32>,
-    n: u32,
-    ctx: &Ctx,
-    t: &TopicState,
-    weighting: bool,
-) -> u32 {
-    if n > WEIGH_MAX || (n > WEIGH_ALWAYS && !load.may_weigh()) {
-        return choose_sampled(load, prev, n, ctx, t, weighting);
-    }
-    if n == 1 {
-        return 0;
-    }
-    #[cfg(test)]
-    if n > WEIGH_ALWAYS {
-        tests::FULL_PASSES.fetch_add(1, Relaxed);
-    }
-    // A partition's load: its backlog, plus how far it is ahead of the
-    // least-placed eligible partition this epoch. Weights `max + 1 - load`
-    // favour less backlog (KIP-794) and pull the epoch's totals together,
-    // so runs of random length still spread evenly over a run; a partition
-    // back from being left out starts the next epoch even, not with a debt.
-    // Each pass walks the counters in order, segment by segment.
-    let ahead = |s: &Slot| s.sent.placed.load(Relaxed) - s.sent.base.load(Relaxed);
-    let eligible = |p: u32, s: &Slot| Some(p) != prev && !s.sent.out.load(Relaxed);
-    let least = load
-        .upto(n)
-        .filter(|&(p, s)| eligible(p, s))
-        .map(|(_, s)| ahead(s))
-        .min();
-    if let Some(least) = least {
-        let score = |s: &Slot| (s.backlog().max(0) + (ahead(s) - least).max(0)) as u64;
-        let max = load
-            .upto(n)
-            .filter(|&(p, s)| eligible(p, s))
-            .map(|(_, s)| score(s))
-            .max()
-            .unwrap_or(0);
-        let weight = |s: &Slot| if weighting { max + 1 - score(s) } else { 1 };
-        let total: u64 = load
-            .upto(n)
-            .filter(|&(p, s)| eligible(p, s))
-            .map(|(_, s)| weight(s))
-            .sum();
-        for _ in 0..PROBES {
-            let mut r = rng::below_u64(total);
-            let mut chosen = None;
-            for (p, s) in load.upto(n).filter(|&(p, s)| eligible(p, s)) {
-                let w = weight(s);
-                if r < w {
-                    chosen = Some(p);
-                    break;
-                }
-                r -= w;
-            }
-            match chosen {
-                Some(p) if ctx.usable(t, p, n) => return p,
-                _ => {}
-            }
-        }
-    }
-    // Every other partition is left out or not usable: stay, or any usable.
-    if let Some(p) = prev.filter(|&p| !load.out(p) && ctx.usable(t, p, n)) {
-        return p;
-    }
-    let p = pick(n, prev);
-    if ctx.usable(t, p, n) {
-        return p;
-    }
-    ctx.random_usable(t, n, prev).unwrap_or(p)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::strategy::{StickyLimits, TopicRef};
-    use crate::topics::Topics;
-    use std::sync::atomic::AtomicU64;
-
-    /// Full weighings of every partition (`may_weigh`), for the test below.
-    pub(super) static FULL_PASSES: AtomicU64 = AtomicU64::new(0);
-
     /// The README states adaptive's memory per topic.
     #[test]
     fn memory_per_topic_matches_the_readme() {
@@ -848,7 +510,7 @@ mod tests {
             l.placed(p);
         }
         assert!(
-            l.counter_bytes() <= 2 * 4000 * std::mem::size_of::<Slot>() + 8 * 1024,
+            l.counter_bytes() <= 2 * 4000 * std::mem::size_of::<PartitionLoad>() + 8 * 1024,
             "{}",
             l.counter_bytes()
         );
@@ -875,31 +537,6 @@ mod tests {
     }
 
     #[test]
-    fn counts_are_exact_while_the_topic_grows() {
-        // The audit: acknowledgements landing on a table being copied were
-        // lost (100 -> 200 partitions under two threads: -86).
-        let topics = Topics::new();
-        let t = topics.get_or_insert(0x40);
-        t.load(100);
-        std::thread::scope(|s| {
-            s.spawn(|| {
-                for i in 0..200_000u32 {
-                    let l = t.load(100);
-                    l.placed(i % 100);
-                    l.acknowledged(i % 100, None, false);
-                }
-            });
-            s.spawn(|| {
-                for n in 100..=4000 {
-                    t.load(n).placed(n - 1);
-                    t.load(n).acknowledged(n - 1, None, false);
-                }
-            });
-        });
-        assert_eq!(t.load_if_any().unwrap().in_flight(), 0);
-    }
-
-    #[test]
     fn delivery_reports_of_messages_not_placed_do_not_count() {
         let l = Load::new(4);
         l.placed(1);
@@ -911,38 +548,6 @@ mod tests {
         l.acknowledged(1, None, true);
         l.acknowledged(1, None, true);
         assert_eq!(l.in_flight(), 0);
-    }
-
-    #[test]
-    fn runs_of_one_message_weigh_every_partition_at_most_once_per_ms() {
-        let topics = Topics::new();
-        let c = Ctx {
-            sticky: StickyLimits {
-                run_bytes: 1,
-                ..StickyLimits::default()
-            },
-            ..ctx(&topics)
-        };
-        let before = FULL_PASSES.load(Relaxed);
-        let start = std::time::Instant::now();
-        for _ in 0..20_000 {
-            place(1024, &c);
-        }
-        let ms = start.elapsed().as_millis() as u64 + 2;
-        let passes = FULL_PASSES.load(Relaxed) - before;
-        assert!(passes <= ms + 1, "{passes} full passes in {ms} ms");
-        assert!(passes >= 1, "the partitions were never weighed");
-    }
-
-    fn ctx(topics: &Topics) -> Ctx<'_> {
-        Ctx {
-            rkt: std::ptr::null(),
-            host: None,
-            topic: TopicRef::Table(topics),
-            sticky: StickyLimits::default(),
-            name: None,
-            caller: 0,
-        }
     }
 
     #[test]
@@ -1025,28 +630,5 @@ mod tests {
             .store(now.wrapping_sub(200), Relaxed);
         l.refresh(now, 0);
         assert!(l.out(1) && !l.out(0) && !l.out(2));
-    }
-
-    #[test]
-    fn runs_favour_partitions_with_less_backlog() {
-        let topics = Topics::new();
-        let c = ctx(&topics);
-        let t = c.topic();
-        let l = t.load(4);
-        for _ in 0..1000 {
-            l.placed(3);
-        }
-        let mut counts = [0u32; 4];
-        for _ in 0..4000 {
-            counts[choose(l, None, 4, &c, t, true) as usize] += 1;
-        }
-        // Weights 1001, 1001, 1001, 1: partition 3 about once in 3000.
-        assert!(counts[3] < 10, "{counts:?}");
-        assert!(counts[..3].iter().all(|&c| c > 1100), "{counts:?}");
-        let mut uniform = [0u32; 4];
-        for _ in 0..4000 {
-            uniform[choose(l, None, 4, &c, t, false) as usize] += 1;
-        }
-        assert!(uniform.iter().all(|&c| c > 800), "{uniform:?}");
     }
 }

@@ -4,7 +4,7 @@
 //! other topics use `strategy`. A topic's strategy is resolved once, when
 //! rdpart first sees the topic, never per message.
 
-use super::Strategy;
+use crate::strategy::Strategy;
 
 /// One `PATTERN:STRATEGY` pair.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,14 +29,14 @@ impl TopicRules {
                 return Err(format!(
                     "expects PATTERN:STRATEGY pairs (e.g. orders:jump,events-*:round_robin): \
                      no ':' in \"{}\"",
-                    crate::conf::shorten(pair, 32)
+                    crate::config::shorten(pair, 32)
                 ));
             };
             let (pattern, strategy) = (pattern.trim(), strategy.trim());
             if pattern.is_empty() {
                 return Err(format!(
                     "a pair has no topic pattern: \"{}\"",
-                    crate::conf::shorten(pair, 32)
+                    crate::config::shorten(pair, 32)
                 ));
             }
             if let Some(c) = pattern
@@ -46,14 +46,14 @@ impl TopicRules {
                 return Err(format!(
                     "'{c}' cannot be in a topic name (a pattern has letters, digits, '.', \
                      '_', '-' and the wildcard '*'), in \"{}\"",
-                    crate::conf::shorten(pair, 32)
+                    crate::config::shorten(pair, 32)
                 ));
             }
             let Some(strategy) = Strategy::from_name(strategy) else {
                 // Short: librdkafka wrappers keep 255 bytes of a message.
                 return Err(format!(
                     "strategy \"{}\" is not one of {}",
-                    crate::conf::shorten(strategy, 16),
+                    crate::config::shorten(strategy, 16),
                     Strategy::names(),
                 ));
             };

@@ -3,32 +3,32 @@
 //! composite keys such as `tenant:order` keep each tenant in one partition.
 //! A key without the delimiter is hashed whole.
 
-/// A delimiter of 1 to `Cut::MAX` bytes, or none. `Copy` and small, so it
+/// A delimiter of 1 to `KeyDelimiter::MAX` bytes, or none. `Copy` and small, so it
 /// travels in every placement's context at no cost when unset.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub struct Cut {
-    bytes: [u8; Cut::MAX],
+pub struct KeyDelimiter {
+    bytes: [u8; KeyDelimiter::MAX],
     len: u8,
 }
 
-impl Cut {
+impl KeyDelimiter {
     /// The longest delimiter, in bytes.
     pub(crate) const MAX: usize = 8;
 
     /// No delimiter: keys are hashed whole.
-    pub const NONE: Cut = Cut {
-        bytes: [0; Cut::MAX],
+    pub const NONE: KeyDelimiter = KeyDelimiter {
+        bytes: [0; KeyDelimiter::MAX],
         len: 0,
     };
 
     /// A delimiter of 1 to `MAX` bytes (None otherwise).
-    pub fn new(delim: &[u8]) -> Option<Cut> {
-        if delim.is_empty() || delim.len() > Cut::MAX {
+    pub fn new(delim: &[u8]) -> Option<KeyDelimiter> {
+        if delim.is_empty() || delim.len() > KeyDelimiter::MAX {
             return None;
         }
-        let mut bytes = [0; Cut::MAX];
+        let mut bytes = [0; KeyDelimiter::MAX];
         bytes[..delim.len()].copy_from_slice(delim);
-        Some(Cut {
+        Some(KeyDelimiter {
             bytes,
             len: delim.len() as u8,
         })
@@ -39,10 +39,10 @@ impl Cut {
         (u64::from_le_bytes(self.bytes), self.len)
     }
 
-    pub fn from_parts(bytes: u64, len: u8) -> Cut {
-        Cut {
+    pub fn from_parts(bytes: u64, len: u8) -> KeyDelimiter {
+        KeyDelimiter {
             bytes: bytes.to_le_bytes(),
-            len: len.min(Cut::MAX as u8),
+            len: len.min(KeyDelimiter::MAX as u8),
         }
     }
 
@@ -79,21 +79,21 @@ impl Cut {
 
 #[cfg(test)]
 mod tests {
-    use super::Cut;
+    use super::KeyDelimiter;
 
     #[test]
     fn cuts_before_the_first_occurrence() {
-        let c = Cut::new(b":").unwrap();
+        let c = KeyDelimiter::new(b":").unwrap();
         assert_eq!(c.apply(b"tenant:order:7"), b"tenant");
         assert_eq!(c.apply(b"tenant"), b"tenant");
         assert_eq!(c.apply(b":x"), b"");
         assert_eq!(c.apply(b""), b"");
-        let c = Cut::new(b"::").unwrap();
+        let c = KeyDelimiter::new(b"::").unwrap();
         assert_eq!(c.apply(b"a:b::c::d"), b"a:b");
         assert_eq!(c.apply(b"a:b:"), b"a:b:");
-        assert_eq!(Cut::NONE.apply(b"a:b"), b"a:b");
-        assert!(Cut::new(b"").is_none() && Cut::new(b"123456789").is_none());
-        let (b, l) = Cut::new(b"--").unwrap().to_parts();
-        assert_eq!(Cut::from_parts(b, l).delimiter(), b"--");
+        assert_eq!(KeyDelimiter::NONE.apply(b"a:b"), b"a:b");
+        assert!(KeyDelimiter::new(b"").is_none() && KeyDelimiter::new(b"123456789").is_none());
+        let (b, l) = KeyDelimiter::new(b"--").unwrap().to_parts();
+        assert_eq!(KeyDelimiter::from_parts(b, l).delimiter(), b"--");
     }
 }

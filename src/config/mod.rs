@@ -1,28 +1,38 @@
 //! Configuration properties, shared by the C conf API (`rdpart_conf_set`)
-//! and the plugin (`rdpart.<name>` properties). One table, one parser, one
-//! set of error messages.
+//! and the plugin (`rdpart.<name>` properties): declared once in
+//! [`PROPERTIES`], with one parser and one set of error messages. The
+//! header's and the README's property lists are checked against it
+//! (tests/lists.rs).
 
-use crate::strategy::{Cut, StickyLimits, Strategy, TopicRules};
+mod topic_rules;
+
+pub use topic_rules::{TopicRule, TopicRules};
+
+use crate::strategy::{AdaptiveOptions, KeyDelimiter, RunLimits, Strategy};
 
 /// A complete configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
     /// The strategy of topics no topic rule names.
     pub strategy: Strategy,
-    pub sticky: StickyLimits,
+    /// `sticky.messages`, `sticky.linger.ms`, `adaptive.run.bytes`.
+    pub run: RunLimits,
+    /// `adaptive.timeout.ms`, `adaptive.weighting`.
+    pub adaptive: AdaptiveOptions,
     /// `topic.strategy`: a strategy per topic.
     pub topics: TopicRules,
     /// `key.delimiter`: hash only the key's bytes before it.
-    pub cut: Cut,
+    pub delimiter: KeyDelimiter,
 }
 
 impl Default for Config {
     fn default() -> Self {
         Config {
             strategy: Strategy::Sticky,
-            sticky: StickyLimits::default(),
+            run: RunLimits::default(),
+            adaptive: AdaptiveOptions::default(),
             topics: TopicRules::default(),
-            cut: Cut::NONE,
+            delimiter: KeyDelimiter::NONE,
         }
     }
 }
@@ -36,16 +46,57 @@ pub enum SetError {
     Invalid(String),
 }
 
-/// Names of all properties, for messages and documentation.
-pub const PROPERTIES: [&str; 8] = [
-    "strategy",
-    "sticky.messages",
-    "sticky.linger.ms",
-    "topic.strategy",
-    "key.delimiter",
-    "adaptive.run.bytes",
-    "adaptive.timeout.ms",
-    "adaptive.weighting",
+/// One property: its name (without the plugin's `rdpart.` prefix), what
+/// it takes, and its default as `set` parses it ("" for none).
+#[derive(Clone, Copy, Debug)]
+pub struct Property {
+    pub name: &'static str,
+    pub values: &'static str,
+    pub default: &'static str,
+}
+
+/// Every property, in the order the documentation lists them.
+pub const PROPERTIES: [Property; 8] = [
+    Property {
+        name: "strategy",
+        values: "a strategy name",
+        default: "sticky",
+    },
+    Property {
+        name: "sticky.messages",
+        values: "1..2147483647",
+        default: "1000",
+    },
+    Property {
+        name: "sticky.linger.ms",
+        values: "0..900000",
+        default: "10",
+    },
+    Property {
+        name: "topic.strategy",
+        values: "PATTERN:STRATEGY,...",
+        default: "",
+    },
+    Property {
+        name: "key.delimiter",
+        values: "1 to 8 bytes",
+        default: "",
+    },
+    Property {
+        name: "adaptive.run.bytes",
+        values: "1..2147483647",
+        default: "262144",
+    },
+    Property {
+        name: "adaptive.timeout.ms",
+        values: "0..900000",
+        default: "500",
+    },
+    Property {
+        name: "adaptive.weighting",
+        values: "true, false",
+        default: "true",
+    },
 ];
 
 /// The prefix of rdpart's properties in a librdkafka conf (optional in
@@ -89,12 +140,12 @@ impl Config {
     ) -> Result<(), SetError> {
         match (name, value) {
             ("key.delimiter", Some(v)) => {
-                self.cut = Cut::new(v).ok_or_else(|| {
+                self.delimiter = KeyDelimiter::new(v).ok_or_else(|| {
                     SetError::Invalid(format!(
                         "Invalid value \"{}\" for configuration property \"{shown}\": \
                          expected a delimiter of 1 to {} bytes",
                         shorten(&String::from_utf8_lossy(v), 24),
-                        Cut::MAX
+                        KeyDelimiter::MAX
                     ))
                 })?;
                 Ok(())
@@ -125,29 +176,29 @@ impl Config {
                     ))
                 })?
             }
-            ("sticky.messages", None) => self.sticky.messages = default.sticky.messages,
+            ("sticky.messages", None) => self.run.messages = default.run.messages,
             ("sticky.messages", Some(v)) => {
-                self.sticky.messages = parse_int(shown, v, STICKY_MESSAGES)?
+                self.run.messages = parse_int(shown, v, STICKY_MESSAGES)?
             }
             ("topic.strategy", None) => self.topics = default.topics,
             ("topic.strategy", Some(v)) => {
                 self.topics = TopicRules::parse(v)
                     .map_err(|why| SetError::Invalid(format!("\"{shown}\" {why}")))?
             }
-            ("key.delimiter", None) => self.cut = default.cut,
+            ("key.delimiter", None) => self.delimiter = default.delimiter,
             ("key.delimiter", Some(v)) => return self.set_bytes(shown, name, Some(v.as_bytes())),
-            ("adaptive.run.bytes", None) => self.sticky.run_bytes = default.sticky.run_bytes,
+            ("adaptive.run.bytes", None) => self.run.bytes = default.run.bytes,
             ("adaptive.run.bytes", Some(v)) => {
-                self.sticky.run_bytes = parse_int(shown, v, ADAPTIVE_RUN_BYTES)?
+                self.run.bytes = parse_int(shown, v, ADAPTIVE_RUN_BYTES)?
             }
-            ("adaptive.timeout.ms", None) => self.sticky.timeout_ms = default.sticky.timeout_ms,
+            ("adaptive.timeout.ms", None) => self.adaptive.timeout_ms = default.adaptive.timeout_ms,
             ("adaptive.timeout.ms", Some(v)) => {
-                self.sticky.timeout_ms = parse_int(shown, v, ADAPTIVE_TIMEOUT_MS)?
+                self.adaptive.timeout_ms = parse_int(shown, v, ADAPTIVE_TIMEOUT_MS)?
             }
-            ("adaptive.weighting", None) => self.sticky.weighting = default.sticky.weighting,
+            ("adaptive.weighting", None) => self.adaptive.weighting = default.adaptive.weighting,
             ("adaptive.weighting", Some(v)) => {
                 // librdkafka's boolean spellings.
-                self.sticky.weighting = match v.trim() {
+                self.adaptive.weighting = match v.trim() {
                     "true" | "t" | "1" => true,
                     "false" | "f" | "0" => false,
                     _ => {
@@ -159,15 +210,15 @@ impl Config {
                     }
                 }
             }
-            ("sticky.linger.ms", None) => self.sticky.linger_ms = default.sticky.linger_ms,
+            ("sticky.linger.ms", None) => self.run.linger_ms = default.run.linger_ms,
             ("sticky.linger.ms", Some(v)) => {
-                self.sticky.linger_ms = parse_int(shown, v, STICKY_LINGER_MS)?
+                self.run.linger_ms = parse_int(shown, v, STICKY_LINGER_MS)?
             }
             _ => {
                 let prefix = &shown[..shown.len() - name.len()];
                 return Err(SetError::Unknown(format!(
                     "No such configuration property: \"{shown}\": rdpart knows {}",
-                    PROPERTIES.map(|p| format!("{prefix}{p}")).join(", ")
+                    PROPERTIES.map(|p| format!("{prefix}{}", p.name)).join(", ")
                 )));
             }
         }
@@ -273,16 +324,33 @@ mod tests {
             .unwrap();
         assert_eq!(c.strategy, Strategy::Jump);
         assert_eq!(
-            c.sticky,
-            StickyLimits {
+            c.run,
+            RunLimits {
                 messages: 7,
                 linger_ms: 0,
-                ..StickyLimits::default()
+                ..RunLimits::default()
             }
         );
         for p in PROPERTIES {
-            c.set(p, p, None).unwrap();
+            c.set(p.name, p.name, None).unwrap();
         }
         assert_eq!(c, Config::default());
+    }
+
+    #[test]
+    fn every_property_is_declared_with_its_default() {
+        let mut names: Vec<_> = PROPERTIES.iter().map(|p| p.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), PROPERTIES.len());
+        for p in PROPERTIES {
+            let mut c = Config::default();
+            if p.default.is_empty() {
+                assert!(c.set(p.name, p.name, Some("")).is_err(), "{}", p.name);
+            } else {
+                c.set(p.name, p.name, Some(p.default)).unwrap();
+            }
+            assert_eq!(c, Config::default(), "{}: default {:?}", p.name, p.default);
+        }
     }
 }

@@ -1,0 +1,195 @@
+//! Two shapes rdpart's shared state takes again and again, written once:
+//!
+//! - [`AtomicBox`]: a value made on first use, installed with one
+//!   compare-and-swap (a racing maker frees its own), never moved, freed
+//!   with its owner;
+//! - [`AtomicFn`]: an optional C function pointer that may be swapped
+//!   while other threads read it.
+
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering::*};
+
+/// A `Box<T>` made on first use and freed on drop. Readers never wait.
+pub struct AtomicBox<T> {
+    ptr: AtomicPtr<T>,
+}
+
+impl<T> AtomicBox<T> {
+    pub const fn new() -> Self {
+        AtomicBox {
+            ptr: AtomicPtr::new(std::ptr::null_mut()),
+        }
+    }
+
+    /// The value, if made.
+    #[inline]
+    pub fn get(&self) -> Option<&T> {
+        // SAFETY: NULL or a value installed by get_or_make, freed only on drop.
+        unsafe { self.ptr.load(Acquire).as_ref() }
+    }
+
+    /// The value, made by `make` if there is none yet.
+    #[inline]
+    pub fn get_or_make(&self, make: impl FnOnce() -> T) -> &T {
+        match self.get() {
+            Some(v) => v,
+            None => self.install(make()),
+        }
+    }
+
+    #[cold]
+    fn install(&self, value: T) -> &T {
+        let new = Box::into_raw(Box::new(value));
+        match self
+            .ptr
+            .compare_exchange(std::ptr::null_mut(), new, AcqRel, Acquire)
+        {
+            // SAFETY: now owned by self, freed only on drop.
+            Ok(_) => unsafe { &*new },
+            Err(other) => {
+                // SAFETY: ours, never shared; `other` was installed first.
+                drop(unsafe { Box::from_raw(new) });
+                // SAFETY: installed, freed only on drop.
+                unsafe { &*other }
+            }
+        }
+    }
+}
+
+impl<T> Default for AtomicBox<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> Drop for AtomicBox<T> {
+    fn drop(&mut self) {
+        let p = *self.ptr.get_mut();
+        if !p.is_null() {
+            // SAFETY: installed from Box::into_raw, owned by self.
+            drop(unsafe { Box::from_raw(p) });
+        }
+    }
+}
+
+// SAFETY: it owns a T, handed out as &T only.
+unsafe impl<T: Send + Sync> Send for AtomicBox<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send + Sync> Sync for AtomicBox<T> {}
+
+/// An optional function pointer of type `F` (a C function pointer type),
+/// readable and replaceable from any thread.
+pub struct AtomicFn<F> {
+    addr: AtomicUsize,
+    _f: PhantomData<F>,
+}
+
+impl<F: Copy> AtomicFn<F> {
+    const CHECK: () = assert!(std::mem::size_of::<F>() == std::mem::size_of::<usize>());
+
+    pub const fn none() -> Self {
+        #[allow(clippy::let_unit_value)]
+        let () = Self::CHECK;
+        AtomicFn {
+            addr: AtomicUsize::new(0),
+            _f: PhantomData,
+        }
+    }
+
+    pub fn new(f: Option<F>) -> Self {
+        let a = Self::none();
+        a.set(f);
+        a
+    }
+
+    #[inline]
+    pub fn get(&self) -> Option<F> {
+        match self.addr.load(Acquire) {
+            0 => None,
+            // SAFETY: a non-zero value was stored from an F (set), which is
+            // a function pointer of the same size as usize (CHECK).
+            a => Some(unsafe { std::mem::transmute_copy::<usize, F>(&a) }),
+        }
+    }
+
+    pub fn set(&self, f: Option<F>) {
+        // SAFETY: F is a function pointer the size of usize (CHECK).
+        let a = f.map_or(0, |f| unsafe { std::mem::transmute_copy::<F, usize>(&f) });
+        self.addr.store(a, Release);
+    }
+
+    /// Stores a raw address (0: none).
+    ///
+    /// # Safety
+    /// `addr` is 0 or the address of a function whose signature is `F`.
+    pub unsafe fn set_addr(&self, addr: usize) {
+        self.addr.store(addr, Release);
+    }
+}
+
+/// A boxed slice of a fixed length, made on first use and freed on drop,
+/// as [`AtomicBox`] (one load to reach its items).
+pub struct AtomicSlice<T> {
+    ptr: AtomicPtr<T>,
+    len: usize,
+}
+
+impl<T> AtomicSlice<T> {
+    pub const fn new(len: usize) -> Self {
+        AtomicSlice {
+            ptr: AtomicPtr::new(std::ptr::null_mut()),
+            len,
+        }
+    }
+
+    /// The items, if made.
+    #[inline]
+    pub fn get(&self) -> Option<&[T]> {
+        let p = self.ptr.load(Acquire);
+        // SAFETY: NULL or `len` items installed by get_or_make, freed only
+        // on drop.
+        (!p.is_null()).then(|| unsafe { std::slice::from_raw_parts(p, self.len) })
+    }
+
+    /// The items, made by `make(index)` if there are none yet.
+    #[inline]
+    pub fn get_or_make(&self, make: impl FnMut(usize) -> T) -> &[T] {
+        match self.get() {
+            Some(v) => v,
+            None => self.install(make),
+        }
+    }
+
+    #[cold]
+    fn install(&self, make: impl FnMut(usize) -> T) -> &[T] {
+        let new = Box::into_raw((0..self.len).map(make).collect::<Box<[T]>>()) as *mut T;
+        match self
+            .ptr
+            .compare_exchange(std::ptr::null_mut(), new, AcqRel, Acquire)
+        {
+            // SAFETY: now owned by self, `len` items, freed only on drop.
+            Ok(_) => unsafe { std::slice::from_raw_parts(new, self.len) },
+            Err(other) => {
+                // SAFETY: ours, never shared.
+                drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(new, self.len)) });
+                // SAFETY: installed first, `len` items, freed only on drop.
+                unsafe { std::slice::from_raw_parts(other, self.len) }
+            }
+        }
+    }
+}
+
+impl<T> Drop for AtomicSlice<T> {
+    fn drop(&mut self) {
+        let p = *self.ptr.get_mut();
+        if !p.is_null() {
+            // SAFETY: installed from a boxed slice of `len` items, owned by self.
+            drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(p, self.len)) });
+        }
+    }
+}
+
+// SAFETY: it owns its items, handed out as &[T] only.
+unsafe impl<T: Send + Sync> Send for AtomicSlice<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send + Sync> Sync for AtomicSlice<T> {}

@@ -1,0 +1,37 @@
+//! Process setup, run once when librdpart is loaded (before `main` for a
+//! program linked with it, inside `dlopen` otherwise): resolve the
+//! librdkafka functions the plain callbacks may call (loader.rs), and
+//! install the fork handlers, so a child never inherits the topic tables'
+//! insert lock held and draws its own random sequence.
+
+extern "C" fn on_load() {
+    crate::loader::resolve_at_load();
+    // SAFETY: plain functions that live as long as the process (the
+    // library is never unloaded: -z nodelete).
+    unsafe {
+        libc::pthread_atfork(
+            Some(before_fork),
+            Some(after_fork_parent),
+            Some(after_fork_child),
+        )
+    };
+}
+
+#[used]
+#[link_section = ".init_array"]
+static ON_LOAD: extern "C" fn() = on_load;
+
+extern "C" fn before_fork() {
+    crate::topics::lock_inserts();
+}
+
+extern "C" fn after_fork_parent() {
+    crate::topics::unlock_inserts();
+}
+
+extern "C" fn after_fork_child() {
+    // The child's only thread is the one that forked: reseed it (others
+    // seed on first use, with the child's pid).
+    crate::rng::reseed_this_thread();
+    crate::topics::unlock_inserts();
+}

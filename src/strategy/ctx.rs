@@ -1,0 +1,91 @@
+//! What a placement knows besides the key: the topic, its state, how to
+//! ask librdkafka about it, and the options of the strategies that use
+//! them.
+
+use super::run::RunLimits;
+use super::state::TopicState;
+use crate::sys::{rd_kafka_topic_t, AvailableFn, NameFn};
+use crate::topics::Topics;
+
+/// adaptive's options.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AdaptiveOptions {
+    /// Leave out a partition not drained for this long (ms; 0: never).
+    pub timeout_ms: u32,
+    /// Weigh partitions by backlog (else uniform).
+    pub weighting: bool,
+}
+
+impl Default for AdaptiveOptions {
+    fn default() -> Self {
+        AdaptiveOptions {
+            timeout_ms: 500,
+            weighting: true,
+        }
+    }
+}
+
+/// A placement's context.
+pub struct Ctx<'a> {
+    pub rkt: *const rd_kafka_topic_t,
+    /// The availability function: this one, or (None) the process-wide
+    /// one, looked up only when a strategy asks (available.rs).
+    pub available: Option<AvailableFn>,
+    pub topic: TopicRef<'a>,
+    pub run: RunLimits,
+    pub adaptive: AdaptiveOptions,
+    /// `rd_kafka_topic_name` of the librdkafka placing (None: unknown).
+    /// For a table, it tells a topic from a destroyed one whose handle had
+    /// the same address.
+    pub name: Option<NameFn>,
+    /// The partitioner's return address (0: unknown), which tells which
+    /// librdkafka calls it (loader.rs).
+    pub caller: usize,
+}
+
+/// Where a placement finds its topic's state: already looked up (the
+/// plugin), or in a table, looked up only when a strategy needs it.
+#[derive(Clone, Copy)]
+pub enum TopicRef<'a> {
+    Known(&'a TopicState),
+    Table(&'a Topics<TopicState>),
+}
+
+impl Ctx<'_> {
+    /// A context for topic `rkt` with default options.
+    pub fn new(rkt: *const rd_kafka_topic_t, topic: TopicRef<'_>, caller: usize) -> Ctx<'_> {
+        Ctx {
+            rkt,
+            available: None,
+            topic,
+            run: RunLimits::default(),
+            adaptive: AdaptiveOptions::default(),
+            name: None,
+            caller,
+        }
+    }
+
+    /// `rd_kafka_topic_name` of the librdkafka placing, if known.
+    #[inline]
+    pub fn name_fn(&self) -> Option<NameFn> {
+        self.name
+            .or_else(|| crate::loader::topic_name_for(self.caller))
+    }
+
+    #[inline]
+    pub fn topic(&self) -> &TopicState {
+        match self.topic {
+            TopicRef::Known(t) => t,
+            TopicRef::Table(t) => match self.name_fn() {
+                Some(name) if !self.rkt.is_null() => {
+                    // SAFETY: the topic librdkafka is placing a message of,
+                    // and that librdkafka's rd_kafka_topic_name.
+                    let n = unsafe { name(self.rkt) };
+                    // SAFETY: librdkafka's topic name, a C string.
+                    unsafe { t.get_named(self.rkt as usize, n) }
+                }
+                _ => t.get_or_insert(self.rkt as usize),
+            },
+        }
+    }
+}

@@ -1,0 +1,267 @@
+//! What placement keeps per topic:
+//!
+//! - [`TopicState`], shared by every thread: whether the topic's leaders
+//!   are known yet and whether it is in an outage (available.rs), its
+//!   resolved `topic.strategy`, and adaptive's counters (adaptive/load.rs).
+//!   It lives in a `Topics` table (topics.rs).
+//! - [`Lane`], per thread and topic: round_robin's cycle and the current
+//!   run of sticky or adaptive (run.rs). Each thread keeps its own lanes in
+//!   a thread-local map, so in steady state no cache line is written by two
+//!   producing threads, however many there are.
+
+use super::adaptive::Load;
+use super::run::Run;
+use crate::atomic::AtomicBox;
+use crate::topics::Fresh;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
+
+/// State of one topic shared by all threads.
+pub struct TopicState {
+    /// Unique per state object, so a thread's lane made for a freed state
+    /// at the same address is recognised as stale.
+    id: u64,
+    /// Availability (available.rs): every partition's leader is known.
+    pub settled: AtomicBool,
+    /// Clock (ms, made odd) when rdpart first placed a keyless message of
+    /// the topic, which is when librdkafka has just learnt its partitions;
+    /// 0: not yet.
+    pub first_placed: AtomicU32,
+    /// Clock (ms) of the last full availability scan while not settled.
+    pub last_scan: AtomicU32,
+    /// While not settled: which partitions have been seen with a leader.
+    seen: AtomicBox<Seen>,
+    /// Clock (ms) until which the topic is known to have no available
+    /// partition (0: none recorded).
+    pub dark_until: AtomicU32,
+    /// The topic's own strategy (`topic.strategy`), resolved once when
+    /// first seen; `UNRESOLVED` until then.
+    pub strategy: AtomicU8,
+    /// adaptive's per-partition counters, made when adaptive first places
+    /// a message of the topic.
+    load: AtomicBox<Load>,
+}
+
+/// `TopicState::strategy` before the topic's strategy is resolved.
+pub const UNRESOLVED: u8 = u8::MAX;
+
+static IDS: AtomicU64 = AtomicU64::new(1);
+
+/// A bit per partition.
+struct Seen {
+    n: u32,
+    words: Box<[AtomicU64]>,
+}
+
+impl Fresh for TopicState {
+    fn fresh(rkt: usize, _owner: usize) -> TopicState {
+        let mut t = TopicState::null();
+        t.id = IDS.fetch_add(1, Ordering::Relaxed);
+        *t.settled.get_mut() = rkt == 0;
+        t
+    }
+}
+
+impl TopicState {
+    /// The state of calls without a topic (id 0, always settled).
+    pub const fn null() -> TopicState {
+        TopicState {
+            id: 0,
+            settled: AtomicBool::new(true),
+            first_placed: AtomicU32::new(0),
+            last_scan: AtomicU32::new(0),
+            dark_until: AtomicU32::new(0),
+            seen: AtomicBox::new(),
+            strategy: AtomicU8::new(UNRESOLVED),
+            load: AtomicBox::new(),
+        }
+    }
+
+    /// The bits of partitions seen with a leader, made for `n` partitions
+    /// on first use (partitions beyond the first count it was made for are
+    /// never marked).
+    fn seen(&self, n: u32) -> &Seen {
+        // A partition count may be anything up to 2^31 - 1: at most 128 KB
+        // of bits (partitions beyond are never marked; the warm-up then
+        // ends by time).
+        let n = n.min(1 << 20);
+        self.seen.get_or_make(|| Seen {
+            n,
+            words: (0..n.div_ceil(64)).map(|_| AtomicU64::new(0)).collect(),
+        })
+    }
+
+    /// Records that partition `p` (of `n`) has been seen with a leader.
+    pub fn mark_seen(&self, p: u32, n: u32) {
+        let seen = self.seen(n);
+        if p < seen.n {
+            let (w, bit) = (&seen.words[p as usize / 64], 1u64 << (p % 64));
+            if w.load(Ordering::Relaxed) & bit == 0 {
+                w.fetch_or(bit, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Records that partition `p` has a leader (a message was delivered
+    /// there), if the topic is still waiting to see them all.
+    pub fn delivered_to(&self, p: u32) {
+        if self.settled.load(Ordering::Relaxed) {
+            return;
+        }
+        if let Some(seen) = self.seen.get() {
+            if p < seen.n {
+                seen.words[p as usize / 64].fetch_or(1 << (p % 64), Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Whether partition `p` has been seen with a leader.
+    pub fn was_seen(&self, p: u32, n: u32) -> bool {
+        let seen = self.seen(n);
+        p < seen.n && seen.words[p as usize / 64].load(Ordering::Relaxed) >> (p % 64) & 1 == 1
+    }
+
+    /// adaptive's counters for this topic, made on first use.
+    #[inline]
+    pub fn load_table(&self) -> &Load {
+        self.load.get_or_make(Load::default)
+    }
+
+    /// adaptive's counters with counters for partitions `0..n`.
+    #[inline]
+    pub fn load(&self, n: u32) -> &Load {
+        let l = self.load_table();
+        l.ensure(n);
+        l
+    }
+
+    /// adaptive's counters, if adaptive placed any message of the topic.
+    #[inline]
+    pub fn load_if_any(&self) -> Option<&Load> {
+        self.load.get()
+    }
+
+    /// Runs `f` with this thread's lane of this topic. (A thread that is
+    /// exiting, whose lanes are gone, gets a fresh lane for the call.)
+    #[inline]
+    pub fn with_lane<R>(&self, f: impl FnOnce(&mut Lane) -> R) -> R {
+        let key = self as *const TopicState as usize;
+        let mut f = Some(f);
+        let r = LANES.try_with(|lanes| {
+            let f = f.take().expect("called once");
+            // One-entry cache first: a thread usually produces to one topic
+            // at a time.
+            let (ck, cp) = lanes.last.get();
+            if ck == key && !cp.is_null() {
+                // SAFETY: cp points into a Box owned by this thread's map,
+                // never freed while the thread lives; no other reference to
+                // it exists while `f` runs (the map is not re-entered).
+                let lane = unsafe { &mut *cp };
+                if lane.topic == self.id {
+                    return f(lane);
+                }
+            }
+            f(lanes.slow(key, self.id))
+        });
+        match r {
+            Ok(r) => r,
+            Err(_) => (f.take().expect("not called"))(&mut Lane::default()),
+        }
+    }
+}
+
+/// One thread's state for one topic. Only that thread touches it; it has
+/// a cache line of its own, so lanes of two threads that the allocator
+/// happened to place side by side never share one.
+#[derive(Default)]
+#[repr(align(64))]
+pub struct Lane {
+    /// The `TopicState::id` this lane belongs to.
+    topic: u64,
+    /// round_robin: the next ticket.
+    pub tickets: u64,
+    /// sticky and adaptive: the current run.
+    pub run: Run,
+}
+
+/// Fast hash for pointer keys (Fibonacci hashing).
+#[derive(Default)]
+struct PtrHasher(u64);
+
+impl Hasher for PtrHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ b as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (n as u64 >> 4).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+struct LaneMap {
+    last: Cell<(usize, *mut Lane)>,
+    map: RefCell<HashMap<usize, Box<Lane>, BuildHasherDefault<PtrHasher>>>,
+}
+
+impl LaneMap {
+    #[cold]
+    #[allow(clippy::mut_from_ref)]
+    fn slow(&self, key: usize, id: u64) -> &mut Lane {
+        let mut map = self.map.borrow_mut();
+        let lane = map.entry(key).or_default();
+        if lane.topic != id {
+            // New topic, or a stale lane of a freed state at this address.
+            **lane = Lane {
+                topic: id,
+                tickets: crate::rng::next_u64() >> 40,
+                ..Lane::default()
+            };
+        }
+        let p: *mut Lane = &mut **lane;
+        self.last.set((key, p));
+        // SAFETY: the Box stays in the map (never removed) while the thread
+        // lives; callers use the reference only during one placement.
+        unsafe { &mut *p }
+    }
+}
+
+thread_local! {
+    static LANES: LaneMap = LaneMap {
+        last: Cell::new((0, std::ptr::null_mut())),
+        map: RefCell::new(HashMap::default()),
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::topics::Topics;
+
+    #[test]
+    fn every_topic_its_own_lane() {
+        let t: Topics<TopicState> = Topics::default();
+        let n = 10_000;
+        for i in 1..=n {
+            t.get_or_insert(i * 64).with_lane(|l| l.tickets = i as u64);
+        }
+        for i in 1..=n {
+            assert_eq!(t.get(i * 64).unwrap().with_lane(|l| l.tickets), i as u64);
+        }
+    }
+
+    /// The README states the memory per topic and per (thread, topic).
+    #[test]
+    fn state_sizes_match_the_readme() {
+        let topic = std::mem::size_of::<TopicState>();
+        let lane = std::mem::size_of::<Lane>();
+        println!("TopicState {topic} B, Lane {lane} B");
+        assert!(topic <= 96, "{topic}");
+        assert_eq!(lane, 64, "one cache line");
+    }
+}
