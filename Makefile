@@ -11,8 +11,8 @@
 #                librdpart.so link, lib/librdpart.a, include/rdpart.h,
 #                lib/pkgconfig/rdpart.pc
 
-STRATEGIES := murmur2 murmur2_random consistent consistent_random fnv1a fnv1a_random jump random round_robin sticky \
-  kafkajs kafkajs_legacy sarama_reference sarama_crc kafka_go_hash adaptive
+# The strategies, read from their one declaration (src/strategy/mod.rs).
+STRATEGIES := $(shell sed -n 's/^ *[A-Z][A-Za-z0-9]* => "\([a-z0-9_]*\)",.*/\1/p' src/strategy/mod.rs)
 
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
@@ -36,11 +36,16 @@ demo:
 test:
 	@tests/run_all.sh
 
+# The strategy names, one line (tests/run_all.sh and tests/lists.rs read it).
+strategies:
+	@echo $(STRATEGIES)
+
 check:
 	cargo fmt --all -- --check
 	cargo clippy -q --all-targets -- -D warnings
 	cargo test -q --release --lib
-	cargo test -q --release --test oracle --test per_topic --test no_alloc --test properties
+	cargo test -q --release --test oracle --test per_topic --test no_alloc --test contract --test keyless \
+	  --test availability --test growth --test lists --test layering
 	@cbindgen -q --config cbindgen.toml --output target/rdpart.h && diff -u include/rdpart.h target/rdpart.h \
 	  && echo "include/rdpart.h is current"
 
@@ -90,4 +95,4 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/librdpart.so.0 $(DESTDIR)$(LIBDIR)/librdpart.so $(DESTDIR)$(LIBDIR)/librdpart.a \
 	  $(DESTDIR)$(INCLUDEDIR)/rdpart.h $(DESTDIR)$(LIBDIR)/pkgconfig/rdpart.pc
 
-.PHONY: lib demo test check bench header install uninstall wheel
+.PHONY: lib demo test check strategies bench header install uninstall wheel

@@ -1,5 +1,5 @@
 //! Finding, without linking it, the librdkafka already in the process
-//! (docs/loading.md says why and how):
+//! (docs/loading.md):
 //!
 //! - the plugin binds to the object whose code called `conf_init`
 //!   ([`Library::caller`]), accepting only symbols that object defines;

@@ -65,8 +65,7 @@ tests/wheel.sh
 
 step "C example on the mock cluster, every strategy, direct and as a plugin"
 make -s -C examples-c
-for s in murmur2 murmur2_random consistent consistent_random fnv1a fnv1a_random jump random round_robin sticky \
-         kafkajs kafkajs_legacy sarama_reference sarama_crc kafka_go_hash adaptive; do
+for s in $(make -s --no-print-directory strategies); do
   printf '%-18s direct: ' "$s"; examples-c/producer "$s" --quiet | tail -n 1
   printf '%-18s plugin: ' "$s"
   LD_LIBRARY_PATH="$PWD/target/release" examples-c/producer "$s" --plugin --quiet | tail -n 1

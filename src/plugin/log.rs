@@ -1,21 +1,11 @@
 //! What the plugin tells the user, on the producer's log, the way
-//! librdkafka's own lines get there:
-//!
-//! - without `log.queue` (C with a `log_cb`, kcat, confluent-kafka without
-//!   a `logger`): librdkafka calls the producer's `log_cb` from whatever
-//!   thread logs, and so does rdpart;
-//! - with `log.queue=true` (confluent-kafka's `logger=`, C with
-//!   `rd_kafka_set_log_queue()`): librdkafka's lines wait on the log queue
-//!   until the application polls it, and the `log_cb` may be called only
-//!   then (confluent-kafka aborts otherwise). rdpart keeps its lines in a
-//!   small outbox and has its next `on_send` fail once: librdkafka queues
-//!   that failure as a log line (ICFAIL), and when the application polls,
-//!   rdpart's relay (installed as the producer's `log_cb` in `on_new`)
-//!   swallows it and hands the outbox to the application's `log_cb`, in
-//!   the polling thread. Every other line passes through unchanged.
-//!
-//! Before a producer exists, and when the producer has no `log_cb`, lines
-//! go to stderr.
+//! librdkafka's own lines get there: without `log.queue`, through the
+//! producer's `log_cb` from the thread that logs; with `log.queue=true`
+//! (confluent-kafka's `logger=`), through the log queue: lines wait in a
+//! small outbox, the next `on_send` fails once so that librdkafka queues a
+//! line, and rdpart's relay `log_cb` swaps it for the outbox in the polling
+//! thread. Without a producer or a `log_cb`, to stderr. docs/logging.md
+//! explains why.
 
 use crate::boundary::{boundary, write_stderr};
 use crate::sys::{rd_kafka_t, LogCb};

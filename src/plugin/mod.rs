@@ -1,30 +1,12 @@
 //! The librdkafka plugin: `plugin.library.paths=librdpart` installs an
 //! rdpart partitioner in any librdkafka producer, configured by `rdpart.*`
-//! properties (the same names and values as `rdpart_conf_set`).
-//!
-//! - `mod.rs` (this file): `conf_init`, the instance it makes per conf, and
-//!   the partitioner it installs;
-//! - `api.rs`: binding to the librdkafka that loaded the plugin;
-//! - `properties.rs`: the properties the plugin claims or refuses;
-//! - `interceptors.rs`: the interceptors, and when librdkafka calls them;
-//! - `log.rs`: how the plugin tells the user something.
-//!
-//! librdkafka calls `conf_init` for every conf that names the plugin,
-//! copies made by `rd_kafka_conf_dup()` included. For each, it:
-//! 1. binds to the librdkafka that called it, accepting only functions
-//!    defined in that very object (api.rs, loader.rs);
-//! 2. refuses a partitioner already chosen in the conf, and takes a
-//!    `sticky.partitioning.linger.ms` already set as rdpart's sticky time;
-//! 3. sets `sticky.partitioning.linger.ms=0`, so NULL-key messages reach
-//!    the partitioner instead of librdkafka's own sticky step;
-//! 4. adds its interceptors (interceptors.rs);
-//! 5. sets `plugin_partition` as the default topic conf's partitioner,
-//!    creating that conf only when there is none. It never touches the
-//!    topic opaque, which stays the application's: the partitioner finds
-//!    its producer's configuration and topic state in the registry
-//!    (registry.rs), by the topic handle that `on_send` registered.
-//!
-//! `conf_init` is called by librdkafka only, with its documented arguments.
+//! properties (the same as `rdpart_conf_set`'s). This file: `conf_init`,
+//! the instance it makes per conf, and the partitioner it installs, which
+//! finds its producer and topic in the registry (registry.rs), never in the
+//! topic opaque (the application's). `api.rs` binds to the librdkafka that
+//! loaded the plugin, `properties.rs` claims properties, `interceptors.rs`
+//! has every hook in the order librdkafka calls them, `log.rs` tells the
+//! user. docs/plugin.md has what `conf_init` does, step by step.
 
 #![allow(clippy::missing_safety_doc)]
 

@@ -1,0 +1,221 @@
+//! The C API's contract for every strategy: every partition in range for
+//! every partition count, the hashes deterministic, NULL and out-of-range
+//! arguments, and the conf API's errors.
+
+mod common;
+use common::*;
+use rdpart::capi::*;
+use rdpart::sys::*;
+use std::ffi::{c_void, CString};
+
+#[test]
+fn always_in_range_for_every_strategy_and_count() {
+    let mut g = Gen(1);
+    for (name, cb) in CALLBACKS {
+        for n in [1, 2, 3, 6, 7, 64, 1000, 10_000, i32::MAX] {
+            for i in 0..2_000 {
+                let len = g.below(40) as usize;
+                let key = g.bytes(len);
+                let k = match i % 3 {
+                    0 => None,
+                    1 => Some(&key[..0]),
+                    _ => Some(&key[..]),
+                };
+                let p = call(cb, k, n);
+                assert!((0..n).contains(&p), "{name} gave {p} for n {n}");
+            }
+        }
+    }
+}
+
+#[test]
+fn hash_strategies_are_deterministic() {
+    let mut g = Gen(2);
+    let hashed = [
+        "murmur2",
+        "murmur2_random",
+        "consistent",
+        "consistent_random",
+        "fnv1a",
+        "fnv1a_random",
+        "jump",
+        "sticky",
+        "kafkajs",
+        "kafkajs_legacy",
+        "sarama_reference",
+        "sarama_crc",
+        "kafka_go_hash",
+        "adaptive",
+    ];
+    for (name, cb) in CALLBACKS.iter().filter(|(n, _)| hashed.contains(n)) {
+        for _ in 0..5_000 {
+            let len = 1 + g.below(64) as usize;
+            let key = g.bytes(len);
+            let n = 1 + g.below(500) as i32;
+            assert_eq!(call(*cb, Some(&key), n), call(*cb, Some(&key), n), "{name}");
+        }
+    }
+}
+
+#[test]
+fn contract_at_the_boundary() {
+    for (name, cb) in CALLBACKS {
+        for n in [0, -1, i32::MIN] {
+            assert_eq!(call(cb, Some(b"k"), n), -1, "{name} n {n}");
+            assert_eq!(call(cb, None, n), -1, "{name} n {n}");
+        }
+        // NULL keydata with a length is a NULL key.
+        let with_len = unsafe {
+            cb(
+                std::ptr::null(),
+                std::ptr::null(),
+                99,
+                1,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+            )
+        };
+        assert_eq!(with_len, 0, "{name}");
+    }
+    assert_eq!(
+        unsafe {
+            rdpart_murmur2(
+                std::ptr::null(),
+                std::ptr::null(),
+                5,
+                1000,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+            )
+        },
+        call(rdpart_murmur2, Some(b""), 1000)
+    );
+    unsafe {
+        rdpart_conf_destroy(std::ptr::null_mut());
+        rdpart_destroy(std::ptr::null_mut());
+        let mut err = [0i8; 64];
+        assert_eq!(
+            rdpart_conf_set(
+                std::ptr::null_mut(),
+                c"strategy".as_ptr(),
+                c"jump".as_ptr(),
+                err.as_mut_ptr(),
+                err.len()
+            ),
+            RD_KAFKA_CONF_INVALID
+        );
+        let conf = rdpart_conf_new();
+        assert_eq!(
+            rdpart_conf_set(
+                conf,
+                std::ptr::null(),
+                c"x".as_ptr(),
+                std::ptr::null_mut(),
+                0
+            ),
+            RD_KAFKA_CONF_INVALID
+        );
+        assert_eq!(
+            rdpart_conf_set(
+                conf,
+                c"nope".as_ptr(),
+                c"x".as_ptr(),
+                std::ptr::null_mut(),
+                0
+            ),
+            RD_KAFKA_CONF_UNKNOWN
+        );
+        // A tiny error buffer is truncated and terminated.
+        assert_eq!(
+            rdpart_conf_set(
+                conf,
+                c"strategy".as_ptr(),
+                c"x".as_ptr(),
+                err.as_mut_ptr(),
+                8
+            ),
+            RD_KAFKA_CONF_INVALID
+        );
+        assert_eq!(std::ffi::CStr::from_ptr(err.as_ptr()).to_bytes().len(), 7);
+        assert_eq!(
+            rdpart_conf_set(
+                conf,
+                c"strategy".as_ptr(),
+                std::ptr::null(),
+                std::ptr::null_mut(),
+                0
+            ),
+            RD_KAFKA_CONF_OK
+        );
+        let part = rdpart_new(conf, std::ptr::null_mut(), 0);
+        rdpart_conf_destroy(conf);
+        let p = rdpart_partition(
+            std::ptr::null(),
+            b"key".as_ptr() as *const c_void,
+            3,
+            10,
+            part as *mut c_void,
+            std::ptr::null_mut(),
+        );
+        assert_eq!(
+            p,
+            call(rdpart_murmur2, Some(b"key"), 10),
+            "default strategy sticky hashes keys as murmur2"
+        );
+        // NULL and foreign opaques place like the default (sticky).
+        let foreign = Box::new([0u64; 16]);
+        for opaque in [std::ptr::null_mut(), foreign.as_ptr() as *mut c_void] {
+            let p = rdpart_partition(
+                std::ptr::null(),
+                b"key".as_ptr() as *const c_void,
+                3,
+                10,
+                opaque,
+                std::ptr::null_mut(),
+            );
+            assert_eq!(p, call(rdpart_murmur2, Some(b"key"), 10));
+        }
+        rdpart_destroy(part);
+    }
+}
+
+#[test]
+fn conf_api_sets_the_strategy() {
+    let mut g = Gen(3);
+    unsafe {
+        let conf = rdpart_conf_new();
+        let mut err = [0i8; 256];
+        for (name, cb) in CALLBACKS {
+            let v = CString::new(name).unwrap();
+            assert_eq!(
+                rdpart_conf_set(
+                    conf,
+                    c"strategy".as_ptr(),
+                    v.as_ptr(),
+                    err.as_mut_ptr(),
+                    err.len()
+                ),
+                RD_KAFKA_CONF_OK
+            );
+            let part = rdpart_new(conf, err.as_mut_ptr(), err.len());
+            assert!(!part.is_null());
+            if !["random", "round_robin"].contains(&name) {
+                for _ in 0..1000 {
+                    let len = 1 + g.below(30) as usize;
+                    let key = g.bytes(len);
+                    let got = rdpart_partition(
+                        std::ptr::null(),
+                        key.as_ptr() as *const c_void,
+                        key.len(),
+                        97,
+                        part as *mut c_void,
+                        std::ptr::null_mut(),
+                    );
+                    assert_eq!(got, call(cb, Some(&key), 97), "{name}");
+                }
+            }
+            rdpart_destroy(part);
+        }
+        rdpart_conf_destroy(conf);
+    }
+}
