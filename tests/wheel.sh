@@ -23,7 +23,8 @@ newest=$(objdump -T "$so" | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -u
 [ "$(printf '%s\n2.17\n' "$newest" | sort -V | tail -n 1)" = 2.17 ] ||
   { echo "the wheel's library needs glibc $newest, newer than manylinux2014's 2.17"; exit 1; }
 readelf -d "$so" | grep -q 'FLAGS_1.*NODELETE' || { echo "the wheel's library is not -z nodelete"; exit 1; }
-[ "$(ls "$tmp/unpacked")" = "$(printf 'rdpart\nrdpart-0.1.0.dist-info')" ] ||
+version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+[ "$(ls "$tmp/unpacked")" = "$(printf 'rdpart\nrdpart-%s.dist-info' "$version")" ] ||
   { echo "the wheel installs more than the rdpart package:"; ls "$tmp/unpacked"; exit 1; }
 echo "ok: $(basename "$whl"): auditwheel manylinux_2_17, library needs glibc <= $newest, only rdpart/ inside"
 
@@ -36,6 +37,8 @@ import rdpart
 import rdpart.mock
 
 assert "site-packages" in rdpart.library_path(), rdpart.library_path()
+import importlib.metadata
+assert rdpart.__version__ == importlib.metadata.version("rdpart"), rdpart.__version__
 assert rdpart.partition("murmur2", b"kafka", 6) == confluent_kafka.murmur2(b"kafka", 6)
 with rdpart.mock.MockCluster(3) as mc:
     mc.create_topic("wheel", 6)

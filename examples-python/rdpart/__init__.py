@@ -50,7 +50,15 @@ STRATEGIES = (
     "adaptive",
 )
 
-__version__ = "0.1.0"
+
+def __getattr__(name: str) -> str:
+    # __version__ is the loaded library's (rdpart_version(), from
+    # Cargo.toml): the package has no version of its own to drift.
+    if name == "__version__":
+        lib = _library()
+        lib.rdpart_version.restype = ctypes.c_char_p
+        return lib.rdpart_version().decode()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 #: Environment variable naming librdpart.so explicitly.
 ENV_LIBRARY = "RDPART_LIBRARY"
