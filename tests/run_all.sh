@@ -73,4 +73,10 @@ done
 if examples-c/producer nonsense 2>/dev/null; then echo "a bad strategy was accepted"; exit 1; fi
 
 step "pytest: the plugin in confluent-kafka producers; end to end on the mock cluster and Apache Kafka"
-python3 -m pytest -q tests/python
+# The tests use the package as users install it: the wheel tests/wheel.sh
+# built, in a venv that sees the system's confluent-kafka and pytest.
+venv=target/test-venv
+[ -x "$venv/bin/python" ] || python3 -m venv --system-site-packages "$venv"
+"$venv/bin/python" -m pip install -q --disable-pip-version-check --no-deps --force-reinstall \
+  "$(ls -t target/wheels/rdpart-*.whl | head -n 1)"
+"$venv/bin/python" -m pytest -q tests/python

@@ -1,3 +1,4 @@
+import importlib.util
 import itertools
 import os
 import sys
@@ -5,8 +6,22 @@ import sys
 import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "..", "..", "examples-python"))
+_HOW = ("the tests use the installed rdpart package: run them with make test, or with "
+        "target/test-venv/bin/python -m pytest tests/python once make test has made that venv")
+try:
+    import rdpart  # the installed package (tests/run_all.sh installs the wheel)
+except ImportError:
+    sys.exit(_HOW)
+if "site-packages" not in rdpart.__file__:
+    sys.exit(f"{_HOW} (this one is {rdpart.__file__})")
+
+# The Python example, which several tests run as users would, is a file,
+# not a package: loaded by path as the module `producer`.
+_spec = importlib.util.spec_from_file_location(
+    "producer", os.path.join(HERE, "..", "..", "examples-python", "producer.py"))
+producer = importlib.util.module_from_spec(_spec)
+sys.modules["producer"] = producer
+_spec.loader.exec_module(producer)
 
 from brokers import KafkaCluster, MockBroker  # noqa: E402
 
