@@ -84,6 +84,12 @@ pub struct AtomicFn<F> {
     _f: PhantomData<F>,
 }
 
+impl<F: Copy> Default for AtomicFn<F> {
+    fn default() -> Self {
+        Self::none()
+    }
+}
+
 impl<F: Copy> AtomicFn<F> {
     const CHECK: () = assert!(std::mem::size_of::<F>() == std::mem::size_of::<usize>());
 

@@ -26,8 +26,8 @@ pub struct Partitioner {
     run_bytes: AtomicU32,
     timeout_ms: AtomicU32,
     weighting: AtomicBool,
-    cut_bytes: AtomicU64,
-    cut_len: AtomicU8,
+    delimiter_bytes: AtomicU64,
+    delimiter_len: AtomicU8,
     /// `topic.strategy` is set: placements look up their topic's strategy.
     has_topics: AtomicBool,
     /// `strategy`, or `OPTIONS` when `key.delimiter` or `topic.strategy`
@@ -50,8 +50,8 @@ impl Partitioner {
             run_bytes: AtomicU32::new(0),
             timeout_ms: AtomicU32::new(0),
             weighting: AtomicBool::new(true),
-            cut_bytes: AtomicU64::new(0),
-            cut_len: AtomicU8::new(0),
+            delimiter_bytes: AtomicU64::new(0),
+            delimiter_len: AtomicU8::new(0),
             has_topics: AtomicBool::new(false),
             fast: AtomicU8::new(0),
             topics: RwLock::new(TopicRules::default()),
@@ -63,7 +63,10 @@ impl Partitioner {
     }
 
     pub fn config(&self) -> Config {
-        let (bytes, len) = (self.cut_bytes.load(Relaxed), self.cut_len.load(Relaxed));
+        let (bytes, len) = (
+            self.delimiter_bytes.load(Relaxed),
+            self.delimiter_len.load(Relaxed),
+        );
         Config {
             strategy: Strategy::from_u8(self.strategy.load(Relaxed)),
             run: self.run(),
@@ -81,8 +84,8 @@ impl Partitioner {
         self.timeout_ms.store(config.adaptive.timeout_ms, Relaxed);
         self.weighting.store(config.adaptive.weighting, Relaxed);
         let (bytes, len) = config.delimiter.to_parts();
-        self.cut_bytes.store(bytes, Relaxed);
-        self.cut_len.store(len, Relaxed);
+        self.delimiter_bytes.store(bytes, Relaxed);
+        self.delimiter_len.store(len, Relaxed);
         self.has_topics.store(!config.topics.is_empty(), Relaxed);
         let options = len != 0 || !config.topics.is_empty();
         self.fast.store(
@@ -176,8 +179,10 @@ impl Partitioner {
         caller: usize,
     ) -> u32 {
         let ctx = self.ctx(rkt, topic, caller);
-        let delimiter =
-            KeyDelimiter::from_parts(self.cut_bytes.load(Relaxed), self.cut_len.load(Relaxed));
+        let delimiter = KeyDelimiter::from_parts(
+            self.delimiter_bytes.load(Relaxed),
+            self.delimiter_len.load(Relaxed),
+        );
         let strategy = if self.has_topics.load(Relaxed) {
             self.topic_strategy(&ctx)
         } else {

@@ -7,11 +7,12 @@
 //! thread. Without a producer or a `log_cb`, to stderr. docs/logging.md
 //! explains why.
 
+use crate::atomic::AtomicFn;
 use crate::boundary::{boundary, write_stderr};
 use crate::sys::{rd_kafka_t, LogCb};
 use std::collections::VecDeque;
 use std::ffi::{c_char, c_int, CStr, CString};
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicUsize, Ordering::*};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, Ordering::*};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 pub(crate) const WARNING: i32 = 4;
@@ -24,8 +25,8 @@ const OUTBOX: usize = 64;
 #[derive(Default)]
 pub struct Log {
     rk: AtomicPtr<rd_kafka_t>,
-    /// The application's `log_cb` (0: none).
-    app_cb: AtomicUsize,
+    /// The application's `log_cb`.
+    app_cb: AtomicFn<LogCb>,
     /// librdkafka's `log_level` for this producer.
     level: AtomicI32,
     /// `log.queue=true`: lines go out through the log queue.
@@ -56,7 +57,9 @@ impl Log {
         level: i32,
         queued: bool,
     ) -> bool {
-        self.app_cb.store(app_cb, Release);
+        // SAFETY: the address librdkafka prints for the conf's log_cb (0:
+        // none), a function of LogCb's signature.
+        unsafe { self.app_cb.set_addr(app_cb) };
         self.level.store(level, Relaxed);
         self.queued.store(queued, Release);
         self.rk.store(rk, Release);
@@ -100,16 +103,14 @@ impl Log {
 
     /// The application's log_cb with one line, else stderr.
     fn call(&self, rk: *mut rd_kafka_t, level: i32, msg: &str) {
-        let cb = self.app_cb.load(Acquire);
-        match (cb, CString::new(msg)) {
-            (0, _) | (_, Err(_)) => stderr(level, msg),
-            (cb, Ok(text)) => {
-                // SAFETY: cb is the producer's log_cb, read from its conf;
-                // it takes the producer, a level, a facility and a message.
-                let cb = unsafe { std::mem::transmute::<usize, LogCb>(cb) };
-                // SAFETY: as above; the strings outlive the call.
+        match (self.app_cb.get(), CString::new(msg)) {
+            (Some(cb), Ok(text)) => {
+                // SAFETY: the producer's log_cb, read from its conf; it takes
+                // the producer, a level, a facility and a message, and the
+                // strings outlive the call.
                 unsafe { cb(rk, level, c"RDPART".as_ptr(), text.as_ptr()) };
             }
+            _ => stderr(level, msg),
         }
     }
 
@@ -167,11 +168,8 @@ pub unsafe extern "C" fn relay(
             return;
         };
         if !carrier {
-            let cb = log.app_cb.load(Acquire);
-            if cb != 0 {
+            if let Some(cb) = log.app_cb.get() {
                 // SAFETY: the application's log_cb, with what librdkafka passed.
-                let cb = unsafe { std::mem::transmute::<usize, LogCb>(cb) };
-                // SAFETY: as above.
                 unsafe { cb(rk, level, fac, buf) };
             }
             return;
