@@ -8,7 +8,8 @@ use crate::atomic::AtomicFn;
 use crate::boundary::Key;
 use crate::config::{Config, TopicRules};
 use crate::strategy::{
-    AdaptiveOptions, Ctx, KeyDelimiter, RunLimits, Strategy, TopicRef, TopicState, UNRESOLVED,
+    AdaptiveOptions, Ctx, HotKeyOptions, KeyDelimiter, RunLimits, Strategy, TopicRef, TopicState,
+    UNRESOLVED,
 };
 use crate::sys::{rd_kafka_topic_t, AvailableFn, NameFn};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering::Relaxed};
@@ -26,6 +27,8 @@ pub struct Partitioner {
     run_bytes: AtomicU32,
     timeout_ms: AtomicU32,
     weighting: AtomicBool,
+    hot_share_ppm: AtomicU32,
+    hot_partitions: AtomicU32,
     delimiter_bytes: AtomicU64,
     delimiter_len: AtomicU8,
     /// `topic.strategy` is set: placements look up their topic's strategy.
@@ -50,6 +53,8 @@ impl Partitioner {
             run_bytes: AtomicU32::new(0),
             timeout_ms: AtomicU32::new(0),
             weighting: AtomicBool::new(true),
+            hot_share_ppm: AtomicU32::new(0),
+            hot_partitions: AtomicU32::new(0),
             delimiter_bytes: AtomicU64::new(0),
             delimiter_len: AtomicU8::new(0),
             has_topics: AtomicBool::new(false),
@@ -73,6 +78,7 @@ impl Partitioner {
             adaptive: self.adaptive(),
             topics: self.rules().clone(),
             delimiter: KeyDelimiter::from_parts(bytes, len),
+            hot: self.hot(),
         }
     }
 
@@ -83,11 +89,13 @@ impl Partitioner {
         self.run_bytes.store(config.run.bytes, Relaxed);
         self.timeout_ms.store(config.adaptive.timeout_ms, Relaxed);
         self.weighting.store(config.adaptive.weighting, Relaxed);
+        self.hot_share_ppm.store(config.hot.share_ppm, Relaxed);
+        self.hot_partitions.store(config.hot.partitions, Relaxed);
         let (bytes, len) = config.delimiter.to_parts();
         self.delimiter_bytes.store(bytes, Relaxed);
         self.delimiter_len.store(len, Relaxed);
         self.has_topics.store(!config.topics.is_empty(), Relaxed);
-        let options = len != 0 || !config.topics.is_empty();
+        let options = len != 0 || !config.topics.is_empty() || config.hot.share_ppm != 0;
         self.fast.store(
             if options {
                 OPTIONS
@@ -128,6 +136,14 @@ impl Partitioner {
     }
 
     #[inline]
+    fn hot(&self) -> HotKeyOptions {
+        HotKeyOptions {
+            share_ppm: self.hot_share_ppm.load(Relaxed),
+            partitions: self.hot_partitions.load(Relaxed),
+        }
+    }
+
+    #[inline]
     fn adaptive(&self) -> AdaptiveOptions {
         AdaptiveOptions {
             timeout_ms: self.timeout_ms.load(Relaxed),
@@ -164,6 +180,7 @@ impl Partitioner {
             topic,
             run: self.run(),
             adaptive: self.adaptive(),
+            hot: self.hot(),
             name: self.name.get(),
             caller,
         }
@@ -188,7 +205,8 @@ impl Partitioner {
         } else {
             Strategy::from_u8(self.strategy.load(Relaxed))
         };
-        strategy.place_cut(key, n, &ctx, delimiter)
+        let hot = ctx.hot.share_ppm != 0;
+        strategy.place_with(key, n, &ctx, delimiter, hot)
     }
 
     /// The strategy of the placement's topic, resolved on first sight.

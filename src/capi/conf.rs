@@ -68,7 +68,14 @@ pub unsafe extern "C" fn rdpart_conf_destroy(conf: *mut rdpart_conf_t) {
 /// - `adaptive.timeout.ms`: 0..900000, leave out a partition not drained
 ///   for this long, 0 for never (default 500);
 /// - `adaptive.weighting`: true or false, weigh the next run's partition by
-///   backlog (default true).
+///   backlog (default true);
+/// - `hot.key.share`: 0 (off) or a share between 0 and 1: a key with more
+///   than this share of its topic's keyed messages over about the last
+///   second is hot, and its messages go in turn to `hot.key.partitions`
+///   partitions from its own on, in no order across them; other keys are
+///   placed as before (default 0);
+/// - `hot.key.partitions`: 1..65536, partitions a hot key is spread over
+///   (default 4).
 ///
 /// Returns RD_KAFKA_CONF_OK; RD_KAFKA_CONF_INVALID for a bad value or NULL
 /// conf/name; RD_KAFKA_CONF_UNKNOWN for an unknown name. On error, a message

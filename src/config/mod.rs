@@ -8,7 +8,7 @@ mod topic_rules;
 
 pub use topic_rules::{TopicRule, TopicRules};
 
-use crate::strategy::{AdaptiveOptions, KeyDelimiter, RunLimits, Strategy};
+use crate::strategy::{AdaptiveOptions, HotKeyOptions, KeyDelimiter, RunLimits, Strategy};
 
 /// A complete configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,6 +23,8 @@ pub struct Config {
     pub topics: TopicRules,
     /// `key.delimiter`: hash only the key's bytes before it.
     pub delimiter: KeyDelimiter,
+    /// `hot.key.share`, `hot.key.partitions`.
+    pub hot: HotKeyOptions,
 }
 
 impl Default for Config {
@@ -33,6 +35,7 @@ impl Default for Config {
             adaptive: AdaptiveOptions::default(),
             topics: TopicRules::default(),
             delimiter: KeyDelimiter::NONE,
+            hot: HotKeyOptions::default(),
         }
     }
 }
@@ -56,7 +59,7 @@ pub struct Property {
 }
 
 /// Every property, in the order the documentation lists them.
-pub const PROPERTIES: [Property; 8] = [
+pub const PROPERTIES: [Property; 10] = [
     Property {
         name: "strategy",
         values: "a strategy name",
@@ -97,6 +100,16 @@ pub const PROPERTIES: [Property; 8] = [
         values: "true, false",
         default: "true",
     },
+    Property {
+        name: "hot.key.share",
+        values: "0 (off), or a share between 0 and 1",
+        default: "0",
+    },
+    Property {
+        name: "hot.key.partitions",
+        values: "1..65536",
+        default: "4",
+    },
 ];
 
 /// The prefix of rdpart's properties in a librdkafka conf (optional in
@@ -108,6 +121,7 @@ pub const STICKY_MESSAGES: (u32, u32) = (1, i32::MAX as u32);
 pub const STICKY_LINGER_MS: (u32, u32) = (0, 900_000);
 pub const ADAPTIVE_RUN_BYTES: (u32, u32) = (1, i32::MAX as u32);
 pub const ADAPTIVE_TIMEOUT_MS: (u32, u32) = (0, 900_000);
+pub const HOT_KEY_PARTITIONS: (u32, u32) = (1, 65_536);
 
 /// `s`, cut to about `max` characters for a message.
 pub fn shorten(s: &str, max: usize) -> String {
@@ -124,6 +138,20 @@ pub fn parse_int(shown: &str, value: &str, (lo, hi): (u32, u32)) -> Result<u32, 
         _ => Err(SetError::Invalid(format!(
             "Invalid value \"{}\" for configuration property \"{shown}\": \
              expected an integer from {lo} to {hi}",
+            shorten(value, 24)
+        ))),
+    }
+}
+
+/// Parse a share: 0 (off), or a decimal strictly between 0 and 1, as
+/// millionths (at least 1).
+pub fn parse_share(shown: &str, value: &str) -> Result<u32, SetError> {
+    match value.trim().parse::<f64>() {
+        Ok(0.0) => Ok(0),
+        Ok(v) if v > 0.0 && v < 1.0 => Ok(((v * 1e6).round() as u32).clamp(1, 999_999)),
+        _ => Err(SetError::Invalid(format!(
+            "Invalid value \"{}\" for configuration property \"{shown}\": \
+             expected 0 (off) or a share between 0 and 1, such as 0.2",
             shorten(value, 24)
         ))),
     }
@@ -209,6 +237,12 @@ impl Config {
                         )))
                     }
                 }
+            }
+            ("hot.key.share", None) => self.hot.share_ppm = default.hot.share_ppm,
+            ("hot.key.share", Some(v)) => self.hot.share_ppm = parse_share(shown, v)?,
+            ("hot.key.partitions", None) => self.hot.partitions = default.hot.partitions,
+            ("hot.key.partitions", Some(v)) => {
+                self.hot.partitions = parse_int(shown, v, HOT_KEY_PARTITIONS)?
             }
             ("sticky.linger.ms", None) => self.run.linger_ms = default.run.linger_ms,
             ("sticky.linger.ms", Some(v)) => {
@@ -335,6 +369,26 @@ mod tests {
             c.set(p.name, p.name, None).unwrap();
         }
         assert_eq!(c, Config::default());
+    }
+
+    #[test]
+    fn shares_are_between_0_and_1() {
+        let mut c = Config::default();
+        c.set("hot.key.share", "hot.key.share", Some("0.25"))
+            .unwrap();
+        assert_eq!(c.hot.share_ppm, 250_000);
+        for bad in ["1", "-0.1", "nan", "inf", "x", "1.5", ""] {
+            let Err(SetError::Invalid(m)) = c.set("hot.key.share", "hot.key.share", Some(bad))
+            else {
+                panic!("{bad} accepted")
+            };
+            assert!(
+                m.contains("\"hot.key.share\"") && m.contains("between 0 and 1"),
+                "{m}"
+            );
+        }
+        c.set("hot.key.share", "hot.key.share", Some("0")).unwrap();
+        assert_eq!(c.hot.share_ppm, 0);
     }
 
     #[test]

@@ -276,6 +276,16 @@ unsafe extern "C" fn on_send(
                 t
             }
         };
+        // Keys that turned hot or cooled since: on the producer's log.
+        if let Some(h) = t.state.hot_keys_if_any() {
+            for n in h.take_news() {
+                let mut line = String::new();
+                let _ = n.write(&mut line);
+                // SAFETY: the topic lives while its message does.
+                let topic = unsafe { c_string((inst.api.topic_name)(m.rkt)) };
+                inst.log(log::NOTICE, &format!("rdpart: topic \"{topic}\": {line}"));
+            }
+        }
         if m.partition == PARTITION_UA && !t.ua_seen.load(Relaxed) {
             t.ua_seen.store(true, Relaxed);
         }

@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, Ordering::*};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 pub(crate) const WARNING: i32 = 4;
+pub(crate) const NOTICE: i32 = 5;
 pub(crate) const DEBUG: i32 = 7;
 
 /// Lines kept for a queued log while the application does not produce.

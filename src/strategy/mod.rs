@@ -11,6 +11,7 @@
 mod adaptive;
 mod available;
 mod ctx;
+mod hot_keys;
 mod jump;
 mod key_delimiter;
 mod keyed;
@@ -23,6 +24,7 @@ mod sticky;
 
 pub use adaptive::{acknowledged, sending, Load, Report};
 pub use ctx::{AdaptiveOptions, Ctx, TopicRef};
+pub use hot_keys::{HotKeyOptions, HotKeys, Notice, DEFAULT_PARTITIONS};
 pub use key_delimiter::KeyDelimiter;
 pub use keyed::{Hash, Keyed, Positive};
 pub use recipe::{Keyless, Recipe};
@@ -34,7 +36,7 @@ use recipe::{hashed, hashed_but_empty, keyless, CRC32, FNV1A, MURMUR2};
 use std::ffi::CStr;
 
 /// Declares the strategies once: the enum, `ALL`, the names, the recipes
-/// and the dispatch of `place_cut` (one arm per strategy, each a constant
+/// and the dispatch of `place_with` (one arm per strategy, each a constant
 /// recipe).
 macro_rules! strategies {
     ($($(#[doc = $doc:literal])* $v:ident => $name:literal, $recipe:expr;)*) => {
@@ -73,12 +75,20 @@ macro_rules! strategies {
                 }
             }
 
-            /// As `place`, hashing only what `delimiter` leaves of a key. A
-            /// constant `KeyDelimiter::NONE` compiles away.
+            /// As `place`, hashing only what `delimiter` leaves of a key,
+            /// and with `hot`, spreading hot keys (hot_keys.rs). Constant
+            /// `KeyDelimiter::NONE` and `false` compile away.
             #[inline(always)]
-            pub fn place_cut(self, key: Key, n: u32, ctx: &Ctx, delimiter: KeyDelimiter) -> u32 {
+            pub fn place_with(
+                self,
+                key: Key,
+                n: u32,
+                ctx: &Ctx,
+                delimiter: KeyDelimiter,
+                hot: bool,
+            ) -> u32 {
                 match self {
-                    $(Strategy::$v => place(Strategy::$v.recipe(), key, n, ctx, delimiter),)*
+                    $(Strategy::$v => place(Strategy::$v.recipe(), key, n, ctx, delimiter, hot),)*
                 }
             }
         }
@@ -141,20 +151,24 @@ impl Strategy {
     /// line, keeping keyed calls lean.
     #[inline(always)]
     pub fn place(self, key: Key, n: u32, ctx: &Ctx) -> u32 {
-        self.place_cut(key, n, ctx, KeyDelimiter::NONE)
+        self.place_with(key, n, ctx, KeyDelimiter::NONE, false)
     }
 }
 
 /// Place one message by a recipe. The key delimiter shortens only what is
 /// hashed; whether a key is NULL or empty is decided on the whole key.
 #[inline(always)]
-fn place(r: Recipe, key: Key, n: u32, ctx: &Ctx, delimiter: KeyDelimiter) -> u32 {
+fn place(r: Recipe, key: Key, n: u32, ctx: &Ctx, delimiter: KeyDelimiter, hot: bool) -> u32 {
     let Some(keyed) = r.keyed else {
         return keyless_placement(r.null, n, ctx);
     };
     match key {
         Some(k) if !(r.empty_is_null && k.is_empty()) => {
-            let p = keyed.place(delimiter.apply(k), n);
+            let hashed = delimiter.apply(k);
+            let mut p = keyed.place(hashed, n);
+            if hot && ctx.hot.share_ppm != 0 {
+                p = keyed_hot(hashed, p, n, ctx);
+            }
             if r.null == Keyless::Adaptive {
                 keyed_adaptive(p, n, ctx);
             }
@@ -200,6 +214,13 @@ fn keyless_sticky(n: u32, ctx: &Ctx) -> u32 {
 #[inline(never)]
 fn keyless_adaptive(n: u32, ctx: &Ctx) -> u32 {
     adaptive::place(n, ctx)
+}
+
+/// A hot key's messages are spread (out of line).
+#[inline(never)]
+fn keyed_hot(key: &[u8], p: u32, n: u32, ctx: &Ctx) -> u32 {
+    let stderr = matches!(ctx.topic, TopicRef::Table(_));
+    ctx.topic().hot_keys().place(key, p, n, ctx.hot, stderr)
 }
 
 /// adaptive counts its keyed placements too (out of line).

@@ -10,6 +10,7 @@
 //!   producing threads, however many there are.
 
 use super::adaptive::Load;
+use super::hot_keys::HotKeys;
 use super::run::Run;
 use crate::atomic::AtomicBox;
 use crate::topics::Fresh;
@@ -42,6 +43,8 @@ pub struct TopicState {
     /// adaptive's per-partition counters, made when adaptive first places
     /// a message of the topic.
     load: AtomicBox<Load>,
+    /// Key counters (hot.key.share), made on the first keyed message.
+    hot: AtomicBox<HotKeys>,
 }
 
 /// `TopicState::strategy` before the topic's strategy is resolved.
@@ -76,6 +79,7 @@ impl TopicState {
             seen: AtomicBox::new(),
             strategy: AtomicU8::new(UNRESOLVED),
             load: AtomicBox::new(),
+            hot: AtomicBox::new(),
         }
     }
 
@@ -141,6 +145,17 @@ impl TopicState {
     #[inline]
     pub fn load_if_any(&self) -> Option<&Load> {
         self.load.get()
+    }
+
+    /// The topic's key counters, made on first use.
+    #[inline]
+    pub fn hot_keys(&self) -> &HotKeys {
+        self.hot.get_or_make(HotKeys::default)
+    }
+
+    /// The key counters, if a keyed message was counted.
+    pub fn hot_keys_if_any(&self) -> Option<&HotKeys> {
+        self.hot.get()
     }
 
     /// Runs `f` with this thread's lane of this topic. (A thread that is

@@ -1,0 +1,409 @@
+//! Hot keys (`hot.key.share`, `hot.key.partitions`): a key with more than
+//! `share` of its topic's keyed messages over about the last second is
+//! hot, and its messages go in turn to `partitions` partitions, from its
+//! strategy's own partition on (its per-key order across them is given
+//! up); every other key is placed exactly as its strategy places it. Keys
+//! are counted in a small direct-mapped table per topic (`SLOTS` counters,
+//! made on the topic's first keyed message): atomics only, no lock, no
+//! allocation after that. docs/hot_keys.md has the rules and their costs.
+
+use crate::clock;
+use crate::hash::{murmur64a, KAFKA_SEED};
+use std::fmt::Write;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering::*};
+
+/// Counters per topic. A key with a share above 1/SLOTS of the traffic
+/// keeps its counter against every other key that maps there.
+pub const SLOTS: usize = 64;
+/// The counting window (ms).
+pub const WINDOW_MS: u32 = 1000;
+/// Keyed messages a window needs before a key may turn hot in it.
+pub const MIN_MESSAGES: u32 = 100;
+/// `hot.key.partitions` by default (README: one key with 40% of 6
+/// partitions' messages leaves the fullest at 1.2x the mean in theory,
+/// 1.2-1.3x measured; 3 partitions measured 1.51x).
+pub const DEFAULT_PARTITIONS: u32 = 4;
+/// Bytes of a hot key kept for the log line.
+const SHOWN: usize = 48;
+
+/// The options.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HotKeyOptions {
+    /// The share above which a key is hot, in millionths (0: off).
+    pub share_ppm: u32,
+    /// How many partitions a hot key is spread over.
+    pub partitions: u32,
+}
+
+impl Default for HotKeyOptions {
+    fn default() -> Self {
+        HotKeyOptions {
+            share_ppm: 0,
+            partitions: DEFAULT_PARTITIONS,
+        }
+    }
+}
+
+#[repr(align(64))]
+struct Slot {
+    /// The key's identity (murmur64a, made odd; 0: none).
+    key: AtomicU64,
+    /// Its messages this window, less those of keys competing for the slot.
+    count: AtomicU32,
+    hot: AtomicBool,
+    /// The next of its partitions, while hot.
+    turn: AtomicU32,
+    /// Not yet logged: 1 turned hot, 2 cooled.
+    news: AtomicU8,
+    /// Its share (ppm) when it turned hot or cooled, and its partition.
+    share: AtomicU32,
+    home: AtomicU32,
+    /// Its partitions while hot, and the topic's partition count.
+    spread: AtomicU32,
+    of: AtomicU32,
+    shown_len: AtomicU8,
+    shown: [AtomicU8; SHOWN],
+}
+
+impl Default for Slot {
+    fn default() -> Self {
+        Slot {
+            key: AtomicU64::new(0),
+            count: AtomicU32::new(0),
+            hot: AtomicBool::new(false),
+            turn: AtomicU32::new(0),
+            news: AtomicU8::new(0),
+            share: AtomicU32::new(0),
+            home: AtomicU32::new(0),
+            spread: AtomicU32::new(0),
+            of: AtomicU32::new(0),
+            shown_len: AtomicU8::new(0),
+            shown: std::array::from_fn(|_| AtomicU8::new(0)),
+        }
+    }
+}
+
+/// A topic's key counters.
+pub struct HotKeys {
+    slots: [Slot; SLOTS],
+    /// Clock (ms) when the window began, and its keyed messages.
+    window: AtomicU32,
+    total: AtomicU32,
+    /// Some slot has news for the log.
+    news: AtomicBool,
+}
+
+impl Default for HotKeys {
+    fn default() -> Self {
+        HotKeys {
+            slots: std::array::from_fn(|_| Slot::default()),
+            window: AtomicU32::new(clock::coarse_ms() | 1),
+            total: AtomicU32::new(0),
+            news: AtomicBool::new(false),
+        }
+    }
+}
+
+/// A transition for the log.
+pub struct Notice {
+    pub hot: bool,
+    /// The key's first bytes (48 at most), and whether it is longer.
+    key: [u8; SHOWN],
+    key_len: usize,
+    cut: bool,
+    pub share_ppm: u32,
+    /// Its partitions while hot (from..from+count, modulo the partition count).
+    pub from: u32,
+    pub count: u32,
+    pub partitions: u32,
+}
+
+impl HotKeys {
+    /// The partition of a message whose key (as hashed) is `key` and whose
+    /// strategy placed it on `p` of `n`. `stderr`: say transitions there
+    /// at once (a partitioner without a producer's log).
+    #[inline]
+    pub fn place(&self, key: &[u8], p: u32, n: u32, o: HotKeyOptions, stderr: bool) -> u32 {
+        let id = murmur64a(key, KAFKA_SEED as u64) | 1;
+        let now = clock::coarse_ms() | 1;
+        let start = self.window.load(Relaxed);
+        if now.wrapping_sub(start) >= WINDOW_MS {
+            self.roll(start, now, o, n, stderr);
+        }
+        let total = self.total.fetch_add(1, Relaxed).wrapping_add(1);
+        let s = &self.slots[(id >> 58) as usize % SLOTS];
+        let held = s.key.load(Relaxed);
+        if held != id {
+            // Another key's slot: count against it, take it when it is empty.
+            let left = s
+                .count
+                .fetch_update(Relaxed, Relaxed, |c| c.checked_sub(1))
+                .unwrap_or(0);
+            if left == 0 && s.key.compare_exchange(held, id, Relaxed, Relaxed).is_ok() {
+                if s.hot.swap(false, Relaxed) {
+                    self.tell(s, false, 0, n, o, stderr);
+                }
+                s.count.store(1, Relaxed);
+            }
+            return p;
+        }
+        let count = s.count.fetch_add(1, Relaxed) + 1;
+        if !s.hot.load(Relaxed) {
+            if count < MIN_MESSAGES
+                || (count as u64 * 1_000_000) <= o.share_ppm as u64 * total as u64
+            {
+                return p;
+            }
+            if s.hot.swap(true, Relaxed) {
+                return self.spread(s, p, n, o);
+            }
+            s.home.store(p, Relaxed);
+            let keep = key.len().min(SHOWN);
+            for (d, &b) in s.shown.iter().zip(&key[..keep]) {
+                d.store(b, Relaxed);
+            }
+            s.shown_len.store(
+                if key.len() > SHOWN {
+                    SHOWN as u8 + 1
+                } else {
+                    keep as u8
+                },
+                Relaxed,
+            );
+            let share = (count as u64 * 1_000_000 / total.max(1) as u64) as u32;
+            self.tell(s, true, share, n, o, stderr);
+        }
+        self.spread(s, p, n, o)
+    }
+
+    #[inline]
+    fn spread(&self, s: &Slot, p: u32, n: u32, o: HotKeyOptions) -> u32 {
+        let k = o.partitions.min(n).max(1);
+        let i = s.turn.fetch_add(1, Relaxed) % k;
+        ((p as u64 + i as u64) % n as u64) as u32
+    }
+
+    /// A new window: a hot key whose share of the counts has fallen to the
+    /// threshold cools, and every count halves (so a count covers about
+    /// the last second or two, and a hot key keeps its slot across the
+    /// roll against keys that would take an empty one).
+    #[cold]
+    fn roll(&self, start: u32, now: u32, o: HotKeyOptions, n: u32, stderr: bool) {
+        if self
+            .window
+            .compare_exchange(start, now, Relaxed, Relaxed)
+            .is_err()
+        {
+            return;
+        }
+        let total = self.total.load(Relaxed).max(1) as u64;
+        for s in &self.slots {
+            let count = s.count.load(Relaxed);
+            let share = (count as u64 * 1_000_000 / total) as u32;
+            if s.hot.load(Relaxed) && share <= o.share_ppm && s.hot.swap(false, Relaxed) {
+                self.tell(s, false, share, n, o, stderr);
+            }
+            s.count.store(count / 2, Relaxed);
+        }
+        self.total.store((total / 2) as u32, Relaxed);
+    }
+
+    /// Records a transition, for the producer's log or at once on stderr.
+    #[cold]
+    fn tell(&self, s: &Slot, hot: bool, share: u32, n: u32, o: HotKeyOptions, stderr: bool) {
+        s.share.store(share, Relaxed);
+        s.spread.store(o.partitions.min(n).max(1), Relaxed);
+        s.of.store(n, Relaxed);
+        if stderr {
+            let mut line = Line::default();
+            let _ = write!(line, "rdpart: ");
+            let _ = self.notice(s, hot).write(&mut line);
+            let _ = writeln!(line);
+            crate::boundary::write_stderr(line.as_str());
+        } else {
+            s.news.store(if hot { 1 } else { 2 }, Release);
+            self.news.store(true, Release);
+        }
+    }
+
+    fn notice(&self, s: &Slot, hot: bool) -> Notice {
+        let len = s.shown_len.load(Relaxed) as usize;
+        let mut key = [0u8; SHOWN];
+        for (d, b) in key.iter_mut().zip(&s.shown) {
+            *d = b.load(Relaxed);
+        }
+        Notice {
+            hot,
+            key,
+            key_len: len.min(SHOWN),
+            cut: len > SHOWN,
+            share_ppm: s.share.load(Relaxed),
+            from: s.home.load(Relaxed),
+            count: s.spread.load(Relaxed),
+            partitions: s.of.load(Relaxed),
+        }
+    }
+
+    /// The transitions not yet logged (the plugin's on_send asks).
+    pub fn take_news(&self) -> Vec<Notice> {
+        if !self.news.load(Relaxed) || !self.news.swap(false, Acquire) {
+            return Vec::new();
+        }
+        self.slots
+            .iter()
+            .filter_map(|s| match s.news.swap(0, Acquire) {
+                1 => Some(self.notice(s, true)),
+                2 => Some(self.notice(s, false)),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+impl Notice {
+    /// The key, `"text"` when printable, else hex.
+    pub fn key(&self, w: &mut impl Write) -> std::fmt::Result {
+        let key = &self.key[..self.key_len];
+        let more = if self.cut { "..." } else { "" };
+        if !key.is_empty() && key.iter().all(|&b| (0x20..0x7f).contains(&b) && b != b'"') {
+            // Printable ASCII: valid UTF-8.
+            write!(w, "\"{}{more}\"", std::str::from_utf8(key).unwrap_or(""))
+        } else {
+            write!(w, "0x")?;
+            for b in key {
+                write!(w, "{b:02x}")?;
+            }
+            write!(w, "{more}")
+        }
+    }
+
+    /// What the log line says (without the "rdpart: " prefix and topic).
+    pub fn write(&self, w: &mut impl Write) -> std::fmt::Result {
+        let pct = self.share_ppm as f64 / 10_000.0;
+        write!(w, "key ")?;
+        self.key(w)?;
+        if self.hot {
+            write!(
+                w,
+                " is hot ({pct:.1}% of the topic's keyed messages over the last second): \
+                 its messages now go in turn to partitions"
+            )?;
+            for i in 0..self.count {
+                let sep = if i == 0 { " " } else { ", " };
+                write!(w, "{sep}{}", (self.from + i) % self.partitions.max(1))?;
+            }
+            write!(w, " (hot.key.partitions), in no order across them")
+        } else {
+            write!(
+                w,
+                " is no longer hot ({pct:.1}% over the last second): back on partition {}",
+                self.from
+            )
+        }
+    }
+}
+
+/// A line built on the stack (no allocation), cut at its capacity.
+struct Line {
+    buf: [u8; 512],
+    len: usize,
+}
+
+impl Default for Line {
+    fn default() -> Self {
+        Line {
+            buf: [0; 512],
+            len: 0,
+        }
+    }
+}
+
+impl Line {
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
+    }
+}
+
+impl Write for Line {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let room = self.buf.len() - self.len;
+        let mut take = s.len().min(room);
+        while !s.is_char_boundary(take) {
+            take -= 1;
+        }
+        self.buf[self.len..self.len + take].copy_from_slice(&s.as_bytes()[..take]);
+        self.len += take;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ON: HotKeyOptions = HotKeyOptions {
+        share_ppm: 200_000,
+        partitions: 3,
+    };
+
+    #[test]
+    fn a_key_with_most_messages_turns_hot_and_is_spread() {
+        let h = HotKeys::default();
+        let mut seen = [0u32; 6];
+        let mut others = Vec::new();
+        for i in 0..10_000u32 {
+            if i % 5 < 2 {
+                seen[h.place(b"hot", 1, 6, ON, false) as usize] += 1;
+            } else {
+                let k = format!("key-{}", i % 2000);
+                others.push(h.place(k.as_bytes(), 4, 6, ON, false));
+            }
+        }
+        // 40% of the messages: hot after MIN_MESSAGES, then in turn on 1, 2, 3.
+        assert!(seen[1..4].iter().all(|&c| c >= 1290), "{seen:?}");
+        assert_eq!(seen[0] + seen[4] + seen[5], 0, "{seen:?}");
+        assert!(others.iter().all(|&p| p == 4), "other keys moved");
+        let news = h.take_news();
+        assert_eq!(news.len(), 1);
+        let mut line = String::new();
+        news[0].write(&mut line).unwrap();
+        assert!(
+            line.contains("key \"hot\" is hot (") && line.contains("partitions 1, 2, 3"),
+            "{line}"
+        );
+        let share = news[0].share_ppm;
+        assert!((300_000..=500_000).contains(&share), "{share}");
+        assert!(h.take_news().is_empty(), "said once");
+    }
+
+    #[test]
+    fn no_key_of_an_even_spread_is_hot_and_a_hot_key_cools() {
+        let h = HotKeys::default();
+        for i in 0..20_000u32 {
+            let k = format!("k{}", i % 500);
+            assert_eq!(h.place(k.as_bytes(), 2, 6, ON, false), 2);
+        }
+        assert!(h.take_news().is_empty());
+        // A key with all of a topic's messages.
+        let h = HotKeys::default();
+        for _ in 0..1000 {
+            h.place(b"\x00\x01", 0, 6, ON, false);
+        }
+        let mut key = String::new();
+        h.take_news()[0].key(&mut key).unwrap();
+        assert_eq!(key, "0x0001");
+        // A window in which the key is rare: it cools when the window ends.
+        h.window
+            .store(clock::coarse_ms().wrapping_sub(WINDOW_MS + 1) | 1, Relaxed);
+        for i in 0..5000u32 {
+            h.place(format!("o{i}").as_bytes(), 5, 6, ON, false);
+        }
+        assert!(h.take_news().is_empty());
+        h.window
+            .store(clock::coarse_ms().wrapping_sub(WINDOW_MS + 1) | 1, Relaxed);
+        h.place(b"other", 5, 6, ON, false);
+        let news = h.take_news();
+        assert!(news.len() == 1 && !news[0].hot, "cooled");
+        assert_eq!(h.place(b"\x00\x01", 0, 6, ON, false), 0);
+    }
+}
