@@ -68,3 +68,8 @@ echo "## 6. adaptive.run.bytes=1: one choice per call, by partition count (ns pe
 echo
 gcc -O2 -Wall -Wextra -o target/adaptive_run_bytes benches/adaptive_run_bytes.c -ldl
 target/adaptive_run_bytes "$lib/librdpart.so"
+echo
+echo "## 7. hot.key.share: the cost per call, and the A/B of the keyed path (ns per call)"
+echo
+gcc -O2 -Wall -Wextra -o target/hot_keys benches/hot_keys.c -ldl
+target/hot_keys "$lib/librdpart.so" 2>/dev/null

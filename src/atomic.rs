@@ -33,13 +33,15 @@ impl<T> AtomicBox<T> {
     pub fn get_or_make(&self, make: impl FnOnce() -> T) -> &T {
         match self.get() {
             Some(v) => v,
-            None => self.install(make()),
+            None => self.install(make),
         }
     }
 
+    /// Out of line, so a large `T` is never built in the caller's frame.
     #[cold]
-    fn install(&self, value: T) -> &T {
-        let new = Box::into_raw(Box::new(value));
+    #[inline(never)]
+    fn install(&self, make: impl FnOnce() -> T) -> &T {
+        let new = Box::into_raw(Box::new(make()));
         match self
             .ptr
             .compare_exchange(std::ptr::null_mut(), new, AcqRel, Acquire)
@@ -167,6 +169,7 @@ impl<T> AtomicSlice<T> {
     }
 
     #[cold]
+    #[inline(never)]
     fn install(&self, make: impl FnMut(usize) -> T) -> &[T] {
         let new = Box::into_raw((0..self.len).map(make).collect::<Box<[T]>>()) as *mut T;
         match self

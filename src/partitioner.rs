@@ -180,7 +180,6 @@ impl Partitioner {
             topic,
             run: self.run(),
             adaptive: self.adaptive(),
-            hot: self.hot(),
             name: self.name.get(),
             caller,
         }
@@ -205,8 +204,7 @@ impl Partitioner {
         } else {
             Strategy::from_u8(self.strategy.load(Relaxed))
         };
-        let hot = ctx.hot.share_ppm != 0;
-        strategy.place_with(key, n, &ctx, delimiter, hot)
+        strategy.place_with(key, n, &ctx, delimiter, Some(self.hot()))
     }
 
     /// The strategy of the placement's topic, resolved on first sight.

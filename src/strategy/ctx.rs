@@ -2,7 +2,6 @@
 //! ask librdkafka about it, and the options of the strategies that use
 //! them.
 
-use super::hot_keys::HotKeyOptions;
 use super::run::RunLimits;
 use super::state::TopicState;
 use crate::sys::{rd_kafka_topic_t, AvailableFn, NameFn};
@@ -35,7 +34,6 @@ pub struct Ctx<'a> {
     pub topic: TopicRef<'a>,
     pub run: RunLimits,
     pub adaptive: AdaptiveOptions,
-    pub hot: HotKeyOptions,
     /// `rd_kafka_topic_name` of the librdkafka placing (None: unknown).
     /// For a table, it tells a topic from a destroyed one whose handle had
     /// the same address.
@@ -62,7 +60,6 @@ impl Ctx<'_> {
             topic,
             run: RunLimits::default(),
             adaptive: AdaptiveOptions::default(),
-            hot: HotKeyOptions::default(),
             name: None,
             caller,
         }

@@ -124,30 +124,32 @@ impl HotKeys {
     /// at once (a partitioner without a producer's log).
     #[inline]
     pub fn place(&self, key: &[u8], p: u32, n: u32, o: HotKeyOptions, stderr: bool) -> u32 {
-        let id = murmur64a(key, KAFKA_SEED as u64) | 1;
+        let id = identity(key);
         let now = clock::coarse_ms() | 1;
         let start = self.window.load(Relaxed);
         if now.wrapping_sub(start) >= WINDOW_MS {
             self.roll(start, now, o, n, stderr);
         }
-        let total = self.total.fetch_add(1, Relaxed).wrapping_add(1);
+        let total = bump(&self.total);
         let s = &self.slots[(id >> 58) as usize % SLOTS];
         let held = s.key.load(Relaxed);
         if held != id {
             // Another key's slot: count against it, take it when it is empty.
-            let left = s
-                .count
-                .fetch_update(Relaxed, Relaxed, |c| c.checked_sub(1))
-                .unwrap_or(0);
-            if left == 0 && s.key.compare_exchange(held, id, Relaxed, Relaxed).is_ok() {
-                if s.hot.swap(false, Relaxed) {
+            let left = s.count.load(Relaxed);
+            if left > 0 {
+                s.count.store(left - 1, Relaxed);
+            } else {
+                // Plain stores: two threads taking one slot at once leave
+                // one key there, which is all the table needs.
+                s.key.store(id, Relaxed);
+                s.count.store(1, Relaxed);
+                if s.hot.load(Relaxed) && s.hot.swap(false, Relaxed) {
                     self.tell(s, false, 0, n, o, stderr);
                 }
-                s.count.store(1, Relaxed);
             }
             return p;
         }
-        let count = s.count.fetch_add(1, Relaxed) + 1;
+        let count = bump(&s.count);
         if !s.hot.load(Relaxed) {
             if count < MIN_MESSAGES
                 || (count as u64 * 1_000_000) <= o.share_ppm as u64 * total as u64
@@ -178,9 +180,17 @@ impl HotKeys {
 
     #[inline]
     fn spread(&self, s: &Slot, p: u32, n: u32, o: HotKeyOptions) -> u32 {
+        // The next of its k partitions, without a division: p < n, i < k <= n.
         let k = o.partitions.min(n).max(1);
-        let i = s.turn.fetch_add(1, Relaxed) % k;
-        ((p as u64 + i as u64) % n as u64) as u32
+        let t = s.turn.load(Relaxed);
+        let i = if t >= k { 0 } else { t };
+        s.turn.store(if i + 1 >= k { 0 } else { i + 1 }, Relaxed);
+        let q = p + i;
+        if q >= n {
+            q - n
+        } else {
+            q
+        }
     }
 
     /// A new window: a hot key whose share of the counts has fallen to the
@@ -188,6 +198,7 @@ impl HotKeys {
     /// the last second or two, and a hot key keeps its slot across the
     /// roll against keys that would take an empty one).
     #[cold]
+    #[inline(never)]
     fn roll(&self, start: u32, now: u32, o: HotKeyOptions, n: u32, stderr: bool) {
         if self
             .window
@@ -210,6 +221,7 @@ impl HotKeys {
 
     /// Records a transition, for the producer's log or at once on stderr.
     #[cold]
+    #[inline(never)]
     fn tell(&self, s: &Slot, hot: bool, share: u32, n: u32, o: HotKeyOptions, stderr: bool) {
         s.share.store(share, Relaxed);
         s.spread.store(o.partitions.min(n).max(1), Relaxed);
@@ -301,6 +313,39 @@ impl Notice {
             )
         }
     }
+}
+
+/// A key's identity in the table: for keys of up to 16 bytes, their bytes
+/// and length mixed (two multiplies); longer keys, murmur64a. Made odd (0
+/// is an empty slot).
+#[inline]
+fn identity(key: &[u8]) -> u64 {
+    if key.len() > 16 {
+        return murmur64a(key, KAFKA_SEED as u64) | 1;
+    }
+    let mut b = [0u8; 16];
+    b[..key.len()].copy_from_slice(key);
+    let lo = u64::from_le_bytes(b[..8].try_into().unwrap_or_default());
+    let hi = u64::from_le_bytes(b[8..].try_into().unwrap_or_default());
+    let m = |x: u64, y: u64| {
+        let t = (x as u128).wrapping_mul(y as u128);
+        (t >> 64) as u64 ^ t as u64
+    };
+    m(
+        lo ^ 0xa076_1d64_78bd_642f,
+        hi ^ 0xe703_7ed1_a0b4_28db ^ key.len() as u64,
+    ) | 1
+}
+
+/// Adds 1 and returns the new value: a load and a store, not an atomic
+/// add (a third of the cost). Threads racing on one counter may lose
+/// increments: with several producing threads the counts, and so the
+/// shares, are estimates.
+#[inline]
+fn bump(c: &AtomicU32) -> u32 {
+    let v = c.load(Relaxed).wrapping_add(1);
+    c.store(v, Relaxed);
+    v
 }
 
 /// A line built on the stack (no allocation), cut at its capacity.

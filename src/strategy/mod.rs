@@ -77,7 +77,7 @@ macro_rules! strategies {
 
             /// As `place`, hashing only what `delimiter` leaves of a key,
             /// and with `hot`, spreading hot keys (hot_keys.rs). Constant
-            /// `KeyDelimiter::NONE` and `false` compile away.
+            /// `KeyDelimiter::NONE` and `None` compile away.
             #[inline(always)]
             pub fn place_with(
                 self,
@@ -85,7 +85,7 @@ macro_rules! strategies {
                 n: u32,
                 ctx: &Ctx,
                 delimiter: KeyDelimiter,
-                hot: bool,
+                hot: Option<HotKeyOptions>,
             ) -> u32 {
                 match self {
                     $(Strategy::$v => place(Strategy::$v.recipe(), key, n, ctx, delimiter, hot),)*
@@ -151,14 +151,21 @@ impl Strategy {
     /// line, keeping keyed calls lean.
     #[inline(always)]
     pub fn place(self, key: Key, n: u32, ctx: &Ctx) -> u32 {
-        self.place_with(key, n, ctx, KeyDelimiter::NONE, false)
+        self.place_with(key, n, ctx, KeyDelimiter::NONE, None)
     }
 }
 
 /// Place one message by a recipe. The key delimiter shortens only what is
 /// hashed; whether a key is NULL or empty is decided on the whole key.
 #[inline(always)]
-fn place(r: Recipe, key: Key, n: u32, ctx: &Ctx, delimiter: KeyDelimiter, hot: bool) -> u32 {
+fn place(
+    r: Recipe,
+    key: Key,
+    n: u32,
+    ctx: &Ctx,
+    delimiter: KeyDelimiter,
+    hot: Option<HotKeyOptions>,
+) -> u32 {
     let Some(keyed) = r.keyed else {
         return keyless_placement(r.null, n, ctx);
     };
@@ -166,8 +173,8 @@ fn place(r: Recipe, key: Key, n: u32, ctx: &Ctx, delimiter: KeyDelimiter, hot: b
         Some(k) if !(r.empty_is_null && k.is_empty()) => {
             let hashed = delimiter.apply(k);
             let mut p = keyed.place(hashed, n);
-            if hot && ctx.hot.share_ppm != 0 {
-                p = keyed_hot(hashed, p, n, ctx);
+            if let Some(o) = hot.filter(|o| o.share_ppm != 0) {
+                p = keyed_hot(hashed, p, n, ctx, o);
             }
             if r.null == Keyless::Adaptive {
                 keyed_adaptive(p, n, ctx);
@@ -218,9 +225,9 @@ fn keyless_adaptive(n: u32, ctx: &Ctx) -> u32 {
 
 /// A hot key's messages are spread (out of line).
 #[inline(never)]
-fn keyed_hot(key: &[u8], p: u32, n: u32, ctx: &Ctx) -> u32 {
+fn keyed_hot(key: &[u8], p: u32, n: u32, ctx: &Ctx, o: HotKeyOptions) -> u32 {
     let stderr = matches!(ctx.topic, TopicRef::Table(_));
-    ctx.topic().hot_keys().place(key, p, n, ctx.hot, stderr)
+    ctx.topic().hot_keys().place(key, p, n, o, stderr)
 }
 
 /// adaptive counts its keyed placements too (out of line).
