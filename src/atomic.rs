@@ -202,3 +202,126 @@ impl<T> Drop for AtomicSlice<T> {
 unsafe impl<T: Send + Sync> Send for AtomicSlice<T> {}
 // SAFETY: as above.
 unsafe impl<T: Send + Sync> Sync for AtomicSlice<T> {}
+
+/// Items indexed `0..MAX_ITEMS`, in segments that are never moved or
+/// copied: segment k holds `FIRST << k` items, made when one of its items
+/// is first asked for. So the items take at most twice what the highest
+/// index asked for needs, readers never wait, and growing copies nothing.
+pub struct Segments<T> {
+    segs: [AtomicSlice<T>; SEGMENTS],
+    /// Items `0..covered` all exist.
+    covered: std::sync::atomic::AtomicU32,
+}
+
+const FIRST: u32 = 8;
+const SEGMENTS: usize = 14;
+/// The most items a `Segments` holds (at 128 bytes each, 8 MB).
+pub const MAX_ITEMS: u32 = 1 << 16;
+const _: () = assert!(FIRST as u64 * ((1 << SEGMENTS) - 1) >= MAX_ITEMS as u64);
+
+/// The segment of item `i` and its index there.
+#[inline]
+fn locate(i: u32) -> (usize, usize) {
+    let q = i / FIRST + 1;
+    let k = 31 - q.leading_zeros();
+    (k as usize, (i - FIRST * ((1 << k) - 1)) as usize)
+}
+
+impl<T: Default> Default for Segments<T> {
+    fn default() -> Self {
+        Segments {
+            segs: std::array::from_fn(|k| AtomicSlice::new((FIRST as usize) << k)),
+            covered: std::sync::atomic::AtomicU32::new(0),
+        }
+    }
+}
+
+impl<T: Default> Segments<T> {
+    /// Item `i`, if its segment exists.
+    #[inline]
+    pub fn get(&self, i: u32) -> Option<&T> {
+        if i >= MAX_ITEMS {
+            return None;
+        }
+        let (k, j) = locate(i);
+        self.segs[k].get().map(|s| &s[j])
+    }
+
+    /// Item `i`, made if needed (None: at or beyond MAX_ITEMS).
+    #[inline]
+    pub fn get_or_make(&self, i: u32) -> Option<&T> {
+        if i >= MAX_ITEMS {
+            return None;
+        }
+        let (k, j) = locate(i);
+        Some(&self.segs[k].get_or_make(|_| T::default())[j])
+    }
+
+    /// Makes items `0..n` (n capped at MAX_ITEMS).
+    #[inline]
+    pub fn ensure(&self, n: u32) {
+        let n = n.min(MAX_ITEMS);
+        if self.covered.load(Relaxed) < n {
+            self.cover(n);
+        }
+    }
+
+    #[cold]
+    fn cover(&self, n: u32) {
+        if n == 0 {
+            return;
+        }
+        for k in 0..=locate(n - 1).0 {
+            self.segs[k].get_or_make(|_| T::default());
+        }
+        self.covered.fetch_max(n, Relaxed);
+    }
+
+    /// Items `0..covered()` all exist (`ensure`).
+    #[inline]
+    pub fn covered(&self) -> u32 {
+        self.covered.load(Relaxed)
+    }
+
+    /// Items `0..n` that exist, with their indexes, in order.
+    pub fn upto(&self, n: u32) -> impl Iterator<Item = (u32, &T)> {
+        let n = n.min(MAX_ITEMS);
+        self.segs.iter().enumerate().flat_map(move |(k, seg)| {
+            let first = FIRST * ((1 << k) - 1);
+            let items = match seg.get() {
+                Some(s) if first < n => &s[..s.len().min((n - first) as usize)],
+                _ => &[],
+            };
+            (first..).zip(items)
+        })
+    }
+
+    /// Every item that exists.
+    pub fn each(&self) -> impl Iterator<Item = &T> {
+        self.segs.iter().flat_map(|seg| seg.get().unwrap_or(&[]))
+    }
+
+    /// Bytes of items made.
+    pub fn bytes(&self) -> usize {
+        self.segs
+            .iter()
+            .filter_map(|s| s.get())
+            .map(std::mem::size_of_val)
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_cover_every_index_once() {
+        let mut seen = std::collections::HashSet::new();
+        for i in 0..MAX_ITEMS {
+            let (k, j) = locate(i);
+            assert!(k < SEGMENTS && j < (FIRST as usize) << k, "{i}");
+            assert!(seen.insert((k, j)), "{i}");
+        }
+    }
+}

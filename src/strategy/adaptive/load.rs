@@ -6,7 +6,7 @@
 //! broker threads write separate cache lines. docs/adaptive.md has the
 //! rules and their reasons.
 
-use crate::atomic::AtomicSlice;
+use crate::atomic::{Segments, MAX_ITEMS};
 use crate::clock;
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, Ordering::*};
@@ -21,24 +21,8 @@ pub(crate) const PROBE_MS: u32 = 100;
 pub(crate) const EPOCH_MS: u32 = 1000;
 /// Partitions sampled for the latency quartile (no allocation).
 const SAMPLE: usize = 256;
-/// Partitions tracked per topic (at most 8 MB of counters); beyond them, a
-/// partition has no backlog and is never left out. A partition count comes
-/// from the caller and may be anything up to 2^31 - 1.
-pub(crate) const MAX_TRACKED: u32 = 1 << 16;
-/// Counters live in segments that are never moved or copied: segment k
-/// holds `FIRST << k` partitions, so a topic's counters take at most twice
-/// what its partitions need, made only for partitions counted.
-const FIRST: u32 = 8;
-const SEGMENTS: usize = 14;
-const _: () = assert!(FIRST as u64 * ((1 << SEGMENTS) - 1) >= MAX_TRACKED as u64);
-
-/// The segment of partition `p` and its index there.
-#[inline]
-fn locate(p: u32) -> (usize, usize) {
-    let q = p / FIRST + 1;
-    let k = 31 - q.leading_zeros();
-    (k as usize, (p - FIRST * ((1 << k) - 1)) as usize)
-}
+// Partitions beyond MAX_ITEMS (atomic.rs) have no counters: no backlog,
+// never left out. A partition count may be anything up to 2^31 - 1.
 
 thread_local! {
     /// The size of the message on_send saw last in this thread, + 1 (0: none).
@@ -102,10 +86,8 @@ impl PartitionLoad {
 
 /// A topic's partitions, as adaptive sees them.
 pub struct Load {
-    /// Counter segments (see `locate`), made on first use, freed on drop.
-    pub(super) segs: [AtomicSlice<PartitionLoad>; SEGMENTS],
-    /// Partitions `0..covered` all have counters.
-    pub(super) covered: AtomicU32,
+    /// Each partition's counters, made for partitions counted.
+    pub(super) parts: Segments<PartitionLoad>,
     /// Clock (ms) of the last full weighing of the partitions (`choose`).
     pub(super) weighed: AtomicU32,
     /// Clock (ms) of the last acknowledgement of any partition.
@@ -132,8 +114,7 @@ pub struct Load {
 impl Default for Load {
     fn default() -> Load {
         Load {
-            segs: std::array::from_fn(|k| AtomicSlice::new((FIRST as usize) << k)),
-            covered: AtomicU32::new(0),
+            parts: Segments::default(),
             weighed: AtomicU32::new(0),
             last_ack: AtomicU32::new(0),
             first_placed: AtomicU32::new(0),
@@ -159,65 +140,35 @@ impl Load {
     /// Partition `p`'s counters, if it has any.
     #[inline]
     pub(super) fn slot(&self, p: u32) -> Option<&PartitionLoad> {
-        if p >= MAX_TRACKED {
-            return None;
-        }
-        let (k, i) = locate(p);
-        self.segs[k].get().map(|s| &s[i])
+        self.parts.get(p)
     }
 
-    /// Partition `p`'s counters, made if needed (None: beyond MAX_TRACKED).
+    /// Partition `p`'s counters, made if needed (None: beyond MAX_ITEMS).
     #[inline]
     fn slot_or_make(&self, p: u32) -> Option<&PartitionLoad> {
-        if p >= MAX_TRACKED {
-            return None;
-        }
-        let (k, i) = locate(p);
-        Some(&self.segs[k].get_or_make(|_| PartitionLoad::default())[i])
+        self.parts.get_or_make(p)
     }
 
-    /// Makes counters for partitions `0..n` (n capped at MAX_TRACKED).
+    /// Makes counters for partitions `0..n` (n capped at MAX_ITEMS).
     #[inline]
     pub fn ensure(&self, n: u32) {
-        let n = n.min(MAX_TRACKED);
-        if self.covered.load(Relaxed) < n {
-            self.cover(n);
-        }
-    }
-
-    #[cold]
-    fn cover(&self, n: u32) {
-        if n == 0 {
-            return;
-        }
-        for k in 0..=locate(n - 1).0 {
-            self.segs[k].get_or_make(|_| PartitionLoad::default());
-        }
-        self.covered.fetch_max(n, Relaxed);
+        self.parts.ensure(n)
     }
 
     /// Partitions known to exist: the most the partitioner was told of.
     #[inline]
     pub fn known_partitions(&self) -> u32 {
-        self.covered.load(Relaxed)
+        self.parts.covered()
     }
 
     /// Partitions `0..n` with their counters, in order (those made).
     pub(super) fn upto(&self, n: u32) -> impl Iterator<Item = (u32, &PartitionLoad)> {
-        let n = n.min(MAX_TRACKED);
-        self.segs.iter().enumerate().flat_map(move |(k, seg)| {
-            let first = FIRST * ((1 << k) - 1);
-            let items = match seg.get() {
-                Some(s) if first < n => &s[..s.len().min((n - first) as usize)],
-                _ => &[],
-            };
-            (first..).zip(items)
-        })
+        self.parts.upto(n)
     }
 
     /// Every partition's counters made so far.
     pub(super) fn each(&self) -> impl Iterator<Item = &PartitionLoad> {
-        self.segs.iter().flat_map(|seg| seg.get().unwrap_or(&[]))
+        self.parts.each()
     }
 
     /// Counts a message placed on (or sent to) partition `p`: one add to
@@ -312,7 +263,7 @@ impl Load {
     /// Recomputes which partitions are left out (at most once per ms).
     pub(super) fn refresh(&self, now: u32, timeout_ms: u32) {
         // At most once per ms, and per ms per 1024 partitions.
-        let covered = self.covered.load(Relaxed);
+        let covered = self.parts.covered();
         let every = (covered / 1024).max(1);
         let last = self.refreshed.load(Relaxed);
         if (now.wrapping_sub(last) as i32) < every as i32
@@ -469,11 +420,7 @@ impl Load {
 
     /// Bytes of counters this table holds.
     pub fn counter_bytes(&self) -> usize {
-        self.segs
-            .iter()
-            .filter_map(|s| s.get())
-            .map(std::mem::size_of_val)
-            .sum()
+        self.parts.bytes()
     }
 }
 
@@ -489,16 +436,6 @@ mod tests {
         println!("Load {table} B; 6 partitions {six} B, 100 partitions {hundred} B");
         assert!(six <= 1400, "{six}");
         assert!(hundred <= 2 * 100 * 128 + 1400, "{hundred}");
-    }
-
-    #[test]
-    fn segments_cover_every_partition_once() {
-        let mut seen = std::collections::HashSet::new();
-        for p in 0..MAX_TRACKED {
-            let (k, i) = locate(p);
-            assert!(k < SEGMENTS && i < (FIRST as usize) << k, "{p}");
-            assert!(seen.insert((k, i)), "{p}");
-        }
     }
 
     #[test]
@@ -556,12 +493,12 @@ mod tests {
         for p in 0..600 {
             l.placed(p % 6);
         }
-        l.placed(MAX_TRACKED); // beyond the tracked: not counted either way
+        l.placed(MAX_ITEMS); // beyond the tracked: not counted either way
         assert_eq!(l.in_flight(), 600);
         for p in 0..600 {
             l.acknowledged(p % 6, Some(&|| Some(5_000)), false);
         }
-        l.acknowledged(MAX_TRACKED, None, false);
+        l.acknowledged(MAX_ITEMS, None, false);
         assert_eq!(l.in_flight(), 0);
     }
 

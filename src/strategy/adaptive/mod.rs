@@ -120,7 +120,7 @@ fn probe(load: &Load, n: u32, ctx: &Ctx, t: &TopicState) -> Option<u32> {
     {
         return None;
     }
-    let tracked = n.min(load.covered.load(Relaxed));
+    let tracked = n.min(load.known_partitions());
     if tracked == 0 {
         return None;
     }
