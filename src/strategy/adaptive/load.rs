@@ -6,7 +6,7 @@
 //! broker threads write separate cache lines. docs/adaptive.md has the
 //! rules and their reasons.
 
-use crate::atomic::{Segments, MAX_ITEMS};
+use crate::atomic::Segments;
 use crate::clock;
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, Ordering::*};
@@ -427,6 +427,7 @@ impl Load {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::atomic::MAX_ITEMS;
     /// The README states adaptive's memory per topic.
     #[test]
     fn memory_per_topic_matches_the_readme() {
