@@ -26,6 +26,11 @@
 #include <librdkafka/rdkafka.h>
 
 /**
+ * The most items a `Segments` holds (at 128 bytes each, 8 MB).
+ */
+#define MAX_ITEMS (1 << 16)
+
+/**
  * Counters per topic. A key with a share above 1/SLOTS of the traffic
  * keeps its counter against every other key that maps there.
  */
@@ -404,6 +409,28 @@ int64_t rdpart_in_flight(const struct rdpart_t *part);
  * it places and never leaves a slow broker out.
  */
 void rdpart_delivered(const struct rdpart_t *part, const rd_kafka_message_t *msg);
+
+/**
+ * What rdpart knows of the plugin's producers in this process, as JSON
+ * written to `buf` (`size` bytes, always NUL-terminated, cut when it does
+ * not fit; NULL with size 0 to ask the length). Returns the length of the
+ * whole JSON text, without the NUL, as snprintf() does:
+ *
+ *     {"producers":[{"name":"rdkafka#producer-1","topics":[{"topic":"orders",
+ *      "strategy":"adaptive","sent":1000,"sent_bytes":210000,"in_flight":0,
+ *      "partitions":[{"partition":0,"delivered":170,"bytes":35700,"failed":0,
+ *      "in_flight":0,"latency_us":2100,"left_out":false},...],
+ *      "hot_keys":[{"key":"tenant-7","share":0.3981,"partitions":[0,1,2,3]}]}]}]}
+ *
+ * Per topic: messages (and bytes: key and value) produced, and produced
+ * but not acknowledged yet; per partition: messages delivered, their
+ * bytes, messages failed, and for `adaptive` its view (placed and not
+ * acknowledged, latency, left out); the keys hot now (hot.key.share). A
+ * partition appears once it has something to report. Cheap enough to
+ * call every second: it walks the topics once, under the lock taken when
+ * a topic is first seen, and never blocks a producing thread for longer.
+ */
+size_t rdpart_stats(char *buf, size_t size);
 
 /**
  * rdpart's version, e.g. "0.1.0" (a static string).

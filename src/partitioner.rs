@@ -121,6 +121,15 @@ impl Partitioner {
         s == Strategy::Adaptive as u8
     }
 
+    /// The strategy that places topic `t` (registered, its strategy resolved).
+    pub fn strategy_of(&self, t: &TopicState) -> Strategy {
+        if self.has_topics.load(Relaxed) && t.strategy.load(Relaxed) != UNRESOLVED {
+            Strategy::from_u8(t.strategy.load(Relaxed))
+        } else {
+            Strategy::from_u8(self.strategy.load(Relaxed))
+        }
+    }
+
     /// Does this partitioner resolve a strategy per topic?
     pub fn has_topic_rules(&self) -> bool {
         self.has_topics.load(Relaxed)

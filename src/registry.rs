@@ -6,13 +6,16 @@
 //!   producer's plugin instance, with what the plugin notes about them.
 //!
 //! `rdpart_new()` partitioners keep their own table (capi/partitioner.rs).
+//! [`stats_json`] reports the plugin producers' topics (`rdpart_stats()`).
 
+use crate::atomic::{AtomicBox, Segments};
 use crate::boundary::{boundary, key};
 use crate::strategy::{Ctx, Strategy, TopicRef, TopicState};
 use crate::sys::{rd_kafka_topic_t, PARTITION_UA};
 use crate::topics::{Fresh, Topics};
 use std::ffi::c_void;
-use std::sync::atomic::AtomicBool;
+use std::fmt::Write;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 
 /// Per-topic state for the plain callbacks.
 pub static PLAIN: Topics<TopicState> = Topics::new(TopicState::null());
@@ -28,6 +31,81 @@ pub struct ProducerTopic {
     pub placed: AtomicBool,
     /// The user has been told this topic bypasses rdpart.
     pub warned: AtomicBool,
+    /// What `rdpart_stats()` reports, made when the plugin registers it.
+    stats: AtomicBox<TopicStats>,
+}
+
+/// A plugin topic's counts, for `rdpart_stats()`.
+pub struct TopicStats {
+    /// The producer's name (`rd_kafka_name()`), the topic's, its strategy.
+    pub producer: String,
+    pub topic: String,
+    pub strategy: &'static str,
+    /// Messages (and their bytes: key and value) produced: on_send.
+    sent: AtomicU64,
+    sent_bytes: AtomicU64,
+    partitions: Segments<PartitionStats>,
+    /// Acknowledged for partitions beyond the ones counted one by one.
+    beyond: PartitionStats,
+}
+
+/// A partition's acknowledgements.
+#[derive(Default)]
+struct PartitionStats {
+    delivered: AtomicU64,
+    bytes: AtomicU64,
+    failed: AtomicU64,
+}
+
+impl TopicStats {
+    pub fn new(producer: String, topic: String, strategy: &'static str) -> TopicStats {
+        TopicStats {
+            producer,
+            topic,
+            strategy,
+            sent: AtomicU64::new(0),
+            sent_bytes: AtomicU64::new(0),
+            partitions: Segments::default(),
+            beyond: PartitionStats::default(),
+        }
+    }
+
+    /// A message produced (on_send).
+    #[inline]
+    pub fn sent(&self, bytes: usize) {
+        self.sent.fetch_add(1, Relaxed);
+        self.sent_bytes.fetch_add(bytes as u64, Relaxed);
+    }
+
+    /// A message acknowledged (on_acknowledgement): delivered to
+    /// `partition` or failed.
+    #[inline]
+    pub fn acknowledged(&self, partition: i32, delivered: bool, bytes: usize) {
+        let p = u32::try_from(partition)
+            .ok()
+            .and_then(|p| self.partitions.get_or_make(p))
+            .unwrap_or(&self.beyond);
+        if delivered {
+            p.delivered.fetch_add(1, Relaxed);
+            p.bytes.fetch_add(bytes as u64, Relaxed);
+        } else {
+            p.failed.fetch_add(1, Relaxed);
+        }
+    }
+}
+
+impl ProducerTopic {
+    /// The topic's counts, made by `make` on first sight.
+    #[inline]
+    pub fn stats(&self, make: impl FnOnce() -> TopicStats) -> &TopicStats {
+        self.stats.get_or_make(make)
+    }
+
+    /// The topic's counts, if the plugin registered it.
+    #[inline]
+    pub fn stats_if_any(&self) -> Option<&TopicStats> {
+        self.stats.get()
+    }
 }
 
 impl ProducerTopic {
@@ -38,6 +116,7 @@ impl ProducerTopic {
             ua_seen: AtomicBool::new(false),
             placed: AtomicBool::new(false),
             warned: AtomicBool::new(false),
+            stats: AtomicBox::new(),
         }
     }
 }
@@ -86,4 +165,113 @@ pub unsafe fn place_plain<const S: u8>(
         // SAFETY: the caller's contract for keydata/keylen.
         strategy.place(unsafe { key(keydata, keylen) }, partition_cnt as u32, &ctx) as i32
     })
+}
+
+/// Every plugin producer's topics as JSON: per producer and topic, what was
+/// sent and is in flight, per partition what was delivered (messages,
+/// bytes) and failed, adaptive's view (in flight, latency, left out) and
+/// the keys hot now. Takes the topic tables' insert lock for the walk.
+pub fn stats_json() -> String {
+    let mut producers: Vec<(usize, String, Vec<String>)> = Vec::new();
+    PRODUCERS.each(|_, owner, t| {
+        let Some(st) = t.stats_if_any() else { return };
+        let topic = topic_json(t, st);
+        match producers.iter_mut().find(|(o, _, _)| *o == owner) {
+            Some((_, _, topics)) => topics.push(topic),
+            None => producers.push((owner, st.producer.clone(), vec![topic])),
+        }
+    });
+    let mut out = String::from("{\"producers\":[");
+    for (i, (_, name, topics)) in producers.iter().enumerate() {
+        let sep = if i == 0 { "" } else { "," };
+        let _ = write!(
+            out,
+            "{sep}{{\"name\":{},\"topics\":[{}]}}",
+            json_str(name),
+            topics.join(",")
+        );
+    }
+    out.push_str("]}");
+    out
+}
+
+fn topic_json(t: &ProducerTopic, st: &TopicStats) -> String {
+    let load = t.state.load_if_any();
+    let mut acked = 0u64;
+    let mut parts = Vec::new();
+    for (p, s) in st.partitions.upto(u32::MAX) {
+        let (d, b, f) = (
+            s.delivered.load(Relaxed),
+            s.bytes.load(Relaxed),
+            s.failed.load(Relaxed),
+        );
+        let view = load.and_then(|l| l.view(p));
+        if d == 0 && f == 0 && view.is_none_or(|v| v.0 == 0) {
+            continue;
+        }
+        acked += d + f;
+        let mut j = format!("{{\"partition\":{p},\"delivered\":{d},\"bytes\":{b},\"failed\":{f}");
+        if let Some((in_flight, latency, out)) = view {
+            let _ = write!(
+                j,
+                ",\"in_flight\":{in_flight},\"latency_us\":{latency},\"left_out\":{out}"
+            );
+        }
+        j.push('}');
+        parts.push(j);
+    }
+    acked += st.beyond.delivered.load(Relaxed) + st.beyond.failed.load(Relaxed);
+    let sent = st.sent.load(Relaxed);
+    let hot: Vec<String> = t
+        .state
+        .hot_keys_if_any()
+        .map(|h| h.hot_now())
+        .unwrap_or_default()
+        .iter()
+        .map(|n| {
+            let ps: Vec<String> = n.partitions().map(|p| p.to_string()).collect();
+            format!(
+                "{{\"key\":{},\"share\":{:.4},\"partitions\":[{}]}}",
+                json_str(&n.key_text()),
+                n.share_ppm as f64 / 1e6,
+                ps.join(",")
+            )
+        })
+        .collect();
+    format!(
+        "{{\"topic\":{},\"strategy\":{},\"sent\":{sent},\"sent_bytes\":{},\"in_flight\":{},\
+         \"partitions\":[{}],\"hot_keys\":[{}]}}",
+        json_str(&st.topic),
+        json_str(st.strategy),
+        st.sent_bytes.load(Relaxed),
+        sent.saturating_sub(acked),
+        parts.join(","),
+        hot.join(",")
+    )
+}
+
+/// A JSON string (RFC 8259 escapes).
+fn json_str(s: &str) -> String {
+    let mut o = String::with_capacity(s.len() + 2);
+    o.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => o.push_str("\\\""),
+            '\\' => o.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(o, "\\u{:04x}", c as u32);
+            }
+            c => o.push(c),
+        }
+    }
+    o.push('"');
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn json_strings_are_escaped() {
+        assert_eq!(super::json_str("a\"b\\c\n"), "\"a\\\"b\\\\c\\u000a\"");
+    }
 }

@@ -443,6 +443,23 @@ impl<T: Fresh> Topics<T> {
             .sum()
     }
 
+    /// Calls `f(rkt, owner, value)` for every value (under the insert
+    /// lock, so none is freed meanwhile; `f` must not insert).
+    pub fn each(&self, mut f: impl FnMut(usize, usize, &T)) {
+        let _g = InsertGuard::new();
+        let Some(table) = self.table() else { return };
+        for place in table.places.iter() {
+            let k = place.key.load(Ordering::Acquire);
+            let p = place.val.load(Ordering::Acquire);
+            if k != EMPTY && k != TOMBSTONE && !p.is_null() {
+                // SAFETY: published entries are freed only under the lock.
+                f(k, place.owner.load(Ordering::Acquire), unsafe {
+                    &(*p).value
+                });
+            }
+        }
+    }
+
     /// How many topics have a value.
     pub fn len(&self) -> usize {
         self.used.load(Ordering::Relaxed)

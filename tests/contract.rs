@@ -219,3 +219,22 @@ fn conf_api_sets_the_strategy() {
         rdpart_conf_destroy(conf);
     }
 }
+
+#[test]
+fn stats_are_json_in_any_buffer() {
+    // SAFETY (all calls): NULL with size 0, or a buffer of the size given.
+    let n = unsafe { rdpart_stats(std::ptr::null_mut(), 0) };
+    assert!(n >= "{\"producers\":[]}".len(), "{n}");
+    let mut small = [1 as std::ffi::c_char; 5];
+    assert_eq!(unsafe { rdpart_stats(small.as_mut_ptr(), small.len()) }, n);
+    assert_eq!(small[4], 0, "NUL-terminated when cut");
+    let mut buf = vec![0 as std::ffi::c_char; n + 1];
+    assert_eq!(unsafe { rdpart_stats(buf.as_mut_ptr(), buf.len()) }, n);
+    let text = unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) }
+        .to_str()
+        .unwrap();
+    assert!(
+        text.starts_with("{\"producers\":[") && text.ends_with("]}"),
+        "{text}"
+    );
+}

@@ -28,6 +28,7 @@ __all__ = [
     "config",
     "partition",
     "topic_strategy",
+    "stats",
 ]
 
 #: The strategy names, as ``rdpart.strategy`` takes them.
@@ -135,6 +136,32 @@ def _library() -> ctypes.CDLL:
         ]
         _lib = lib
     return _lib
+
+
+def stats() -> dict:
+    """What rdpart knows of this process's producers (the plugin's): for
+    each producer and topic, messages and bytes produced and in flight, per
+    partition what was delivered and failed, adaptive's view (in flight,
+    latency, left out), and the keys hot now. Cheap enough to call every
+    second. The same as ``rdpart_stats()`` in C::
+
+        {"producers": [{"name": "rdkafka#producer-1", "topics": [
+            {"topic": "orders", "strategy": "murmur2", "sent": 1000, ...,
+             "partitions": [{"partition": 0, "delivered": 170, ...}],
+             "hot_keys": [{"key": "tenant-7", "share": 0.398, "partitions": [0, 1, 2, 3]}]}]}]}
+    """
+    import json
+
+    lib = _library()
+    lib.rdpart_stats.restype = ctypes.c_size_t
+    lib.rdpart_stats.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
+    size = 4096
+    while True:
+        buf = ctypes.create_string_buffer(size)
+        n = lib.rdpart_stats(buf, size)
+        if n < size:
+            return json.loads(buf.value.decode())
+        size = n + 4096
 
 
 def _option_name(name: str) -> str:

@@ -246,3 +246,31 @@ pub unsafe extern "C" fn rdpart_delivered(part: *const rdpart_t, msg: *const rd_
         );
     })
 }
+
+/// What rdpart knows of the plugin's producers in this process, as JSON
+/// written to `buf` (`size` bytes, always NUL-terminated, cut when it does
+/// not fit; NULL with size 0 to ask the length). Returns the length of the
+/// whole JSON text, without the NUL, as snprintf() does:
+///
+///     {"producers":[{"name":"rdkafka#producer-1","topics":[{"topic":"orders",
+///      "strategy":"adaptive","sent":1000,"sent_bytes":210000,"in_flight":0,
+///      "partitions":[{"partition":0,"delivered":170,"bytes":35700,"failed":0,
+///      "in_flight":0,"latency_us":2100,"left_out":false},...],
+///      "hot_keys":[{"key":"tenant-7","share":0.3981,"partitions":[0,1,2,3]}]}]}]}
+///
+/// Per topic: messages (and bytes: key and value) produced, and produced
+/// but not acknowledged yet; per partition: messages delivered, their
+/// bytes, messages failed, and for `adaptive` its view (placed and not
+/// acknowledged, latency, left out); the keys hot now (hot.key.share). A
+/// partition appears once it has something to report. Cheap enough to
+/// call every second: it walks the topics once, under the lock taken when
+/// a topic is first seen, and never blocks a producing thread for longer.
+#[no_mangle]
+pub unsafe extern "C" fn rdpart_stats(buf: *mut c_char, size: usize) -> usize {
+    boundary(0, || {
+        let json = crate::registry::stats_json();
+        // SAFETY: the caller's buffer contract (NULL or `size` bytes).
+        unsafe { write_errstr(buf, size, &json) };
+        json.len()
+    })
+}

@@ -19,7 +19,7 @@
 use super::{log, plugin_partition, Instance};
 use crate::boundary::{boundary, c_string, write_errstr};
 use crate::config::SetError;
-use crate::registry::PRODUCERS;
+use crate::registry::{TopicStats, PRODUCERS};
 use crate::strategy::Report;
 use crate::sys::*;
 use std::ffi::{c_char, c_void, CStr};
@@ -246,7 +246,7 @@ unsafe fn message<'a>(
 }
 
 unsafe extern "C" fn on_send(
-    _rk: *mut rd_kafka_t,
+    rk: *mut rd_kafka_t,
     msg: *mut rd_kafka_message_t,
     ic_opaque: *mut c_void,
 ) -> rd_kafka_resp_err_t {
@@ -276,6 +276,19 @@ unsafe extern "C" fn on_send(
                 t
             }
         };
+        // What rdpart_stats() reports: made once per topic, then a count.
+        let bytes = m.len.saturating_add(m.key_len);
+        t.stats(|| {
+            // SAFETY: the producer sending this message, and its topic.
+            let (producer, topic) = unsafe {
+                (
+                    c_string((inst.api.name)(rk)),
+                    c_string((inst.api.topic_name)(m.rkt)),
+                )
+            };
+            TopicStats::new(producer, topic, inst.part.strategy_of(&t.state).name())
+        })
+        .sent(bytes);
         // Keys that turned hot or cooled since: on the producer's log.
         if let Some(h) = t.state.hot_keys_if_any() {
             for n in h.take_news() {
@@ -332,6 +345,13 @@ unsafe extern "C" fn on_acknowledgement(
         };
         // SAFETY: librdkafka's function and message, live for this call.
         let latency = || u64::try_from(unsafe { (inst.api.message_latency)(msg) }).ok();
+        if let Some(st) = t.stats_if_any() {
+            st.acknowledged(
+                m.partition,
+                m.err == ERR_NO_ERROR,
+                m.len.saturating_add(m.key_len),
+            );
+        }
         crate::strategy::acknowledged(
             &t.state,
             Report {

@@ -256,6 +256,15 @@ impl HotKeys {
         }
     }
 
+    /// The keys hot now.
+    pub fn hot_now(&self) -> Vec<Notice> {
+        self.slots
+            .iter()
+            .filter(|s| s.hot.load(Relaxed))
+            .map(|s| self.notice(s, true))
+            .collect()
+    }
+
     /// The transitions not yet logged (the plugin's on_send asks).
     pub fn take_news(&self) -> Vec<Notice> {
         if !self.news.load(Relaxed) || !self.news.swap(false, Acquire) {
@@ -287,6 +296,21 @@ impl Notice {
             }
             write!(w, "{more}")
         }
+    }
+
+    /// The key as text when printable, else as `0x` and hex.
+    pub fn key_text(&self) -> String {
+        let mut k = String::new();
+        let _ = self.key(&mut k);
+        match k.strip_prefix('"').and_then(|k| k.strip_suffix('"')) {
+            Some(text) => text.to_string(),
+            None => k,
+        }
+    }
+
+    /// The partitions a hot key goes to.
+    pub fn partitions(&self) -> impl Iterator<Item = u32> + '_ {
+        (0..self.count).map(|i| (self.from + i) % self.partitions.max(1))
     }
 
     /// What the log line says (without the "rdpart: " prefix and topic).

@@ -250,6 +250,18 @@ impl Load {
         }
     }
 
+    /// Partition `p` as adaptive sees it: its backlog, its latency (µs; 0:
+    /// no sample yet) and whether it is left out.
+    pub fn view(&self, p: u32) -> Option<(i64, u32, bool)> {
+        self.slot(p).map(|s| {
+            (
+                s.backlog(),
+                s.acks.latency_us.load(Relaxed),
+                s.sent.out.load(Relaxed),
+            )
+        })
+    }
+
     /// Messages placed and not acknowledged, over all partitions.
     pub fn in_flight(&self) -> i64 {
         self.each().map(PartitionLoad::backlog).sum()
