@@ -79,4 +79,7 @@ venv=target/test-venv
 [ -x "$venv/bin/python" ] || python3 -m venv --system-site-packages "$venv"
 "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-deps --force-reinstall \
   "$(ls -t target/wheels/rdpart-*.whl | head -n 1)"
+# rdpart skew --plot (tests/python/test_skew.py) draws with matplotlib.
+"$venv/bin/python" -c 'import matplotlib' 2>/dev/null ||
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check 'matplotlib>=3.5'
 "$venv/bin/python" -m pytest -q tests/python

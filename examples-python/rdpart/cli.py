@@ -20,7 +20,7 @@ import os
 import sys
 import time
 import uuid
-from typing import Dict, Iterable, Iterator, List, Optional, Sequence, TextIO, Tuple
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, TextIO, Tuple
 
 import rdpart
 
@@ -39,6 +39,10 @@ EXAMPLES = {
   rdpart growth --from 6 --to 7               # every keyed strategy, 100,000 generated keys
   rdpart growth --from 6 --to 12 --strategy murmur2 --strategy jump keys.txt
   rdpart growth --from 100 --to 101 --json""",
+    "skew": """examples:
+  rdpart skew --bootstrap-servers broker:9092 --topic orders
+  rdpart skew -b broker:9092 -t orders --partitions 6,12,24 --json
+  rdpart skew -b broker:9092 -t orders -s murmur2 -s jump --hot-key-share 0.1 --plot orders.png""",
     "verify": """examples:
   rdpart verify --bootstrap-servers broker:9092 --topic orders --strategy murmur2
   rdpart verify -b broker:9092 -t orders -s kafkajs --max-messages 100000 --json
@@ -90,6 +94,22 @@ def seconds(text: str) -> float:
 
 partitions = integer(1, MAX_PARTITIONS)
 positive = integer(1, allowed="a positive integer")
+
+
+def partition_counts(text: str) -> List[int]:
+    """An argparse type: comma-separated partition counts."""
+    return [partitions(t.strip()) for t in text.split(",") if t.strip()] or [partitions(text)]
+
+
+def share(text: str) -> float:
+    """An argparse type: 0 (off) or a share between 0 and 1."""
+    try:
+        v = float(text)
+    except ValueError:
+        v = math.nan
+    if not (v == 0 or 0 < v < 1):
+        raise argparse.ArgumentTypeError(f"must be 0 (off) or a share between 0 and 1, not {text!r}")
+    return v
 
 
 # --- output -----------------------------------------------------------------
@@ -296,7 +316,16 @@ def cmd_verify(a: argparse.Namespace) -> int:
     if a.key_delimiter is not None:
         a.key_delimiter = arg_bytes(a.key_delimiter)
         _rd(rdpart.partition, strategy, b"", 1, key_delimiter=a.key_delimiter)
-    conf = {"bootstrap.servers": a.bootstrap_servers, "group.id": f"rdpart-verify-{uuid.uuid4()}",
+    consumer = _consumer(a, Consumer, KafkaException)
+    try:
+        return _verify(a, strategy, consumer, TopicPartition, KafkaError, KafkaException, OFFSET_BEGINNING)
+    finally:
+        consumer.close()
+
+
+def _consumer(a: argparse.Namespace, Consumer, KafkaException):
+    """A consumer that commits nothing, from -b, --timeout and -X."""
+    conf = {"bootstrap.servers": a.bootstrap_servers, "group.id": f"rdpart-{a.command}-{uuid.uuid4()}",
             "enable.auto.commit": False, "enable.auto.offset.store": False,
             "auto.offset.reset": "earliest", "enable.partition.eof": True, "log_level": 0,
             "socket.connection.setup.timeout.ms": max(1000, int(a.timeout * 1000))}
@@ -306,13 +335,9 @@ def cmd_verify(a: argparse.Namespace) -> int:
             raise UsageError(f"-X {prop}: expected name=value")
         conf[name] = value
     try:
-        consumer = Consumer(conf)
+        return Consumer(conf)
     except KafkaException as e:
         raise UsageError(f"consumer configuration: {e.args[0].str()}") from None
-    try:
-        return _verify(a, strategy, consumer, TopicPartition, KafkaError, KafkaException, OFFSET_BEGINNING)
-    finally:
-        consumer.close()
 
 
 def _progress(total: int, enabled: bool):
@@ -335,7 +360,12 @@ def _progress(total: int, enabled: bool):
     return tqdm(total=total, unit="msg", unit_scale=True, file=sys.stderr, desc="reading", leave=False, **dims)
 
 
-def _verify(a, strategy, consumer, TopicPartition, KafkaError, KafkaException, OFFSET_BEGINNING) -> int:
+def _read(a, consumer, TopicPartition, KafkaError, KafkaException, OFFSET_BEGINNING,
+          start: Callable[[int], None], each: Callable[[object], None]) -> Tuple[int, int, float]:
+    """Reads a.topic from the beginning to its end (or --max-messages):
+    start(partition count), then each(message). Returns the partition count,
+    the messages read and the seconds it took. The progress bar, the
+    timeouts and their errors are verify's and skew's alike."""
     deadline = time.monotonic() + a.timeout
     try:
         md = consumer.list_topics(a.topic, timeout=a.timeout)
@@ -354,11 +384,11 @@ def _verify(a, strategy, consumer, TopicPartition, KafkaError, KafkaException, O
         except KafkaException as e:
             raise UsageError(f"cannot read the offsets of {a.topic} [{p}] within {a.timeout:g} s: "
                              f"{e.args[0].str()}") from None
+    start(n)
     todo = set(ends)
     total = sum(hi - lo for lo, hi in ends.values())
     limit = a.max_messages if a.max_messages is not None else float("inf")
-    stats = {p: {"messages": 0, "placed": 0, "misplaced": 0, "keyless": 0} for p in ends}
-    examples: List[Dict[str, object]] = []
+    per = {p: 0 for p in ends}
     consumer.assign([TopicPartition(a.topic, p, OFFSET_BEGINNING) for p in todo])
     bar = _progress(min(total, limit), not a.no_progress)
     read, started, idle_since = 0, time.monotonic(), time.monotonic()
@@ -381,30 +411,47 @@ def _verify(a, strategy, consumer, TopicPartition, KafkaError, KafkaException, O
                     if m.error().code() == KafkaError._PARTITION_EOF:
                         todo.discard(m.partition())
                     continue
-                p, key = m.partition(), m.key()
-                st = stats[p]
-                st["messages"] += 1
+                per[m.partition()] += 1
                 read += 1
-                if key is None:
-                    st["keyless"] += 1
-                else:
-                    want = rdpart.partition(strategy, key, n, key_delimiter=a.key_delimiter)
-                    if want == p:
-                        st["placed"] += 1
-                    else:
-                        st["misplaced"] += 1
-                        if len(examples) < a.examples:
-                            examples.append({"key": show_key(key, False), "partition": p, "expected": want,
-                                             "offset": m.offset()})
+                each(m)
             if bar is not None:
                 bar.set_postfix_str(" ".join(
-                    f"{p}:{min(100, 100 * st['messages'] // max(1, ends[p][1] - ends[p][0]))}%"
-                    for p, st in stats.items() if ends[p][1] > ends[p][0])[:60], refresh=False)
+                    f"{p}:{min(100, 100 * c // max(1, ends[p][1] - ends[p][0]))}%"
+                    for p, c in per.items() if ends[p][1] > ends[p][0])[:60], refresh=False)
                 bar.update(read - before)
     finally:
         if bar is not None:
             bar.close()
-    elapsed = time.monotonic() - started
+    return n, read, time.monotonic() - started
+
+
+def _verify(a, strategy, consumer, TopicPartition, KafkaError, KafkaException, OFFSET_BEGINNING) -> int:
+    stats: Dict[int, Dict[str, int]] = {}
+    examples: List[Dict[str, object]] = []
+    parts = [0]
+
+    def start(n: int) -> None:
+        parts[0] = n
+        stats.update({p: {"messages": 0, "placed": 0, "misplaced": 0, "keyless": 0} for p in range(n)})
+
+    def each(m) -> None:
+        p, key = m.partition(), m.key()
+        st = stats[p]
+        st["messages"] += 1
+        if key is None:
+            st["keyless"] += 1
+            return
+        want = rdpart.partition(strategy, key, parts[0], key_delimiter=a.key_delimiter)
+        if want == p:
+            st["placed"] += 1
+        else:
+            st["misplaced"] += 1
+            if len(examples) < a.examples:
+                examples.append({"key": show_key(key, False), "partition": p, "expected": want,
+                                 "offset": m.offset()})
+
+    n, read, elapsed = _read(a, consumer, TopicPartition, KafkaError, KafkaException, OFFSET_BEGINNING,
+                             start, each)
     misplaced = sum(s["misplaced"] for s in stats.values())
     placed = sum(s["placed"] for s in stats.values())
     keyless = sum(s["keyless"] for s in stats.values())
@@ -431,6 +478,154 @@ def _verify(a, strategy, consumer, TopicPartition, KafkaError, KafkaException, O
         else:
             out.write(f"\nall {placed} keyed messages are where {strategy} puts them\n")
     return 1 if misplaced else 0
+
+
+def cmd_skew(a: argparse.Namespace) -> int:
+    strategies = [check_strategy(x, keyed_only=True) for x in (a.strategy or KEYED)]
+    try:
+        from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
+    except ImportError:
+        raise UsageError("skew needs confluent-kafka: pip install 'rdpart[verify]'") from None
+    if a.plot is not None:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise UsageError("--plot needs matplotlib: pip install 'rdpart[plot]'") from None
+    a.bootstrap_servers = arg_text(a.bootstrap_servers, "--bootstrap-servers")
+    a.topic = arg_text(a.topic, "--topic")
+    if a.key_delimiter is not None:
+        a.key_delimiter = arg_bytes(a.key_delimiter)
+        _rd(rdpart.partition, strategies[0], b"", 1, key_delimiter=a.key_delimiter)
+    consumer = _consumer(a, Consumer, KafkaException)
+    messages: Dict[int, int] = {}
+    sizes: Dict[int, int] = {}
+    keys: Dict[bytes, int] = {}
+    keyless = [0]
+
+    def start(n: int) -> None:
+        messages.update({p: 0 for p in range(n)})
+        sizes.update({p: 0 for p in range(n)})
+
+    def each(m) -> None:
+        p, key, value = m.partition(), m.key(), m.value()
+        messages[p] += 1
+        sizes[p] += len(key or b"") + len(value or b"")
+        if key is None:
+            keyless[0] += 1
+        else:
+            keys[key] = keys.get(key, 0) + 1
+
+    try:
+        n, read, elapsed = _read(a, consumer, TopicPartition, KafkaError, KafkaException, OFFSET_BEGINNING,
+                                 start, each)
+    finally:
+        consumer.close()
+    report = skew_report(a, n, read, messages, sizes, keys, keyless[0], strategies)
+    report["seconds"] = round(elapsed, 3)
+    if a.json:
+        json.dump(report, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        _skew_table(report, sys.stdout)
+    if a.plot is not None:
+        _skew_plot(report, a.plot)
+    return 0
+
+
+def imbalance(counts: Sequence[int]) -> float:
+    """The fullest partition's messages against the mean (0 for none)."""
+    total = sum(counts)
+    return max(counts) / (total / len(counts)) if total else 0.0
+
+
+def what_if(keys: Dict[bytes, int], strategy: str, n: int, delimiter: Optional[bytes],
+            share: float, spread: int) -> Tuple[float, float]:
+    """The keyed messages' fullest/mean if `strategy` placed `keys` on `n`
+    partitions: as is, and with keys above `share` of them spread evenly
+    over `spread` partitions from their own (hot.key.share's rule)."""
+    plain, spread_out = [0] * n, [0.0] * n
+    total = sum(keys.values())
+    k = max(1, min(spread, n))
+    for key, c in keys.items():
+        p = rdpart.partition(strategy, key, n, key_delimiter=delimiter)
+        plain[p] += c
+        if share > 0 and c > share * total:
+            for i in range(k):
+                spread_out[(p + i) % n] += c / k
+        else:
+            spread_out[p] += c
+    return imbalance(plain), imbalance(spread_out)
+
+
+def skew_report(a, n, read, messages, sizes, keys, keyless, strategies) -> Dict[str, object]:
+    keyed = read - keyless
+    heavy = sorted(keys.items(), key=lambda kc: -kc[1])[:a.top]
+    counts = sorted(set([n] + list(a.partitions or [])))
+    whatif = []
+    for s in strategies:
+        for m in counts:
+            as_is, spread = what_if(keys, s, m, a.key_delimiter, a.hot_key_share, a.hot_key_partitions)
+            whatif.append({"strategy": s, "partitions": m, "imbalance": round(as_is, 4),
+                           "imbalance_hot_keys_spread": round(spread, 4)})
+    return {
+        "topic": a.topic, "partitions": n, "messages": read, "keyed": keyed, "keyless": keyless,
+        "distinct_keys": len(keys),
+        "per_partition": [{"partition": p, "messages": messages[p], "bytes": sizes[p]} for p in range(n)],
+        "imbalance": round(imbalance([messages[p] for p in range(n)]), 4),
+        "imbalance_bytes": round(imbalance([sizes[p] for p in range(n)]), 4),
+        "heaviest_keys": [{"key": show_key(k, False), "messages": c,
+                           "share": round(c / keyed, 4) if keyed else 0.0} for k, c in heavy],
+        "hot_key_share": a.hot_key_share, "hot_key_partitions": a.hot_key_partitions,
+        "what_if": whatif,
+    }
+
+
+def _skew_table(r, out: TextIO) -> None:
+    out.write(f"topic {r['topic']}: {r['partitions']} partitions, {r['messages']} messages "
+              f"({r['keyed']} keyed, {r['distinct_keys']} distinct keys), read in {r['seconds']:.2f} s\n")
+    total = max(1, r["messages"])
+    rows = [(q["partition"], q["messages"], q["bytes"], f"{100 * q['messages'] / total:.1f}%")
+            for q in r["per_partition"]]
+    table(["partition", "messages", "bytes", "share"], rows, out, [True] * 4)
+    out.write(f"\nfullest partition / mean: {r['imbalance']:.2f} (messages), {r['imbalance_bytes']:.2f} (bytes)\n")
+    if r["heaviest_keys"]:
+        out.write("\nheaviest keys (share of keyed messages):\n")
+        table(["key", "messages", "share"],
+              [(k["key"], k["messages"], f"{100 * k['share']:.1f}%") for k in r["heaviest_keys"]], out,
+              [False, True, True])
+    out.write(f"\nwhat each strategy would make of these keys (fullest / mean of the keyed messages; "
+              f"spread: keys above {r['hot_key_share']:g} over {r['hot_key_partitions']} partitions, "
+              f"as rdpart.hot.key.share does):\n")
+    table(["strategy", "partitions", "as placed", "hot keys spread"],
+          [(w["strategy"], w["partitions"], f"{w['imbalance']:.2f}", f"{w['imbalance_hot_keys_spread']:.2f}")
+           for w in r["what_if"]], out, [False, True, True, True])
+
+
+def _skew_plot(r, path: str) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
+    parts = [q["partition"] for q in r["per_partition"]]
+    left.bar(parts, [q["messages"] for q in r["per_partition"]], color="#4477aa")
+    left.axhline(r["messages"] / max(1, r["partitions"]), color="#aa3377", linestyle="--", label="mean")
+    left.set_xlabel("partition")
+    left.set_ylabel("messages")
+    left.set_title(f"{r['topic']}: fullest / mean {r['imbalance']:.2f}")
+    left.legend()
+    labels = [f"{w['strategy']}\n{w['partitions']}" for w in r["what_if"]]
+    x = range(len(labels))
+    right.bar([i - 0.2 for i in x], [w["imbalance"] for w in r["what_if"]], 0.4, label="as placed",
+              color="#4477aa")
+    right.bar([i + 0.2 for i in x], [w["imbalance_hot_keys_spread"] for w in r["what_if"]], 0.4,
+              label=f"hot keys spread (> {r['hot_key_share']:g})", color="#228833")
+    right.set_xticks(list(x))
+    right.set_xticklabels(labels, fontsize=7, rotation=90)
+    right.set_ylabel("fullest / mean")
+    right.set_title("what each strategy and partition count would make of these keys")
+    right.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
 
 
 # --- arguments ----------------------------------------------------------------
@@ -494,6 +689,38 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--hex", action="store_true", help="KEYS-FILE lines are hexadecimal bytes")
     g.add_argument("--json", action="store_true", help="JSON instead of a table")
     g.set_defaults(func=cmd_growth)
+
+    k = sub.add_parser("skew", help="a topic's partition and key skew, and what other strategies would make of it",
+                       formatter_class=fmt,
+                       description="Consume TOPIC from the beginning (no group commit) and report per partition "
+                                   "messages and bytes, the fullest partition against the mean, the heaviest keys "
+                                   "and their shares, and what each keyed strategy (and each partition count "
+                                   "given) would have made of the same keys, with and without hot keys spread as "
+                                   "rdpart.hot.key.share spreads them. A progress bar on stderr when it is a "
+                                   "terminal (needs tqdm); --plot draws it (needs matplotlib).",
+                       epilog=EXAMPLES["skew"])
+    k.add_argument("--bootstrap-servers", "-b", required=True, metavar="B")
+    k.add_argument("--topic", "-t", required=True, metavar="T")
+    k.add_argument("--strategy", "-s", action="append", metavar="S",
+                   help="a keyed strategy to compare (repeatable; default: every keyed strategy)")
+    k.add_argument("--partitions", type=partition_counts, metavar="N,M,...",
+                   help="partition counts to compare besides the topic's own")
+    k.add_argument("--top", type=integer(0), default=10, metavar="K", help="heaviest keys to show (default 10)")
+    k.add_argument("--hot-key-share", type=share, default=0.2, metavar="S",
+                   help="as rdpart.hot.key.share, for the comparison (default 0.2)")
+    k.add_argument("--hot-key-partitions", type=integer(1, 65536), default=4, metavar="K",
+                   help="as rdpart.hot.key.partitions, for the comparison (default 4)")
+    k.add_argument("--key-delimiter", metavar="STR", help="as rdpart.key.delimiter")
+    k.add_argument("--max-messages", type=positive, metavar="K",
+                   help="read at most K messages (default: every message up to the end)")
+    k.add_argument("-X", action="append", metavar="PROP=VALUE",
+                   help="a consumer property, e.g. -X security.protocol=SSL (repeatable)")
+    k.add_argument("--timeout", type=seconds, default=10.0, metavar="SEC",
+                   help="give up when the brokers do not answer for SEC seconds (default 10)")
+    k.add_argument("--no-progress", action="store_true", help="no progress bar")
+    k.add_argument("--json", action="store_true", help="JSON instead of a table")
+    k.add_argument("--plot", metavar="FILE.png", help="draw the report (needs matplotlib)")
+    k.set_defaults(func=cmd_skew)
 
     v = sub.add_parser("verify", help="check a topic's keyed messages against a strategy", formatter_class=fmt,
                        description="Consume TOPIC from the beginning (no group commit) and report, per "
