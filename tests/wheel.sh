@@ -54,13 +54,14 @@ print("ok: %s: 600 messages placed by rdpart %s, from %s" % (sys.argv[1], rdpart
 PY
 
 # The wheel's venv stays, at target/cli-venv: tests/python/test_cli.py runs
-# the rdpart command from it. With the verify extra (confluent-kafka, tqdm).
+# the rdpart command from it. With the verify extra (confluent-kafka, tqdm)
+# and the plot extra (matplotlib, for rdpart skew --plot).
 venv=$root/target/cli-venv
 rm -rf "$venv"
 python3 -m venv "$venv"
 # No Rust on PATH: the wheel carries the library.
 env PATH="$venv/bin:/usr/bin:/bin" "$venv/bin/python" -m pip install -q \
-  --disable-pip-version-check "$root/$whl[verify]" 'confluent-kafka==2.16.1'
+  --disable-pip-version-check "$root/$whl[verify,plot]" 'confluent-kafka==2.16.1'
 (cd "$tmp" && "$venv/bin/python" use.py "the wheel, installed without Rust" 2> /dev/null)
 deps=$("$venv/bin/python" -m pip show rdpart | sed -n 's/^Requires: *//p')
 [ -z "$deps" ] || { echo "rdpart requires $deps"; exit 1; }
