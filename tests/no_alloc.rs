@@ -116,3 +116,52 @@ fn warm_callbacks_do_not_allocate() {
         rdpart_destroy(part);
     }
 }
+
+#[test]
+fn hot_keys_count_and_turn_without_allocating() {
+    let mut err = [0 as std::ffi::c_char; 256];
+    // SAFETY: valid arguments throughout; NULL topics and opaques are allowed.
+    unsafe {
+        let conf = rdpart_conf_new();
+        for (name, value) in [(c"strategy", c"murmur2"), (c"hot.key.share", c"0.3")] {
+            let r = rdpart_conf_set(conf, name.as_ptr(), value.as_ptr(), err.as_mut_ptr(), 256);
+            assert_eq!(r, RD_KAFKA_CONF_OK);
+        }
+        let part = rdpart_new(conf, err.as_mut_ptr(), 256) as *mut c_void;
+        rdpart_conf_destroy(conf);
+        let place = |key: &[u8]| {
+            let p = rdpart_partition(
+                std::ptr::null(),
+                key.as_ptr() as *const c_void,
+                key.len(),
+                6,
+                part,
+                std::ptr::null_mut(),
+            );
+            assert!((0..6).contains(&p));
+            p as usize
+        };
+        // Warm: the table is made, and key "a" turns hot.
+        for i in 0..2000u32 {
+            let other = i.to_le_bytes();
+            place(if i % 2 == 0 { b"a" } else { &other });
+        }
+        // Counted: a second and more of key "b" alone: "a" cools and "b"
+        // turns hot (both said on stderr), with no allocation.
+        let mut seen = [0u32; 6];
+        let start = std::time::Instant::now();
+        let n = allocations(|| {
+            while start.elapsed() < std::time::Duration::from_millis(1300) {
+                for _ in 0..1000 {
+                    seen[place(b"b")] += 1;
+                }
+            }
+        });
+        assert_eq!(n, 0, "hot keys allocated {n} times");
+        assert!(
+            seen.iter().filter(|&&c| c > 0).count() >= 4,
+            "b was not spread: {seen:?}"
+        );
+        rdpart_destroy(part as *mut rdpart_t);
+    }
+}
