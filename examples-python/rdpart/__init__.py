@@ -159,6 +159,8 @@ def stats() -> dict:
     while True:
         buf = ctypes.create_string_buffer(size)
         n = lib.rdpart_stats(buf, size)
+        if n == 0:
+            raise RuntimeError("rdpart_stats() failed (an internal error in librdpart)")
         if n < size:
             return json.loads(buf.value.decode())
         size = n + 4096

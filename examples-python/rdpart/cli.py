@@ -96,9 +96,13 @@ partitions = integer(1, MAX_PARTITIONS)
 positive = integer(1, allowed="a positive integer")
 
 
+skew_partitions = integer(1, 100_000)
+
+
 def partition_counts(text: str) -> List[int]:
-    """An argparse type: comma-separated partition counts."""
-    return [partitions(t.strip()) for t in text.split(",") if t.strip()] or [partitions(text)]
+    """An argparse type: comma-separated partition counts (at most 100,000:
+    the comparison counts each one)."""
+    return [skew_partitions(t.strip()) for t in text.split(",") if t.strip()] or [skew_partitions(text)]
 
 
 def share(text: str) -> float:
@@ -395,25 +399,28 @@ def _read(a, consumer, TopicPartition, KafkaError, KafkaException, OFFSET_BEGINN
     try:
         while todo and read < limit:
             msgs = consumer.consume(int(min(1000, limit - read)), 0.5)
-            if not msgs:
-                if time.monotonic() - idle_since > a.timeout:
-                    raise UsageError(f"no messages for {a.timeout:g} s with {read} of {limit} read: "
-                                     f"is {a.bootstrap_servers} reachable?")
-                continue
-            idle_since = time.monotonic()
             before = read
             for m in msgs:
-                if m.error():
+                err = m.error()
+                if err:
                     # The partition's end, past gaps and control records:
                     # done with it. (Only the fetch says where the end is:
                     # some brokers' end offsets, as ListOffsets reports
                     # them, are wrong, so those only size the progress bar.)
-                    if m.error().code() == KafkaError._PARTITION_EOF:
+                    if err.code() == KafkaError._PARTITION_EOF:
                         todo.discard(m.partition())
+                        idle_since = time.monotonic()
+                    elif err.fatal() or (err.code() > 0 and not err.retriable()):
+                        raise UsageError(f"reading {a.topic} [{m.partition()}]: {err.str()}")
+                    # Other errors (brokers down) wait, up to --timeout.
                     continue
+                idle_since = time.monotonic()
                 per[m.partition()] += 1
                 read += 1
                 each(m)
+            if time.monotonic() - idle_since > a.timeout:
+                raise UsageError(f"no messages for {a.timeout:g} s with {read} of {limit} read: "
+                                 f"is {a.bootstrap_servers} reachable?")
             if bar is not None:
                 bar.set_postfix_str(" ".join(
                     f"{p}:{min(100, 100 * c // max(1, ends[p][1] - ends[p][0]))}%"
@@ -488,9 +495,19 @@ def cmd_skew(a: argparse.Namespace) -> int:
         raise UsageError("skew needs confluent-kafka: pip install 'rdpart[verify]'") from None
     if a.plot is not None:
         try:
-            import matplotlib  # noqa: F401
+            import matplotlib
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
         except ImportError:
             raise UsageError("--plot needs matplotlib: pip install 'rdpart[plot]'") from None
+        kinds = plt.gcf().canvas.get_supported_filetypes()
+        ext = os.path.splitext(a.plot)[1].lstrip(".").lower()
+        if ext not in kinds:
+            raise UsageError(f"--plot {a.plot}: the file name must end in one of "
+                             f"{', '.join('.' + k for k in sorted(kinds))}")
+        where = os.path.dirname(os.path.abspath(a.plot))
+        if not os.access(where, os.W_OK):
+            raise UsageError(f"--plot {a.plot}: cannot write in {where}")
     a.bootstrap_servers = arg_text(a.bootstrap_servers, "--bootstrap-servers")
     a.topic = arg_text(a.topic, "--topic")
     if a.key_delimiter is not None:
@@ -528,7 +545,10 @@ def cmd_skew(a: argparse.Namespace) -> int:
     else:
         _skew_table(report, sys.stdout)
     if a.plot is not None:
-        _skew_plot(report, a.plot)
+        try:
+            _skew_plot(report, a.plot)
+        except (OSError, ValueError) as e:
+            raise UsageError(f"--plot {a.plot}: {e}") from None
     return 0
 
 

@@ -127,18 +127,22 @@ impl HotKeys {
         let id = identity(key);
         let now = clock::coarse_ms() | 1;
         let start = self.window.load(Relaxed);
-        if now.wrapping_sub(start) >= WINDOW_MS {
+        // Signed: a reading taken before another thread's roll is not a
+        // window ahead.
+        if now.wrapping_sub(start) as i32 >= WINDOW_MS as i32 {
             self.roll(start, now, o, n, stderr);
         }
-        let total = bump(&self.total);
+        let total = self.total.fetch_add(1, Relaxed).wrapping_add(1);
         let s = &self.slots[(id >> 58) as usize % SLOTS];
         let held = s.key.load(Relaxed);
         if held != id {
             // Another key's slot: count against it, take it when it is empty.
-            let left = s.count.load(Relaxed);
-            if left > 0 {
-                s.count.store(left - 1, Relaxed);
-            } else {
+            // Atomic, so a roll's halving is never overwritten.
+            let taken = s
+                .count
+                .fetch_update(Relaxed, Relaxed, |c| c.checked_sub(1))
+                .is_ok();
+            if !taken {
                 // Plain stores: two threads taking one slot at once leave
                 // one key there, which is all the table needs.
                 s.key.store(id, Relaxed);
@@ -149,7 +153,7 @@ impl HotKeys {
             }
             return p;
         }
-        let count = bump(&s.count);
+        let count = s.count.fetch_add(1, Relaxed).wrapping_add(1);
         if !s.hot.load(Relaxed) {
             if count < MIN_MESSAGES
                 || (count as u64 * 1_000_000) <= o.share_ppm as u64 * total as u64
@@ -182,6 +186,8 @@ impl HotKeys {
     fn spread(&self, s: &Slot, p: u32, n: u32, o: HotKeyOptions) -> u32 {
         // The next of its k partitions, without a division: p < n, i < k <= n.
         let k = o.partitions.min(n).max(1);
+        // Plain load and store: racing threads may take one turn twice,
+        // which only evens out less exactly.
         let t = s.turn.load(Relaxed);
         let i = if t >= k { 0 } else { t };
         s.turn.store(if i + 1 >= k { 0 } else { i + 1 }, Relaxed);
@@ -359,17 +365,6 @@ fn identity(key: &[u8]) -> u64 {
         lo ^ 0xa076_1d64_78bd_642f,
         hi ^ 0xe703_7ed1_a0b4_28db ^ key.len() as u64,
     ) | 1
-}
-
-/// Adds 1 and returns the new value: a load and a store, not an atomic
-/// add (a third of the cost). Threads racing on one counter may lose
-/// increments: with several producing threads the counts, and so the
-/// shares, are estimates.
-#[inline]
-fn bump(c: &AtomicU32) -> u32 {
-    let v = c.load(Relaxed).wrapping_add(1);
-    c.store(v, Relaxed);
-    v
 }
 
 /// A line built on the stack (no allocation), cut at its capacity.

@@ -78,6 +78,8 @@ def test_skew_reports_what_was_produced(broker, tmp_path):
 @pytest.mark.parametrize("args,says", [
     (["--hot-key-share", "1"], "--hot-key-share"),
     (["--partitions", "0"], "--partitions"),
+    (["--partitions", "2000000000"], "--partitions"),
+    (["--plot", "out.xyz"], "--plot"),
     (["-s", "round_robin"], "round_robin"),
     (["-s", "murmur3"], "murmur3"),
 ])
