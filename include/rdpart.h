@@ -312,7 +312,12 @@ void rdpart_conf_destroy(struct rdpart_conf_t *conf);
  *   partitions from its own on, in no order across them; other keys are
  *   placed as before (default 0);
  * - `hot.key.partitions`: 1..65536, partitions a hot key is spread over
- *   (default 4).
+ *   (default 4);
+ * - `rack.aware`: true or false; true (the plugin's `rdpart.rack.aware`,
+ *   with librdkafka's `client.rack`) places keyless messages on partitions
+ *   whose leader is in the client's rack while one is available. An
+ *   rdpart_new() partitioner cannot learn leaders' racks and takes only
+ *   false (default false).
  *
  * Returns RD_KAFKA_CONF_OK; RD_KAFKA_CONF_INVALID for a bad value or NULL
  * conf/name; RD_KAFKA_CONF_UNKNOWN for an unknown name. On error, a message

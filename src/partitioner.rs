@@ -29,6 +29,7 @@ pub struct Partitioner {
     weighting: AtomicBool,
     hot_share_ppm: AtomicU32,
     hot_partitions: AtomicU32,
+    rack_aware: AtomicBool,
     delimiter_bytes: AtomicU64,
     delimiter_len: AtomicU8,
     /// `topic.strategy` is set: placements look up their topic's strategy.
@@ -55,6 +56,7 @@ impl Partitioner {
             weighting: AtomicBool::new(true),
             hot_share_ppm: AtomicU32::new(0),
             hot_partitions: AtomicU32::new(0),
+            rack_aware: AtomicBool::new(false),
             delimiter_bytes: AtomicU64::new(0),
             delimiter_len: AtomicU8::new(0),
             has_topics: AtomicBool::new(false),
@@ -79,6 +81,7 @@ impl Partitioner {
             topics: self.rules().clone(),
             delimiter: KeyDelimiter::from_parts(bytes, len),
             hot: self.hot(),
+            rack_aware: self.rack_aware.load(Relaxed),
         }
     }
 
@@ -91,6 +94,7 @@ impl Partitioner {
         self.weighting.store(config.adaptive.weighting, Relaxed);
         self.hot_share_ppm.store(config.hot.share_ppm, Relaxed);
         self.hot_partitions.store(config.hot.partitions, Relaxed);
+        self.rack_aware.store(config.rack_aware, Relaxed);
         let (bytes, len) = config.delimiter.to_parts();
         self.delimiter_bytes.store(bytes, Relaxed);
         self.delimiter_len.store(len, Relaxed);

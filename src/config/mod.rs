@@ -25,6 +25,8 @@ pub struct Config {
     pub delimiter: KeyDelimiter,
     /// `hot.key.share`, `hot.key.partitions`.
     pub hot: HotKeyOptions,
+    /// `rack.aware`: keyless messages in `client.rack` (the plugin only).
+    pub rack_aware: bool,
 }
 
 impl Default for Config {
@@ -36,6 +38,7 @@ impl Default for Config {
             topics: TopicRules::default(),
             delimiter: KeyDelimiter::NONE,
             hot: HotKeyOptions::default(),
+            rack_aware: false,
         }
     }
 }
@@ -59,7 +62,7 @@ pub struct Property {
 }
 
 /// Every property, in the order the documentation lists them.
-pub const PROPERTIES: [Property; 10] = [
+pub const PROPERTIES: [Property; 11] = [
     Property {
         name: "strategy",
         values: "a strategy name",
@@ -110,6 +113,11 @@ pub const PROPERTIES: [Property; 10] = [
         values: "1..65536",
         default: "4",
     },
+    Property {
+        name: "rack.aware",
+        values: "true, false",
+        default: "false",
+    },
 ];
 
 /// The prefix of rdpart's properties in a librdkafka conf (optional in
@@ -138,6 +146,19 @@ pub fn parse_int(shown: &str, value: &str, (lo, hi): (u32, u32)) -> Result<u32, 
         _ => Err(SetError::Invalid(format!(
             "Invalid value \"{}\" for configuration property \"{shown}\": \
              expected an integer from {lo} to {hi}",
+            shorten(value, 24)
+        ))),
+    }
+}
+
+/// Parse a boolean, in librdkafka's spellings.
+pub fn parse_bool(shown: &str, value: &str) -> Result<bool, SetError> {
+    match value.trim() {
+        "true" | "t" | "1" => Ok(true),
+        "false" | "f" | "0" => Ok(false),
+        _ => Err(SetError::Invalid(format!(
+            "Invalid value \"{}\" for configuration property \"{shown}\": \
+             expected true or false",
             shorten(value, 24)
         ))),
     }
@@ -224,20 +245,9 @@ impl Config {
                 self.adaptive.timeout_ms = parse_int(shown, v, ADAPTIVE_TIMEOUT_MS)?
             }
             ("adaptive.weighting", None) => self.adaptive.weighting = default.adaptive.weighting,
-            ("adaptive.weighting", Some(v)) => {
-                // librdkafka's boolean spellings.
-                self.adaptive.weighting = match v.trim() {
-                    "true" | "t" | "1" => true,
-                    "false" | "f" | "0" => false,
-                    _ => {
-                        return Err(SetError::Invalid(format!(
-                            "Invalid value \"{}\" for configuration property \"{shown}\": \
-                             expected true or false",
-                            shorten(v, 24)
-                        )))
-                    }
-                }
-            }
+            ("adaptive.weighting", Some(v)) => self.adaptive.weighting = parse_bool(shown, v)?,
+            ("rack.aware", None) => self.rack_aware = default.rack_aware,
+            ("rack.aware", Some(v)) => self.rack_aware = parse_bool(shown, v)?,
             ("hot.key.share", None) => self.hot.share_ppm = default.hot.share_ppm,
             ("hot.key.share", Some(v)) => self.hot.share_ppm = parse_share(shown, v)?,
             ("hot.key.partitions", None) => self.hot.partitions = default.hot.partitions,

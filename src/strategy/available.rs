@@ -3,7 +3,8 @@
 //! yet (right after librdkafka learnt its partitions). Asked of librdkafka
 //! with a bounded number of `rd_kafka_topic_partition_available()` calls;
 //! docs/availability.md explains the warm-up, the costs and the outage
-//! ("dark") rule.
+//! ("dark") rule. Under rack awareness (rack.rs) only partitions in the
+//! client's rack are usable while one of them is.
 
 use super::ctx::Ctx;
 use super::state::TopicState;
@@ -51,7 +52,9 @@ impl Ctx<'_> {
     /// Whether keyless placement may use partition `p` of `n`.
     #[inline]
     pub fn usable(&self, t: &TopicState, p: u32, n: u32) -> bool {
-        if t.settled.load(Relaxed) {
+        if !self.in_rack(t, p) {
+            false
+        } else if t.settled.load(Relaxed) {
             self.has_leader(p)
         } else {
             self.usable_unsettled(t, p, n)
@@ -144,6 +147,9 @@ impl Ctx<'_> {
             }
         }
         if chosen.is_none() {
+            if self.rack_fallback(t) {
+                return self.random_usable(t, n, except);
+            }
             self.mark_dark(t);
         }
         chosen
@@ -158,6 +164,9 @@ impl Ctx<'_> {
         }
         let found = (1..n).map(|i| (p + i) % n).find(|&q| self.usable(t, q, n));
         if found.is_none() {
+            if self.rack_fallback(t) {
+                return self.next_usable(t, p, n);
+            }
             self.mark_dark(t);
         }
         found

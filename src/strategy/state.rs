@@ -11,6 +11,7 @@
 
 use super::adaptive::Load;
 use super::hot_keys::HotKeys;
+use super::rack::Rack;
 use super::run::Run;
 use crate::atomic::AtomicBox;
 use crate::topics::Fresh;
@@ -45,6 +46,9 @@ pub struct TopicState {
     load: AtomicBox<Load>,
     /// Key counters (hot.key.share), made on the first keyed message.
     hot: AtomicBox<HotKeys>,
+    /// The partitions whose leader is in the client's rack (rack.aware),
+    /// made when they are first learnt.
+    rack: AtomicBox<Rack>,
 }
 
 /// `TopicState::strategy` before the topic's strategy is resolved.
@@ -80,6 +84,7 @@ impl TopicState {
             strategy: AtomicU8::new(UNRESOLVED),
             load: AtomicBox::new(),
             hot: AtomicBox::new(),
+            rack: AtomicBox::new(),
         }
     }
 
@@ -151,6 +156,17 @@ impl TopicState {
     #[inline]
     pub fn hot_keys(&self) -> &HotKeys {
         self.hot.get_or_make(HotKeys::default)
+    }
+
+    /// The topic's rack view (rack.rs), made on first use.
+    pub fn rack(&self) -> &Rack {
+        self.rack.get_or_make(Rack::default)
+    }
+
+    /// The rack view, if the topic's leaders' racks were learnt.
+    #[inline]
+    pub fn rack_if_any(&self) -> Option<&Rack> {
+        self.rack.get()
     }
 
     /// The key counters, if a keyed message was counted.

@@ -165,7 +165,9 @@ fn choose(
     // back from being left out starts the next epoch even, not with a debt.
     // Each pass walks the counters in order, segment by segment.
     let ahead = |s: &PartitionLoad| s.sent.placed.load(Relaxed) - s.sent.base.load(Relaxed);
-    let eligible = |p: u32, s: &PartitionLoad| Some(p) != prev && !s.sent.out.load(Relaxed);
+    let eligible = |p: u32, s: &PartitionLoad| {
+        Some(p) != prev && !s.sent.out.load(Relaxed) && ctx.in_rack(t, p)
+    };
     let least = load
         .upto(n)
         .filter(|&(p, s)| eligible(p, s))
