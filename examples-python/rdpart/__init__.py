@@ -218,6 +218,8 @@ def config(strategy: str = "sticky", **options: Union[bytes, str, int]) -> Dict[
             except UnicodeDecodeError:
                 raise RdpartError(f'Invalid value {bytes(v)!r} for configuration property "{name}": '
                                   "confluent-kafka takes properties as UTF-8 text") from None
+        if isinstance(v, bool):
+            v = "true" if v else "false"
         props[name] = str(v)
     _library().rdpart_conf_destroy(_conf(props))
     return {"plugin.library.paths": library_path(), **props}

@@ -42,9 +42,13 @@ def _lib() -> ctypes.CDLL:
         ("rd_kafka_mock_broker_set_down", i, [vp, ctypes.c_int32]),
         ("rd_kafka_mock_broker_set_up", i, [vp, ctypes.c_int32]),
         ("rd_kafka_mock_broker_set_rtt", i, [vp, ctypes.c_int32, i]),
+        ("rd_kafka_mock_broker_set_rack", i, [vp, ctypes.c_int32, cp]),
     ]:
         f = getattr(lib, name)
         f.restype, f.argtypes = res, args
+    if hasattr(lib, "rd_kafka_mock_set_controller_id"):  # librdkafka 2.3 and later
+        lib.rd_kafka_mock_set_controller_id.restype = i
+        lib.rd_kafka_mock_set_controller_id.argtypes = [vp, ctypes.c_int32]
     return lib
 
 
@@ -63,6 +67,9 @@ class MockCluster:
         if not self._mc:
             raise RuntimeError("cannot create the mock cluster")
         self.bootstrap_servers = self._lib.rd_kafka_mock_cluster_bootstraps(self._mc).decode()
+        # Admin requests (DescribeTopics: rack awareness) wait for a controller.
+        if hasattr(self._lib, "rd_kafka_mock_set_controller_id"):
+            self._lib.rd_kafka_mock_set_controller_id(self._mc, 1)
 
     def create_topic(self, topic: str, partitions: int, replication: int = 1) -> None:
         err = self._lib.rd_kafka_mock_topic_create(self._mc, topic.encode(), partitions, replication)
@@ -78,6 +85,12 @@ class MockCluster:
         err = self._lib.rd_kafka_mock_broker_set_rtt(self._mc, broker_id, rtt_ms)
         if err:
             raise RuntimeError(f"rd_kafka_mock_broker_set_rtt({broker_id}): error {err}")
+
+    def set_rack(self, broker_id: int, rack: str) -> None:
+        """Sets a broker's rack (its broker.rack), as Metadata reports it."""
+        err = self._lib.rd_kafka_mock_broker_set_rack(self._mc, broker_id, rack.encode())
+        if err:
+            raise RuntimeError(f"rd_kafka_mock_broker_set_rack({broker_id}): error {err}")
 
     def close(self) -> None:
         if self._mc:

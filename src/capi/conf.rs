@@ -79,8 +79,8 @@ pub unsafe extern "C" fn rdpart_conf_destroy(conf: *mut rdpart_conf_t) {
 /// - `rack.aware`: true or false; true (the plugin's `rdpart.rack.aware`,
 ///   with librdkafka's `client.rack`) places keyless messages on partitions
 ///   whose leader is in the client's rack while one is available. An
-///   rdpart_new() partitioner cannot learn leaders' racks and takes only
-///   false (default false).
+///   rdpart_new() partitioner cannot learn leaders' racks: rdpart_new()
+///   fails for true (default false).
 ///
 /// Returns RD_KAFKA_CONF_OK; RD_KAFKA_CONF_INVALID for a bad value or NULL
 /// conf/name; RD_KAFKA_CONF_UNKNOWN for an unknown name. On error, a message
@@ -132,18 +132,7 @@ unsafe fn conf_set(
     // SAFETY: NULL or a C string, taken as bytes (a delimiter may be any).
     let value = (!value.is_null()).then(|| unsafe { CStr::from_ptr(value) }.to_bytes());
     let bare = name.strip_prefix(PREFIX).unwrap_or(name);
-    let mut next = conf.0.clone();
-    next.set_bytes(name, bare, value)?;
-    if next.rack_aware {
-        return Err(SetError::Invalid(format!(
-            "\"{name}\": true needs the producer, to learn its topics' leaders and their \
-             racks: load rdpart as a plugin (plugin.library.paths=librdpart, \
-             rdpart.rack.aware=true, client.rack); an rdpart_new() partitioner takes only \
-             false"
-        )));
-    }
-    conf.0 = next;
-    Ok(())
+    conf.0.set_bytes(name, bare, value)
 }
 
 /// The strategy `conf` gives topic `topic`: the first `topic.strategy` pair

@@ -69,6 +69,10 @@ pub struct Api {
     pub version: unsafe extern "C" fn() -> c_int,
     pub version_str: unsafe extern "C" fn() -> *const c_char,
     pub available: AvailableFn,
+    /// What rack awareness needs (None: librdkafka before 2.3.0).
+    pub racks: Option<RackApi>,
+    /// `rd_kafka_message_broker_id` (None: an older librdkafka).
+    pub broker_id: Option<unsafe extern "C" fn(*const rd_kafka_message_t) -> i32>,
     /// Where this librdkafka is, for messages.
     pub path: String,
 }
@@ -99,6 +103,8 @@ impl Api {
                 version: func(lib, c"rd_kafka_version")?,
                 version_str: func(lib, c"rd_kafka_version_str")?,
                 available: func(lib, AVAILABLE)?,
+                racks: RackApi::load(lib),
+                broker_id: func(lib, c"rd_kafka_message_broker_id").ok(),
                 path: lib.path().to_string(),
             })
         }
@@ -171,4 +177,78 @@ unsafe fn func<F: Copy>(lib: &Library, name: &CStr) -> Result<F, String> {
     })?;
     // SAFETY: F is a function pointer type (size checked) for this symbol.
     Ok(unsafe { std::mem::transmute_copy::<*mut c_void, F>(&p) })
+}
+
+/// What rack awareness calls (plugin/racks.rs): librdkafka 2.3.0 and later
+/// describe a topic's partitions with their leaders' racks.
+#[derive(Clone, Copy)]
+pub struct RackApi {
+    pub queue_new: unsafe extern "C" fn(*mut rd_kafka_t) -> *mut c_void,
+    pub queue_destroy: unsafe extern "C" fn(*mut c_void),
+    pub queue_poll: unsafe extern "C" fn(*mut c_void, c_int) -> *mut c_void,
+    pub event_destroy: unsafe extern "C" fn(*mut c_void),
+    pub event_error: unsafe extern "C" fn(*mut c_void) -> rd_kafka_resp_err_t,
+    pub event_error_string: unsafe extern "C" fn(*mut c_void) -> *const c_char,
+    pub options_new: unsafe extern "C" fn(*mut rd_kafka_t, c_int) -> *mut c_void,
+    pub options_set_request_timeout:
+        unsafe extern "C" fn(*mut c_void, c_int, *mut c_char, usize) -> rd_kafka_resp_err_t,
+    pub options_destroy: unsafe extern "C" fn(*mut c_void),
+    pub topic_names: unsafe extern "C" fn(*const *const c_char, usize) -> *mut c_void,
+    pub topic_names_destroy: unsafe extern "C" fn(*mut c_void),
+    pub describe_topics: unsafe extern "C" fn(*mut rd_kafka_t, *const c_void, *const c_void, *mut c_void),
+    pub describe_result: unsafe extern "C" fn(*mut c_void) -> *const c_void,
+    pub result_topics: unsafe extern "C" fn(*const c_void, *mut usize) -> *const *const c_void,
+    pub topic_name: unsafe extern "C" fn(*const c_void) -> *const c_char,
+    pub topic_error: unsafe extern "C" fn(*const c_void) -> *const c_void,
+    pub error_code: unsafe extern "C" fn(*const c_void) -> rd_kafka_resp_err_t,
+    pub topic_partitions: unsafe extern "C" fn(*const c_void, *mut usize) -> *const *const c_void,
+    pub partition_id: unsafe extern "C" fn(*const c_void) -> c_int,
+    pub partition_leader: unsafe extern "C" fn(*const c_void) -> *const c_void,
+    pub node_id: unsafe extern "C" fn(*const c_void) -> c_int,
+    pub node_rack: unsafe extern "C" fn(*const c_void) -> *const c_char,
+    pub add_on_destroy: unsafe extern "C" fn(
+        *mut rd_kafka_t,
+        *const c_char,
+        unsafe extern "C" fn(*mut rd_kafka_t, *mut c_void) -> rd_kafka_resp_err_t,
+        *mut c_void,
+    ) -> rd_kafka_resp_err_t,
+}
+
+impl RackApi {
+    /// The functions of `lib`, None when it lacks one (before 2.3.0).
+    pub fn load(lib: &Library) -> Option<RackApi> {
+        // SAFETY: each symbol has the signature librdkafka's rdkafka.h
+        // declares for it (opaque types as c_void), which is the field's type.
+        unsafe {
+            Some(RackApi {
+                queue_new: func(lib, c"rd_kafka_queue_new").ok()?,
+                queue_destroy: func(lib, c"rd_kafka_queue_destroy").ok()?,
+                queue_poll: func(lib, c"rd_kafka_queue_poll").ok()?,
+                event_destroy: func(lib, c"rd_kafka_event_destroy").ok()?,
+                event_error: func(lib, c"rd_kafka_event_error").ok()?,
+                event_error_string: func(lib, c"rd_kafka_event_error_string").ok()?,
+                options_new: func(lib, c"rd_kafka_AdminOptions_new").ok()?,
+                options_set_request_timeout: func(
+                    lib,
+                    c"rd_kafka_AdminOptions_set_request_timeout",
+                )
+                .ok()?,
+                options_destroy: func(lib, c"rd_kafka_AdminOptions_destroy").ok()?,
+                topic_names: func(lib, c"rd_kafka_TopicCollection_of_topic_names").ok()?,
+                topic_names_destroy: func(lib, c"rd_kafka_TopicCollection_destroy").ok()?,
+                describe_topics: func(lib, c"rd_kafka_DescribeTopics").ok()?,
+                describe_result: func(lib, c"rd_kafka_event_DescribeTopics_result").ok()?,
+                result_topics: func(lib, c"rd_kafka_DescribeTopics_result_topics").ok()?,
+                topic_name: func(lib, c"rd_kafka_TopicDescription_name").ok()?,
+                topic_error: func(lib, c"rd_kafka_TopicDescription_error").ok()?,
+                error_code: func(lib, c"rd_kafka_error_code").ok()?,
+                topic_partitions: func(lib, c"rd_kafka_TopicDescription_partitions").ok()?,
+                partition_id: func(lib, c"rd_kafka_TopicPartitionInfo_partition").ok()?,
+                partition_leader: func(lib, c"rd_kafka_TopicPartitionInfo_leader").ok()?,
+                node_id: func(lib, c"rd_kafka_Node_id").ok()?,
+                node_rack: func(lib, c"rd_kafka_Node_rack").ok()?,
+                add_on_destroy: func(lib, c"rd_kafka_interceptor_add_on_destroy").ok()?,
+            })
+        }
+    }
 }

@@ -14,6 +14,8 @@
 //!   delivered message's partition has a leader (see strategy/available.rs),
 //!   and tells the user, once per topic, when a topic's messages never
 //!   reach rdpart's partitioner (a topic made with its own topic conf);
+//! - `on_destroy` (rd_kafka_destroy(), librdkafka's main thread): stops
+//!   the rack watcher (racks.rs);
 //! - `on_conf_destroy`: frees the instance and its topics.
 
 use super::{log, plugin_partition, Instance};
@@ -52,10 +54,17 @@ pub unsafe extern "C" fn on_conf_set(
         let mut config = inst.part.config();
         match super::properties::claim(&mut config, name, value) {
             Ok(false) => RD_KAFKA_CONF_UNKNOWN,
-            Ok(true) => {
-                inst.part.apply(config);
-                RD_KAFKA_CONF_OK
-            }
+            Ok(true) => match inst.check_racks(&config) {
+                Ok(()) => {
+                    inst.part.apply(config);
+                    RD_KAFKA_CONF_OK
+                }
+                Err(m) => {
+                    // SAFETY: librdkafka's errstr buffer.
+                    unsafe { write_errstr(errstr, errstr_size, &m) };
+                    RD_KAFKA_CONF_INVALID
+                }
+            },
             Err(SetError::Invalid(m) | SetError::Unknown(m)) => {
                 // SAFETY: librdkafka's errstr buffer.
                 unsafe { write_errstr(errstr, errstr_size, &m) };
@@ -129,6 +138,10 @@ pub unsafe extern "C" fn on_new(
             (api.add_on_send)(rk, log::CARRIER.as_ptr(), on_send, ic_opaque);
             (api.add_on_acknowledgement)(rk, c"rdpart".as_ptr(), on_acknowledgement, ic_opaque);
         }
+        if inst.part.config().rack_aware {
+            // SAFETY: the producer being created and our opaque.
+            unsafe { inst.watch_racks(rk, conf, ic_opaque) };
+        }
         let debug = api.get(conf, c"debug").unwrap_or_default();
         if debug
             .split(',')
@@ -163,6 +176,41 @@ pub unsafe extern "C" fn on_new(
 }
 
 impl Instance {
+    /// rdpart.rack.aware=true: the watcher that learns the leaders' racks
+    /// (racks.rs), stopped in on_destroy; without client.rack, an error on
+    /// the producer's log (on_new cannot fail rd_kafka_new()).
+    ///
+    /// # Safety
+    /// `rk` is the producer being created from `conf`; `ic_opaque` is this
+    /// instance.
+    unsafe fn watch_racks(
+        &self,
+        rk: *mut rd_kafka_t,
+        conf: *const rd_kafka_conf_t,
+        ic_opaque: *mut c_void,
+    ) {
+        let Some(rapi) = self.api.racks else {
+            return; // refused when the property was set
+        };
+        let rack = self.api.get(conf, c"client.rack").unwrap_or_default();
+        let rack = match std::ffi::CString::new(rack.trim()) {
+            Ok(r) if !r.is_empty() => r,
+            _ => {
+                return self.log(
+                    log::ERR,
+                    "rdpart: \"rdpart.rack.aware\" is true but \"client.rack\" is not set: set \
+                     client.rack to the client's rack (as the brokers' broker.rack), or \
+                     rdpart.rack.aware=false; keyless messages go to every partition",
+                );
+            }
+        };
+        let w = super::racks::Watcher::new(rapi, rk, ic_opaque as usize, rack, self.log.clone());
+        if self.racks.set(w).is_ok() {
+            // SAFETY: a producer being created, our callback and opaque.
+            unsafe { (rapi.add_on_destroy)(rk, c"rdpart".as_ptr(), on_destroy, ic_opaque) };
+        }
+    }
+
     /// Err when the default topic conf of `conf` names a partitioner other
     /// than rdpart's (a callback, or a `partitioner` other than the default).
     ///
@@ -273,6 +321,11 @@ unsafe extern "C" fn on_send(
                 if inst.part.has_topic_rules() {
                     inst.part.resolve(rkt, &t.state);
                 }
+                if let Some(w) = inst.racks.get() {
+                    // SAFETY: the topic lives while its message does.
+                    let name = unsafe { std::ffi::CStr::from_ptr((inst.api.topic_name)(m.rkt)) };
+                    w.watch(name.to_owned(), rkt);
+                }
                 t
             }
         };
@@ -364,6 +417,17 @@ unsafe extern "C" fn on_acknowledgement(
         if m.err != ERR_NO_ERROR || m.rkt.is_null() {
             return ERR_NO_ERROR;
         }
+        // Delivered by a broker other than the leader rdpart knows: the
+        // leader moved, so ask for the racks again.
+        if let (Some(w), Some(broker_id), Some(r)) =
+            (inst.racks.get(), inst.api.broker_id, t.state.rack_if_any())
+        {
+            // SAFETY: librdkafka's function and message, live for this call.
+            let b = unsafe { broker_id(msg) };
+            if b >= 0 && m.partition >= 0 && r.leader(m.partition as u32) != Some(b) {
+                w.refresh();
+            }
+        }
         // Delivered: its partition has a leader. A topic whose first burst
         // was placed before librdkafka applied the leaders learns them here,
         // so a leader lost before the next burst is known as lost.
@@ -384,6 +448,19 @@ unsafe extern "C" fn on_acknowledgement(
                 bypassed(&name)
             };
             inst.log(log::WARNING, &msg);
+        }
+        ERR_NO_ERROR
+    })
+}
+
+/// In rd_kafka_destroy() (librdkafka's main thread, before its broker
+/// threads end): stops the rack watcher, so nothing rdpart started
+/// outlives the producer's threads.
+unsafe extern "C" fn on_destroy(_rk: *mut rd_kafka_t, ic_opaque: *mut c_void) -> rd_kafka_resp_err_t {
+    boundary(ERR_NO_ERROR, || {
+        // SAFETY: our own opaque, live while its producer is.
+        if let Some(w) = unsafe { Instance::from_opaque(ic_opaque) }.and_then(|i| i.racks.get()) {
+            w.stop();
         }
         ERR_NO_ERROR
     })

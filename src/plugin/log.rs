@@ -15,6 +15,7 @@ use std::ffi::{c_char, c_int, CStr, CString};
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, Ordering::*};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+pub(crate) const ERR: i32 = 3;
 pub(crate) const WARNING: i32 = 4;
 pub(crate) const NOTICE: i32 = 5;
 pub(crate) const DEBUG: i32 = 7;

@@ -14,6 +14,7 @@ mod api;
 mod interceptors;
 mod log;
 mod properties;
+mod racks;
 
 pub use properties::claim;
 
@@ -39,6 +40,9 @@ pub struct Instance {
     /// The producer's default topic conf names another partitioner (said
     /// in on_new), which then places the topics made from it.
     foreign_default: AtomicBool,
+    /// With rdpart.rack.aware: what learns the leaders' racks (racks.rs),
+    /// made in on_new.
+    racks: std::sync::OnceLock<racks::Watcher>,
 }
 
 /// The plugin entry point librdkafka looks up after dlopen().
@@ -85,6 +89,7 @@ unsafe fn init(conf: *mut rd_kafka_conf_t) -> Result<(), String> {
         api,
         log: Default::default(),
         foreign_default: AtomicBool::new(false),
+        racks: std::sync::OnceLock::new(),
     });
     let api = &inst.api;
 
@@ -112,6 +117,7 @@ unsafe fn init(conf: *mut rd_kafka_conf_t) -> Result<(), String> {
     // RDPART_CONFIG: rdpart's properties for hosts that cannot set
     // plugin.library.paths before them (properties kept in a hash map).
     properties::from_env(&mut config)?;
+    inst.check_racks(&config).map_err(|m| format!("RDPART_CONFIG: {m}"))?;
     inst.part.apply(config);
     let mut err = [0 as c_char; 256];
     // SAFETY: a valid conf, C strings, and a buffer of the size given.
@@ -278,6 +284,20 @@ pub unsafe extern "C" fn plugin_partition(
 }
 
 impl Instance {
+    /// Err when `config` asks for rack awareness that this librdkafka
+    /// cannot give.
+    fn check_racks(&self, config: &Config) -> Result<(), String> {
+        if config.rack_aware && self.api.racks.is_none() {
+            return Err(format!(
+                "\"rdpart.rack.aware\": true needs librdkafka 2.3.0 or later (DescribeTopics, \
+                 to learn the leaders' racks); this is librdkafka {} ({}): set false or upgrade",
+                self.api.version_string(),
+                self.api.path
+            ));
+        }
+        Ok(())
+    }
+
     /// The instance an interceptor's `ic_opaque` (or a topic's owner) is.
     ///
     /// # Safety

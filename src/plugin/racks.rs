@@ -1,0 +1,323 @@
+//! Rack awareness for the plugin's producers (`rdpart.rack.aware=true`
+//! with `client.rack`): a thread per producer, started with its first
+//! topic, asks the cluster for its topics' partitions, their leaders and
+//! the leaders' racks (DescribeTopics, librdkafka 2.3.0 and later), and
+//! records which partitions are local in each topic's state
+//! (strategy/rack.rs), every `PERIOD` and whenever an acknowledgement
+//! shows a message delivered by a broker other than the leader rdpart
+//! knows. The thread only waits on its own queue and on a condition; it is
+//! stopped and joined in `on_destroy`, before librdkafka's threads end.
+
+use super::api::RackApi;
+use super::log::{self, Log};
+use crate::boundary::c_string;
+use crate::registry::PRODUCERS;
+use crate::sys::*;
+use std::ffi::{c_char, CString};
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+/// How often the leaders are asked for without a reason.
+pub const PERIOD: Duration = Duration::from_secs(2);
+/// The least time between two requests.
+const SPACING: Duration = Duration::from_millis(200);
+/// How long a topic's first message waits for its leaders' racks.
+pub const FIRST_WAIT: Duration = Duration::from_millis(1_000);
+/// How long one request may take.
+const REQUEST_MS: i32 = 5_000;
+
+/// One producer's rack watcher.
+pub struct Watcher {
+    shared: Arc<Shared>,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+struct Shared {
+    api: RackApi,
+    rk: usize,
+    owner: usize,
+    rack: CString,
+    log: Arc<Log>,
+    /// Topics to ask about: name and handle.
+    topics: Mutex<Vec<(CString, usize)>>,
+    stopped: Mutex<bool>,
+    wake: Condvar,
+    refresh: AtomicBool,
+    /// Topics told about having no partition in the rack (by handle).
+    told: Mutex<Vec<(usize, bool)>>,
+    /// Topics whose leaders have been learnt at least once (by handle).
+    learnt: Mutex<Vec<usize>>,
+    learnt_cv: Condvar,
+}
+
+impl Watcher {
+    pub fn new(api: RackApi, rk: *mut rd_kafka_t, owner: usize, rack: CString, log: Arc<Log>) -> Self {
+        Watcher {
+            shared: Arc::new(Shared {
+                api,
+                rk: rk as usize,
+                owner,
+                rack,
+                log,
+                topics: Mutex::default(),
+                stopped: Mutex::new(false),
+                wake: Condvar::new(),
+                refresh: AtomicBool::new(false),
+                told: Mutex::default(),
+                learnt: Mutex::default(),
+                learnt_cv: Condvar::new(),
+            }),
+            thread: Mutex::new(None),
+        }
+    }
+
+    /// Adds a topic (first seen in on_send), starts the thread if needed,
+    /// and waits (at most `FIRST_WAIT`) until the topic's leaders are
+    /// learnt, so that its first messages are placed in the rack too: the
+    /// producing thread blocks once per topic, as the Java producer's
+    /// first send() of a topic waits for its metadata.
+    pub fn watch(&self, name: CString, rkt: usize) {
+        self.start(name, rkt);
+        let s = &self.shared;
+        let deadline = Instant::now() + FIRST_WAIT;
+        let mut learnt = lock(&s.learnt);
+        while !learnt.contains(&rkt) && !s.stopped() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            learnt = s
+                .learnt_cv
+                .wait_timeout(learnt, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    fn start(&self, name: CString, rkt: usize) {
+        let s = &self.shared;
+        lock(&s.topics).push((name, rkt));
+        let mut thread = lock(&self.thread);
+        if *lock(&s.stopped) {
+            return;
+        }
+        if thread.is_none() {
+            let shared = Arc::clone(s);
+            match std::thread::Builder::new()
+                .name("rdpart-racks".into())
+                .spawn(move || shared.run())
+            {
+                Ok(h) => *thread = Some(h),
+                Err(e) => s.log.write(
+                    log::ERR,
+                    &format!("rdpart: rdpart.rack.aware: cannot start a thread ({e}): keyless messages go to every partition"),
+                    false,
+                ),
+            }
+        } else {
+            self.refresh();
+        }
+    }
+
+    /// Asks for the leaders again soon (a broker thread may call this).
+    pub fn refresh(&self) {
+        if !self.shared.refresh.swap(true, Relaxed) {
+            self.shared.wake.notify_one();
+        }
+    }
+
+    /// Stops the thread and waits for it (on_destroy; again on drop).
+    pub fn stop(&self) {
+        *lock(&self.shared.stopped) = true;
+        self.shared.wake.notify_all();
+        drop(lock(&self.shared.learnt));
+        self.shared.learnt_cv.notify_all();
+        if let Some(h) = lock(&self.thread).take() {
+            let _ = h.join();
+        }
+    }
+}
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Shared {
+    fn stopped(&self) -> bool {
+        *lock(&self.stopped)
+    }
+
+    fn run(&self) {
+        loop {
+            let began = Instant::now();
+            self.describe();
+            // At least SPACING apart; PERIOD unless asked sooner.
+            let mut stopped = lock(&self.stopped);
+            loop {
+                if *stopped {
+                    return;
+                }
+                let waited = began.elapsed();
+                let due = waited >= PERIOD || (waited >= SPACING && self.refresh.load(Relaxed));
+                if due {
+                    break;
+                }
+                let next = if self.refresh.load(Relaxed) { SPACING } else { PERIOD };
+                let (g, _) = self
+                    .wake
+                    .wait_timeout(stopped, next.saturating_sub(waited))
+                    .unwrap_or_else(|e| e.into_inner());
+                stopped = g;
+            }
+            drop(stopped);
+            self.refresh.store(false, Relaxed);
+        }
+    }
+
+    /// One DescribeTopics request for every topic, and its answer applied.
+    fn describe(&self) {
+        let topics = lock(&self.topics).clone();
+        if topics.is_empty() {
+            return;
+        }
+        let api = &self.api;
+        let rk = self.rk as *mut rd_kafka_t;
+        let names: Vec<*const c_char> = topics.iter().map(|(n, _)| n.as_ptr()).collect();
+        // SAFETY: the producer lives until on_destroy has joined this
+        // thread; the names outlive the call (librdkafka copies them), and
+        // each object made here is destroyed here.
+        unsafe {
+            let q = (api.queue_new)(rk);
+            if q.is_null() {
+                return;
+            }
+            let opts = (api.options_new)(rk, 0); // RD_KAFKA_ADMIN_OP_ANY
+            let mut err = [0 as c_char; 128];
+            if !opts.is_null() {
+                (api.options_set_request_timeout)(opts, REQUEST_MS, err.as_mut_ptr(), err.len());
+            }
+            let coll = (api.topic_names)(names.as_ptr(), names.len());
+            (api.describe_topics)(rk, coll, opts, q);
+            (api.topic_names_destroy)(coll);
+            if !opts.is_null() {
+                (api.options_destroy)(opts);
+            }
+            let deadline = Instant::now() + Duration::from_millis(REQUEST_MS as u64 + 1000);
+            while !self.stopped() && Instant::now() < deadline {
+                let ev = (api.queue_poll)(q, 100);
+                if !ev.is_null() {
+                    self.apply(ev, &topics);
+                    (api.event_destroy)(ev);
+                    break;
+                }
+            }
+            (api.queue_destroy)(q);
+        }
+    }
+
+    /// Applies a DescribeTopics result.
+    ///
+    /// # Safety
+    /// `ev` is an event from this watcher's queue, live for the call.
+    unsafe fn apply(&self, ev: *mut std::ffi::c_void, topics: &[(CString, usize)]) {
+        let api = &self.api;
+        // SAFETY: the caller's contract; every pointer read below belongs
+        // to the event and lives while it does.
+        unsafe {
+            if (api.event_error)(ev) != ERR_NO_ERROR {
+                let why = c_string((api.event_error_string)(ev));
+                self.log.write(
+                    log::DEBUG,
+                    &format!("rdpart: rdpart.rack.aware: cannot describe the topics: {why}"),
+                    false,
+                );
+                return;
+            }
+            let res = (api.describe_result)(ev);
+            if res.is_null() {
+                return;
+            }
+            let mut cnt = 0;
+            let descs = (api.result_topics)(res, &mut cnt);
+            for i in 0..if descs.is_null() { 0 } else { cnt } {
+                let d = *descs.add(i);
+                let e = (api.topic_error)(d);
+                if !e.is_null() && (api.error_code)(e) != ERR_NO_ERROR {
+                    continue;
+                }
+                let name = std::ffi::CStr::from_ptr((api.topic_name)(d));
+                let Some(&(_, rkt)) = topics.iter().find(|(n, _)| n.as_c_str() == name) else {
+                    continue;
+                };
+                let Some(t) = PRODUCERS.get_owned(rkt, self.owner) else {
+                    continue;
+                };
+                let mut pc = 0;
+                let parts = (api.topic_partitions)(d, &mut pc);
+                let mut leaders: Vec<Option<(i32, bool)>> = Vec::new();
+                for j in 0..if parts.is_null() { 0 } else { pc } {
+                    let pi = *parts.add(j);
+                    let Ok(p) = usize::try_from((api.partition_id)(pi)) else {
+                        continue;
+                    };
+                    if p >= crate::strategy::RACK_PARTITIONS as usize {
+                        continue;
+                    }
+                    if leaders.len() <= p {
+                        leaders.resize(p + 1, None);
+                    }
+                    let node = (api.partition_leader)(pi);
+                    if !node.is_null() {
+                        let rack = (api.node_rack)(node);
+                        let local = !rack.is_null() && std::ffi::CStr::from_ptr(rack) == self.rack.as_c_str();
+                        leaders[p] = Some(((api.node_id)(node), local));
+                    }
+                }
+                let r = t.state.rack();
+                r.update(leaders.len() as u32, |p| leaders[p as usize]);
+                let mut learnt = lock(&self.learnt);
+                if !learnt.contains(&rkt) {
+                    learnt.push(rkt);
+                    self.learnt_cv.notify_all();
+                }
+                drop(learnt);
+                self.tell(rkt, name.to_string_lossy().as_ref(), r.local_count(), leaders.len());
+            }
+        }
+    }
+
+    /// Says when a topic has no partition in the rack, and when it has again.
+    fn tell(&self, rkt: usize, topic: &str, local: u32, n: usize) {
+        let none = local == 0;
+        let mut told = lock(&self.told);
+        let before = told.iter_mut().find(|(r, _)| *r == rkt);
+        let changed = match before {
+            Some((_, was)) if *was == none => false,
+            Some((_, was)) => {
+                *was = none;
+                true
+            }
+            None => {
+                told.push((rkt, none));
+                none
+            }
+        };
+        drop(told);
+        if changed {
+            let rack = self.rack.to_string_lossy();
+            let msg = if none {
+                format!("rdpart: topic \"{topic}\": no partition's leader is in rack \"{rack}\" (client.rack): its keyless messages go to every partition")
+            } else {
+                format!("rdpart: topic \"{topic}\": {local} of {n} partitions have their leader in rack \"{rack}\" again: keyless messages go only there")
+            };
+            self.log.write(log::NOTICE, &msg, false);
+        }
+    }
+}
