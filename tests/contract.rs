@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use rdpart::capi::*;
 use rdpart::sys::*;
-use std::ffi::{c_void, CString};
+use std::ffi::{c_void, CStr, CString};
 
 #[test]
 fn always_in_range_for_every_strategy_and_count() {
@@ -237,4 +237,48 @@ fn stats_are_json_in_any_buffer() {
         text.starts_with("{\"producers\":[") && text.ends_with("]}"),
         "{text}"
     );
+}
+
+#[test]
+fn rdpart_new_refuses_rack_awareness_and_says_why() {
+    unsafe {
+        let conf = rdpart_conf_new();
+        let mut err = [0i8; 512];
+        for bad in [c"yes", c"2"] {
+            assert_eq!(
+                rdpart_conf_set(
+                    conf,
+                    c"rack.aware".as_ptr(),
+                    bad.as_ptr(),
+                    err.as_mut_ptr(),
+                    err.len()
+                ),
+                RD_KAFKA_CONF_INVALID
+            );
+            let m = CStr::from_ptr(err.as_ptr()).to_string_lossy().into_owned();
+            assert!(
+                m.contains("rack.aware") && m.contains("true or false"),
+                "{m}"
+            );
+        }
+        let set = |v: &CStr| {
+            rdpart_conf_set(
+                conf,
+                c"rack.aware".as_ptr(),
+                v.as_ptr(),
+                std::ptr::null_mut(),
+                0,
+            )
+        };
+        assert_eq!(set(c"false"), RD_KAFKA_CONF_OK);
+        let part = rdpart_new(conf, err.as_mut_ptr(), err.len());
+        assert!(!part.is_null());
+        rdpart_destroy(part);
+        assert_eq!(set(c"true"), RD_KAFKA_CONF_OK);
+        let part = rdpart_new(conf, err.as_mut_ptr(), err.len());
+        assert!(part.is_null());
+        let m = CStr::from_ptr(err.as_ptr()).to_string_lossy().into_owned();
+        assert!(m.contains("\"rack.aware\"") && m.contains("plugin"), "{m}");
+        rdpart_conf_destroy(conf);
+    }
 }

@@ -63,11 +63,13 @@ pub unsafe extern "C" fn rdpart_new(
         // SAFETY: conf is NULL or from rdpart_conf_new().
         let c = unsafe { conf.as_ref() }.map_or_else(Config::default, |c| c.0.clone());
         if c.rack_aware {
-            return Err("rdpart_new: \"rack.aware\" is true, which needs the producer, to learn \
+            return Err(
+                "rdpart_new: \"rack.aware\" is true, which needs the producer, to learn \
                         its topics' leaders and their racks: load rdpart as a plugin \
                         (plugin.library.paths=librdpart, rdpart.rack.aware=true, client.rack), \
                         or set rack.aware=false"
-                .to_string());
+                    .to_string(),
+            );
         }
         let name = if c.topics.is_empty() {
             None

@@ -195,7 +195,8 @@ pub struct RackApi {
     pub options_destroy: unsafe extern "C" fn(*mut c_void),
     pub topic_names: unsafe extern "C" fn(*const *const c_char, usize) -> *mut c_void,
     pub topic_names_destroy: unsafe extern "C" fn(*mut c_void),
-    pub describe_topics: unsafe extern "C" fn(*mut rd_kafka_t, *const c_void, *const c_void, *mut c_void),
+    pub describe_topics:
+        unsafe extern "C" fn(*mut rd_kafka_t, *const c_void, *const c_void, *mut c_void),
     pub describe_result: unsafe extern "C" fn(*mut c_void) -> *const c_void,
     pub result_topics: unsafe extern "C" fn(*const c_void, *mut usize) -> *const *const c_void,
     pub topic_name: unsafe extern "C" fn(*const c_void) -> *const c_char,

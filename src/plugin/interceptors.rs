@@ -456,7 +456,10 @@ unsafe extern "C" fn on_acknowledgement(
 /// In rd_kafka_destroy() (librdkafka's main thread, before its broker
 /// threads end): stops the rack watcher, so nothing rdpart started
 /// outlives the producer's threads.
-unsafe extern "C" fn on_destroy(_rk: *mut rd_kafka_t, ic_opaque: *mut c_void) -> rd_kafka_resp_err_t {
+unsafe extern "C" fn on_destroy(
+    _rk: *mut rd_kafka_t,
+    ic_opaque: *mut c_void,
+) -> rd_kafka_resp_err_t {
     boundary(ERR_NO_ERROR, || {
         // SAFETY: our own opaque, live while its producer is.
         if let Some(w) = unsafe { Instance::from_opaque(ic_opaque) }.and_then(|i| i.racks.get()) {

@@ -117,7 +117,8 @@ unsafe fn init(conf: *mut rd_kafka_conf_t) -> Result<(), String> {
     // RDPART_CONFIG: rdpart's properties for hosts that cannot set
     // plugin.library.paths before them (properties kept in a hash map).
     properties::from_env(&mut config)?;
-    inst.check_racks(&config).map_err(|m| format!("RDPART_CONFIG: {m}"))?;
+    inst.check_racks(&config)
+        .map_err(|m| format!("RDPART_CONFIG: {m}"))?;
     inst.part.apply(config);
     let mut err = [0 as c_char; 256];
     // SAFETY: a valid conf, C strings, and a buffer of the size given.

@@ -52,7 +52,13 @@ struct Shared {
 }
 
 impl Watcher {
-    pub fn new(api: RackApi, rk: *mut rd_kafka_t, owner: usize, rack: CString, log: Arc<Log>) -> Self {
+    pub fn new(
+        api: RackApi,
+        rk: *mut rd_kafka_t,
+        owner: usize,
+        rack: CString,
+        log: Arc<Log>,
+    ) -> Self {
         Watcher {
             shared: Arc::new(Shared {
                 api,
@@ -169,7 +175,11 @@ impl Shared {
                 if due {
                     break;
                 }
-                let next = if self.refresh.load(Relaxed) { SPACING } else { PERIOD };
+                let next = if self.refresh.load(Relaxed) {
+                    SPACING
+                } else {
+                    PERIOD
+                };
                 let (g, _) = self
                     .wake
                     .wait_timeout(stopped, next.saturating_sub(waited))
@@ -276,7 +286,8 @@ impl Shared {
                     let node = (api.partition_leader)(pi);
                     if !node.is_null() {
                         let rack = (api.node_rack)(node);
-                        let local = !rack.is_null() && std::ffi::CStr::from_ptr(rack) == self.rack.as_c_str();
+                        let local = !rack.is_null()
+                            && std::ffi::CStr::from_ptr(rack) == self.rack.as_c_str();
                         leaders[p] = Some(((api.node_id)(node), local));
                     }
                 }
@@ -288,7 +299,12 @@ impl Shared {
                     self.learnt_cv.notify_all();
                 }
                 drop(learnt);
-                self.tell(rkt, name.to_string_lossy().as_ref(), r.local_count(), leaders.len());
+                self.tell(
+                    rkt,
+                    name.to_string_lossy().as_ref(),
+                    r.local_count(),
+                    leaders.len(),
+                );
             }
         }
     }

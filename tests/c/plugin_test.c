@@ -56,6 +56,9 @@ int main(int argc, char **argv) {
         expect_invalid("rdpart.sticky.messages", "0", "from 1 to 2147483647");
         expect_invalid("rdpart.sticky.linger.ms", "x", "from 0 to 900000");
         expect_invalid("rdpart.nonsense", "1", "rdpart.strategy");
+        expect_invalid("rdpart.rack.aware", "yes", "true or false");
+        if (rd_kafka_version() < 0x020300ff) /* no DescribeTopics: no racks to learn */
+                expect_invalid("rdpart.rack.aware", "true", "librdkafka 2.3.0 or later");
         expect_invalid("partitioner", "murmur2", "rdpart.strategy");
 
         /* librdkafka's own sticky step is off; the user's value is rdpart's. */

@@ -33,6 +33,8 @@ class MockBroker:
 
     def __init__(self) -> None:
         self.cluster = MockCluster(3)
+        for b in (1, 2, 3):  # as the Kafka cluster below: broker i in rack ri
+            self.cluster.set_rack(b, f"r{b}")
         self.bootstrap_servers = self.cluster.bootstrap_servers
 
     def create_topic(self, topic: str, partitions: int) -> None:
