@@ -251,6 +251,7 @@ pub unsafe extern "C" fn rdpart_delivered(part: *const rdpart_t, msg: *const rd_
                 delivered: m.err == 0,
                 latency_us: &latency,
                 bytes: Some(m.len.saturating_add(m.key_len)),
+                broker: -1,
             },
         );
     })

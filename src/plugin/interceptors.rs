@@ -412,6 +412,8 @@ unsafe extern "C" fn on_acknowledgement(
                 delivered: m.err == ERR_NO_ERROR,
                 latency_us: &latency,
                 bytes: None,
+                // SAFETY: librdkafka's function and message, live for this call.
+                broker: inst.api.broker_id.map_or(-1, |f| unsafe { f(msg) }),
             },
         );
         if m.err != ERR_NO_ERROR || m.rkt.is_null() {

@@ -34,6 +34,8 @@ pub struct Report<'a> {
     pub latency_us: &'a dyn Fn() -> Option<u64>,
     /// The message's size, when no on_send saw it (rdpart_delivered).
     pub bytes: Option<usize>,
+    /// The broker that acknowledged it (-1: not known).
+    pub broker: i32,
 }
 
 /// Counts an acknowledgement of a message of topic `t`: delivered or not,
@@ -48,6 +50,9 @@ pub fn acknowledged(t: &TopicState, r: Report) {
     // Clamped: an acknowledgement of a message that was not counted (sent
     // before its partition was known, or an explicit partition reported to
     // rdpart_delivered) must not count either.
+    if r.broker >= 0 {
+        load.acknowledged_by(r.partition as u32, r.broker);
+    }
     load.acknowledged(
         r.partition as u32,
         r.delivered.then_some(r.latency_us),

@@ -19,6 +19,8 @@ pub(crate) const SLOW_FLOOR_US: u32 = 50_000;
 pub(crate) const PROBE_MS: u32 = 100;
 /// Placement totals are compared over epochs this long (ms).
 pub(crate) const EPOCH_MS: u32 = 1000;
+/// Slow brokers a refresh tracks (no allocation).
+const SLOW_BROKERS: usize = 16;
 /// Partitions sampled for the latency quartile (no allocation).
 const SAMPLE: usize = 256;
 // Partitions beyond MAX_ITEMS (atomic.rs) have no counters: no backlog,
@@ -75,6 +77,8 @@ pub(super) struct Acks {
     pub(super) last_ack: AtomicU32,
     /// Average acknowledgement latency, µs (0: no sample yet).
     pub(super) latency_us: AtomicU32,
+    /// The broker that acknowledged its last message, id + 1 (0: not known).
+    pub(super) broker: AtomicU32,
 }
 
 impl PartitionLoad {
@@ -341,6 +345,11 @@ impl Load {
         let topic_ack = self.last_ack.load(Relaxed);
         let first_placed = self.first_placed.load(Relaxed);
         let mut any = false;
+        // The brokers of partitions left out: a broker's slowness shows on
+        // all its partitions at once, so its other partitions (those with
+        // no sample yet, or an old one) are left out with them.
+        let mut slow_brokers = [0u32; SLOW_BROKERS];
+        let mut n_slow = 0;
         for s in self.each() {
             // Waiting counts as latency: a partition with backlog and no
             // acknowledgement for `age` has a latency of at least `age`,
@@ -376,9 +385,38 @@ impl Load {
             if s.sent.out.load(Relaxed) != out {
                 s.sent.out.store(out, Relaxed);
             }
+            let broker = s.acks.broker.load(Relaxed);
+            if out
+                && broker != 0
+                && n_slow < SLOW_BROKERS
+                && !slow_brokers[..n_slow].contains(&broker)
+            {
+                slow_brokers[n_slow] = broker;
+                n_slow += 1;
+            }
             any |= out;
         }
+        if n_slow > 0 {
+            for s in self.each() {
+                if !s.sent.out.load(Relaxed)
+                    && slow_brokers[..n_slow].contains(&s.acks.broker.load(Relaxed))
+                {
+                    s.sent.out.store(true, Relaxed);
+                }
+            }
+        }
         self.any_out.store(any, Relaxed);
+    }
+
+    /// Records the broker (its id) that acknowledged a message of `p`.
+    #[inline]
+    pub fn acknowledged_by(&self, p: u32, broker: i32) {
+        if let (Some(s), Ok(b)) = (self.slot(p), u32::try_from(broker)) {
+            let b = b.saturating_add(1);
+            if s.acks.broker.load(Relaxed) != b {
+                s.acks.broker.store(b, Relaxed);
+            }
+        }
     }
 
     /// Notes the size of a message about to be placed (on_send sees every
@@ -543,6 +581,47 @@ mod tests {
         l.refreshed.store(0, Relaxed);
         l.refresh(clock::now_ms() | 3, 500);
         assert!(!l.out(2) && l.out(5));
+    }
+
+    #[test]
+    fn a_slow_partition_leaves_its_brokers_other_partitions_out_too() {
+        let l = Load::new(6);
+        l.first_placed
+            .store(clock::coarse_ms().wrapping_sub(10_000) | 1, Relaxed);
+        // Leaders: broker p % 3. Partition 2 is slow; partition 5, on the
+        // same broker, has no latency sample yet (only its broker is known).
+        for p in 0..6 {
+            l.acknowledged_by(p, (p % 3) as i32);
+        }
+        for _ in 0..8 {
+            for p in [0, 1, 2, 3, 4] {
+                l.placed(p);
+                let slow = p == 2;
+                l.acknowledged(
+                    p,
+                    Some(&|| Some(if slow { 1_000_000 } else { 5_000 })),
+                    false,
+                );
+            }
+        }
+        l.refresh(clock::now_ms() | 1, 500);
+        let out: Vec<u32> = (0..6).filter(|&p| l.out(p)).collect();
+        assert_eq!(out, [2, 5]);
+        // Without knowing the brokers, only the slow partition.
+        let m = Load::new(6);
+        m.first_placed.store(l.first_placed.load(Relaxed), Relaxed);
+        for _ in 0..8 {
+            for p in [0, 1, 2, 3, 4] {
+                m.placed(p);
+                m.acknowledged(
+                    p,
+                    Some(&|| Some(if p == 2 { 1_000_000 } else { 5_000 })),
+                    false,
+                );
+            }
+        }
+        m.refresh(clock::now_ms() | 1, 500);
+        assert_eq!((0..6).filter(|&p| m.out(p)).collect::<Vec<_>>(), [2]);
     }
 
     #[test]
