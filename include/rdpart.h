@@ -316,8 +316,8 @@ void rdpart_conf_destroy(struct rdpart_conf_t *conf);
  * - `rack.aware`: true or false; true (the plugin's `rdpart.rack.aware`,
  *   with librdkafka's `client.rack`) places keyless messages on partitions
  *   whose leader is in the client's rack while one is available. An
- *   rdpart_new() partitioner cannot learn leaders' racks and takes only
- *   false (default false).
+ *   rdpart_new() partitioner cannot learn leaders' racks: rdpart_new()
+ *   fails for true (default false).
  *
  * Returns RD_KAFKA_CONF_OK; RD_KAFKA_CONF_INVALID for a bad value or NULL
  * conf/name; RD_KAFKA_CONF_UNKNOWN for an unknown name. On error, a message
