@@ -16,6 +16,11 @@
  * (all, and after the first second), what the brokers appended (high
  * watermarks), and per-500-ms buckets (by produce time: messages, those on
  * the slow broker, p99 and max latency in ms, per partition) for a plot.
+ *
+ * On another cluster (benches/side_by_side.py): BENCH_BOOTSTRAP=host:port,
+ * BENCH_TOPIC (6 partitions), BENCH_SLOW=the partitions on the slow broker
+ * ("1,4"), BENCH_CONF="name=value;..." for more properties. The cluster is
+ * then the caller's: SCENARIO only names the run.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdint.h>
@@ -40,6 +45,7 @@ static double now_s(void) {
 }
 
 static long delivered, failed, cap, nlat, nlate;
+static int slow_part[NP];
 static int64_t *lat_us, *late_us;
 static long per_part[NP], per_part_late[NP];
 /* Per bucket (by produce time): count, slow-broker count, max latency. */
@@ -72,7 +78,7 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
         long b = (long)(sent * 1000 / BUCKET_MS);
         if (b >= 0 && b < MAXB) {
                 b_count[b]++;
-                b_slow[b] += 1 + m->partition % 3 == SLOW_BROKER;
+                b_slow[b] += m->partition >= 0 && m->partition < NP && slow_part[m->partition];
                 if (m->partition >= 0 && m->partition < NP)
                         b_part[b][m->partition]++;
                 if (l > b_max[b])
@@ -118,18 +124,31 @@ int main(int argc, char **argv) {
         int max = !strcmp(scenario, "max");
         char err[512];
 
-        rd_kafka_conf_t *mconf = rd_kafka_conf_new();
-        set(mconf, "log_level", "0");
-        rd_kafka_t *mrk = rd_kafka_new(RD_KAFKA_PRODUCER, mconf, err, sizeof(err));
-        rd_kafka_mock_cluster_t *mc = rd_kafka_mock_cluster_new(mrk, 3);
-        rd_kafka_mock_topic_create(mc, "t", NP, 1);
+        const char *bootstrap = getenv("BENCH_BOOTSTRAP");
+        const char *topic = getenv("BENCH_TOPIC") ? getenv("BENCH_TOPIC") : "t";
+        const char *slow = getenv("BENCH_SLOW");
         for (int p = 0; p < NP; p++)
-                rd_kafka_mock_partition_set_leader(mc, "t", p, 1 + p % 3);
-        if (!strcmp(scenario, "slow") || !strcmp(scenario, "recover"))
-                rd_kafka_mock_broker_set_rtt(mc, SLOW_BROKER, 1000);
+                slow_part[p] = slow ? 0 : 1 + p % 3 == SLOW_BROKER;
+        for (const char *c = slow; c && *c; c++)
+                if (*c >= '0' && *c < '0' + NP)
+                        slow_part[*c - '0'] = 1;
+        rd_kafka_t *mrk = NULL;
+        rd_kafka_mock_cluster_t *mc = NULL;
+        if (!bootstrap) {
+                rd_kafka_conf_t *mconf = rd_kafka_conf_new();
+                set(mconf, "log_level", "0");
+                mrk = rd_kafka_new(RD_KAFKA_PRODUCER, mconf, err, sizeof(err));
+                mc = rd_kafka_mock_cluster_new(mrk, 3);
+                rd_kafka_mock_topic_create(mc, topic, NP, 1);
+                for (int p = 0; p < NP; p++)
+                        rd_kafka_mock_partition_set_leader(mc, topic, p, 1 + p % 3);
+                if (!strcmp(scenario, "slow") || !strcmp(scenario, "recover"))
+                        rd_kafka_mock_broker_set_rtt(mc, SLOW_BROKER, 1000);
+                bootstrap = rd_kafka_mock_cluster_bootstraps(mc);
+        }
 
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
-        set(conf, "bootstrap.servers", rd_kafka_mock_cluster_bootstraps(mc));
+        set(conf, "bootstrap.servers", bootstrap);
         set(conf, "enable.idempotence", "true");
         set(conf, "acks", "all");
         set(conf, "linger.ms", "5");
@@ -140,6 +159,17 @@ int main(int argc, char **argv) {
                 set(conf, "rdpart.strategy", mode);
                 if (run_bytes && !strcmp(mode, "adaptive"))
                         set(conf, "rdpart.adaptive.run.bytes", run_bytes);
+        }
+        if (getenv("BENCH_CONF")) {
+                char *extra = strdup(getenv("BENCH_CONF")), *save = NULL;
+                for (char *kv = strtok_r(extra, ";", &save); kv; kv = strtok_r(NULL, ";", &save)) {
+                        char *eq = strchr(kv, '=');
+                        if (eq) {
+                                *eq = '\0';
+                                set(conf, kv, eq + 1);
+                        }
+                }
+                free(extra);
         }
         rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
         rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
@@ -159,7 +189,7 @@ int main(int argc, char **argv) {
         double t = 0;
         /* max: RATE messages as fast as the producer takes them. */
         while (max ? sent < rate : (t = now_s() - t0) < seconds) {
-                if (!max && !healed && !strcmp(scenario, "recover") && t > seconds / 2) {
+                if (mc && !max && !healed && !strcmp(scenario, "recover") && t > seconds / 2) {
                         rd_kafka_mock_broker_set_rtt(mc, SLOW_BROKER, 0);
                         healed = 1;
                 }
@@ -168,7 +198,7 @@ int main(int argc, char **argv) {
                         double *at = malloc(sizeof(double));
                         *at = now_s() - t0;
                         rd_kafka_resp_err_t e = rd_kafka_producev(
-                            rk, RD_KAFKA_V_TOPIC("t"), RD_KAFKA_V_VALUE(payload, sizeof(payload)),
+                            rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_VALUE(payload, sizeof(payload)),
                             RD_KAFKA_V_OPAQUE(at), RD_KAFKA_V_END);
                         if (e) {
                                 free(at);
@@ -190,7 +220,7 @@ int main(int argc, char **argv) {
          * only the last few MB of each partition, so the low ones move). */
         int64_t lo, hi, appended = 0;
         for (int p = 0; p < NP; p++)
-                if (!rd_kafka_query_watermark_offsets(rk, "t", p, &lo, &hi, 10000))
+                if (!rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi, 10000))
                         appended += hi;
         qsort(lat_us, nlat, sizeof(int64_t), cmp64);
         qsort(late_us, nlate, sizeof(int64_t), cmp64);
@@ -221,7 +251,9 @@ int main(int argc, char **argv) {
         }
         printf("]}\n");
         rd_kafka_destroy(rk);
-        rd_kafka_mock_cluster_destroy(mc);
-        rd_kafka_destroy(mrk);
+        if (mc) {
+                rd_kafka_mock_cluster_destroy(mc);
+                rd_kafka_destroy(mrk);
+        }
         return 0;
 }

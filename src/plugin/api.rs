@@ -73,9 +73,53 @@ pub struct Api {
     pub racks: Option<RackApi>,
     /// `rd_kafka_message_broker_id` (None: an older librdkafka).
     pub broker_id: Option<unsafe extern "C" fn(*const rd_kafka_message_t) -> i32>,
+    pub add_on_request_sent: Option<
+        unsafe extern "C" fn(
+            *mut rd_kafka_t,
+            *const c_char,
+            OnRequestSent,
+            *mut c_void,
+        ) -> rd_kafka_resp_err_t,
+    >,
+    pub add_on_response_received: Option<
+        unsafe extern "C" fn(
+            *mut rd_kafka_t,
+            *const c_char,
+            OnResponseReceived,
+            *mut c_void,
+        ) -> rd_kafka_resp_err_t,
+    >,
     /// Where this librdkafka is, for messages.
     pub path: String,
 }
+
+/// librdkafka's on_request_sent interceptor.
+pub type OnRequestSent = unsafe extern "C" fn(
+    *mut rd_kafka_t,
+    c_int,
+    *const c_char,
+    i32,
+    i16,
+    i16,
+    i32,
+    usize,
+    *mut c_void,
+) -> rd_kafka_resp_err_t;
+
+/// librdkafka's on_response_received interceptor.
+pub type OnResponseReceived = unsafe extern "C" fn(
+    *mut rd_kafka_t,
+    c_int,
+    *const c_char,
+    i32,
+    i16,
+    i16,
+    i32,
+    usize,
+    i64,
+    rd_kafka_resp_err_t,
+    *mut c_void,
+) -> rd_kafka_resp_err_t;
 
 impl Api {
     /// The functions of `lib`, which must define them itself.
@@ -105,6 +149,12 @@ impl Api {
                 available: func(lib, AVAILABLE)?,
                 racks: RackApi::load(lib),
                 broker_id: func(lib, c"rd_kafka_message_broker_id").ok(),
+                add_on_request_sent: func(lib, c"rd_kafka_interceptor_add_on_request_sent").ok(),
+                add_on_response_received: func(
+                    lib,
+                    c"rd_kafka_interceptor_add_on_response_received",
+                )
+                .ok(),
                 path: lib.path().to_string(),
             })
         }

@@ -138,9 +138,17 @@ pub unsafe extern "C" fn on_new(
             (api.add_on_send)(rk, log::CARRIER.as_ptr(), on_send, ic_opaque);
             (api.add_on_acknowledgement)(rk, c"rdpart".as_ptr(), on_acknowledgement, ic_opaque);
         }
-        if inst.part.config().rack_aware {
-            // SAFETY: the producer being created and our opaque.
-            unsafe { inst.watch_racks(rk, conf, ic_opaque) };
+        // SAFETY: the producer being created and our opaque.
+        unsafe { inst.watch_racks(rk, conf, ic_opaque) };
+        // adaptive: the brokers' round trips, before any message.
+        // SAFETY: as above, with our callbacks.
+        unsafe {
+            if let Some(add) = api.add_on_request_sent {
+                add(rk, c"rdpart".as_ptr(), on_request_sent, ic_opaque);
+            }
+            if let Some(add) = api.add_on_response_received {
+                add(rk, c"rdpart".as_ptr(), on_response_received, ic_opaque);
+            }
         }
         let debug = api.get(conf, c"debug").unwrap_or_default();
         if debug
@@ -190,25 +198,35 @@ impl Instance {
         ic_opaque: *mut c_void,
     ) {
         let Some(rapi) = self.api.racks else {
-            return; // refused when the property was set
+            return; // refused when rdpart.rack.aware was set; adaptive learns from acknowledgements
         };
-        let rack = self.api.get(conf, c"client.rack").unwrap_or_default();
-        let rack = match std::ffi::CString::new(rack.trim()) {
-            Ok(r) if !r.is_empty() => r,
-            _ => {
-                return self.log(
-                    log::ERR,
-                    "rdpart: \"rdpart.rack.aware\" is true but \"client.rack\" is not set: set \
-                     client.rack to the client's rack (as the brokers' broker.rack), or \
-                     rdpart.rack.aware=false; keyless messages go to every partition",
-                );
+        let rack = if self.part.config().rack_aware {
+            let rack = self.api.get(conf, c"client.rack").unwrap_or_default();
+            match std::ffi::CString::new(rack.trim()) {
+                Ok(r) if !r.is_empty() => Some(r),
+                _ => {
+                    self.log(
+                        log::ERR,
+                        "rdpart: \"rdpart.rack.aware\" is true but \"client.rack\" is not set: set \
+                         client.rack to the client's rack (as the brokers' broker.rack), or \
+                         rdpart.rack.aware=false; keyless messages go to every partition",
+                    );
+                    None
+                }
             }
+        } else {
+            None
         };
         let w = super::racks::Watcher::new(rapi, rk, ic_opaque as usize, rack, self.log.clone());
         if self.racks.set(w).is_ok() {
             // SAFETY: a producer being created, our callback and opaque.
             unsafe { (rapi.add_on_destroy)(rk, c"rdpart".as_ptr(), on_destroy, ic_opaque) };
         }
+    }
+
+    /// Whether topic `t`'s leaders are worth learning: rack awareness, or adaptive.
+    fn wants_leaders(&self, t: &crate::strategy::TopicState) -> bool {
+        self.part.config().rack_aware || self.part.adapts(t)
     }
 
     /// Err when the default topic conf of `conf` names a partitioner other
@@ -321,7 +339,9 @@ unsafe extern "C" fn on_send(
                 if inst.part.has_topic_rules() {
                     inst.part.resolve(rkt, &t.state);
                 }
-                if let Some(w) = inst.racks.get() {
+                // SAFETY: the instance outlives its producer's placements.
+                unsafe { t.state.set_brokers(&inst.brokers) };
+                if let Some(w) = inst.racks.get().filter(|_| inst.wants_leaders(&t.state)) {
                     // SAFETY: the topic lives while its message does.
                     let name = unsafe { std::ffi::CStr::from_ptr((inst.api.topic_name)(m.rkt)) };
                     w.watch(name.to_owned(), rkt);
@@ -450,6 +470,52 @@ unsafe extern "C" fn on_acknowledgement(
                 bypassed(&name)
             };
             inst.log(log::WARNING, &msg);
+        }
+        ERR_NO_ERROR
+    })
+}
+
+/// Every request a broker is sent (its thread): adaptive's round trips.
+#[allow(clippy::too_many_arguments)]
+unsafe extern "C" fn on_request_sent(
+    _rk: *mut rd_kafka_t,
+    _sockfd: std::ffi::c_int,
+    _brokername: *const c_char,
+    brokerid: i32,
+    _api_key: i16,
+    _api_version: i16,
+    _corr_id: i32,
+    _size: usize,
+    ic_opaque: *mut c_void,
+) -> rd_kafka_resp_err_t {
+    boundary(ERR_NO_ERROR, || {
+        // SAFETY: our own opaque, live while its producer is.
+        if let Some(inst) = unsafe { Instance::from_opaque(ic_opaque) } {
+            inst.brokers.request_sent(brokerid);
+        }
+        ERR_NO_ERROR
+    })
+}
+
+/// Every response (or failed request), with its round trip in µs.
+#[allow(clippy::too_many_arguments)]
+unsafe extern "C" fn on_response_received(
+    _rk: *mut rd_kafka_t,
+    _sockfd: std::ffi::c_int,
+    _brokername: *const c_char,
+    brokerid: i32,
+    _api_key: i16,
+    _api_version: i16,
+    _corr_id: i32,
+    _size: usize,
+    rtt: i64,
+    _err: rd_kafka_resp_err_t,
+    ic_opaque: *mut c_void,
+) -> rd_kafka_resp_err_t {
+    boundary(ERR_NO_ERROR, || {
+        // SAFETY: our own opaque, live while its producer is.
+        if let Some(inst) = unsafe { Instance::from_opaque(ic_opaque) } {
+            inst.brokers.response_received(brokerid, rtt);
         }
         ERR_NO_ERROR
     })

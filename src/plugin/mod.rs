@@ -43,6 +43,9 @@ pub struct Instance {
     /// With rdpart.rack.aware: what learns the leaders' racks (racks.rs),
     /// made in on_new.
     racks: std::sync::OnceLock<racks::Watcher>,
+    /// The producer's brokers' round trips (adaptive), from on_request_sent
+    /// and on_response_received.
+    brokers: crate::strategy::Brokers,
 }
 
 /// The plugin entry point librdkafka looks up after dlopen().
@@ -90,6 +93,7 @@ unsafe fn init(conf: *mut rd_kafka_conf_t) -> Result<(), String> {
         log: Default::default(),
         foreign_default: AtomicBool::new(false),
         racks: std::sync::OnceLock::new(),
+        brokers: Default::default(),
     });
     let api = &inst.api;
 

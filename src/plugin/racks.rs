@@ -1,9 +1,10 @@
-//! Rack awareness for the plugin's producers (`rdpart.rack.aware=true`
-//! with `client.rack`): a thread per producer, started with its first
-//! topic, asks the cluster for its topics' partitions, their leaders and
-//! the leaders' racks (DescribeTopics, librdkafka 2.3.0 and later), and
-//! records which partitions are local in each topic's state
-//! (strategy/rack.rs), every `PERIOD` and whenever an acknowledgement
+//! Leaders and their racks for the plugin's producers: for rack awareness
+//! (`rdpart.rack.aware=true` with `client.rack`) and for adaptive (which
+//! leaves a slow broker's partitions out together). A thread per producer,
+//! started with its first topic that needs it, asks the cluster for its
+//! topics' partitions, their leaders and the leaders' racks
+//! (DescribeTopics, librdkafka 2.3.0 and later), and records them in each
+//! topic's state (strategy/rack.rs), every `PERIOD` and whenever an acknowledgement
 //! shows a message delivered by a broker other than the leader rdpart
 //! knows. The thread only waits on its own queue and on a condition; it is
 //! stopped and joined in `on_destroy`, before librdkafka's threads end.
@@ -37,7 +38,8 @@ struct Shared {
     api: RackApi,
     rk: usize,
     owner: usize,
-    rack: CString,
+    /// `client.rack` with rdpart.rack.aware (None: leaders only, for adaptive).
+    rack: Option<CString>,
     log: Arc<Log>,
     /// Topics to ask about: name and handle.
     topics: Mutex<Vec<(CString, usize)>>,
@@ -56,7 +58,7 @@ impl Watcher {
         api: RackApi,
         rk: *mut rd_kafka_t,
         owner: usize,
-        rack: CString,
+        rack: Option<CString>,
         log: Arc<Log>,
     ) -> Self {
         Watcher {
@@ -86,6 +88,9 @@ impl Watcher {
     pub fn watch(&self, name: CString, rkt: usize) {
         self.start(name, rkt);
         let s = &self.shared;
+        if s.rack.is_none() {
+            return; // adaptive's leaders: no need to wait
+        }
         let deadline = Instant::now() + FIRST_WAIT;
         let mut learnt = lock(&s.learnt);
         while !learnt.contains(&rkt) && !s.stopped() {
@@ -286,8 +291,12 @@ impl Shared {
                     let node = (api.partition_leader)(pi);
                     if !node.is_null() {
                         let rack = (api.node_rack)(node);
-                        let local = !rack.is_null()
-                            && std::ffi::CStr::from_ptr(rack) == self.rack.as_c_str();
+                        let local = match &self.rack {
+                            Some(mine) => {
+                                !rack.is_null() && std::ffi::CStr::from_ptr(rack) == mine.as_c_str()
+                            }
+                            None => false,
+                        };
                         leaders[p] = Some(((api.node_id)(node), local));
                     }
                 }
@@ -299,12 +308,14 @@ impl Shared {
                     self.learnt_cv.notify_all();
                 }
                 drop(learnt);
-                self.tell(
-                    rkt,
-                    name.to_string_lossy().as_ref(),
-                    r.local_count(),
-                    leaders.len(),
-                );
+                if self.rack.is_some() {
+                    self.tell(
+                        rkt,
+                        name.to_string_lossy().as_ref(),
+                        r.local_count(),
+                        leaders.len(),
+                    );
+                }
             }
         }
     }
@@ -327,7 +338,7 @@ impl Shared {
         };
         drop(told);
         if changed {
-            let rack = self.rack.to_string_lossy();
+            let rack = self.rack.as_deref().unwrap_or_default().to_string_lossy();
             let msg = if none {
                 format!("rdpart: topic \"{topic}\": no partition's leader is in rack \"{rack}\" (client.rack): its keyless messages go to every partition")
             } else {

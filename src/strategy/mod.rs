@@ -23,7 +23,7 @@ mod run;
 mod state;
 mod sticky;
 
-pub use adaptive::{acknowledged, sending, Load, Report};
+pub use adaptive::{acknowledged, sending, Brokers, Load, Report};
 pub use ctx::{AdaptiveOptions, Ctx, TopicRef};
 pub use hot_keys::{HotKeyOptions, HotKeys, Notice, DEFAULT_PARTITIONS};
 pub use key_delimiter::KeyDelimiter;

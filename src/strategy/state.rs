@@ -9,7 +9,7 @@
 //!   a thread-local map, so in steady state no cache line is written by two
 //!   producing threads, however many there are.
 
-use super::adaptive::Load;
+use super::adaptive::{Brokers, Load};
 use super::hot_keys::HotKeys;
 use super::rack::Rack;
 use super::run::Run;
@@ -49,6 +49,9 @@ pub struct TopicState {
     /// The partitions whose leader is in the client's rack (rack.aware),
     /// made when they are first learnt.
     rack: AtomicBox<Rack>,
+    /// The producer's brokers' round trips (adaptive), set by the plugin:
+    /// its instance's, which outlives every placement of the topic.
+    brokers: std::sync::atomic::AtomicPtr<Brokers>,
 }
 
 /// `TopicState::strategy` before the topic's strategy is resolved.
@@ -85,6 +88,7 @@ impl TopicState {
             load: AtomicBox::new(),
             hot: AtomicBox::new(),
             rack: AtomicBox::new(),
+            brokers: std::sync::atomic::AtomicPtr::new(std::ptr::null_mut()),
         }
     }
 
@@ -167,6 +171,22 @@ impl TopicState {
     #[inline]
     pub fn rack_if_any(&self) -> Option<&Rack> {
         self.rack.get()
+    }
+
+    /// Points the topic at its producer's broker round trips.
+    ///
+    /// # Safety
+    /// `b` outlives every later placement of this topic and every call of
+    /// `brokers()` (the plugin's instance, freed after its producer).
+    pub unsafe fn set_brokers(&self, b: &Brokers) {
+        self.brokers
+            .store(b as *const Brokers as *mut Brokers, Ordering::Release);
+    }
+
+    /// The producer's broker round trips, if the plugin reports them.
+    pub fn brokers(&self) -> Option<&Brokers> {
+        // SAFETY: NULL or set by set_brokers(), whose contract keeps it live.
+        unsafe { self.brokers.load(Ordering::Acquire).as_ref() }
     }
 
     /// The key counters, if a keyed message was counted.

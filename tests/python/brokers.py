@@ -12,7 +12,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from typing import Dict
+from typing import Callable, Dict, Optional
 
 from confluent_kafka.admin import AdminClient, NewPartitions, NewTopic
 
@@ -56,7 +56,10 @@ class KafkaCluster:
 
     name = "kafka"
 
-    def __init__(self, nodes: int = 3) -> None:
+    def __init__(self, nodes: int = 3, advertise: Optional[Dict[int, int]] = None,
+                 before_start: Optional[Callable[["KafkaCluster"], None]] = None) -> None:
+        """`advertise`: a node's advertised port, when clients must reach it
+        another way (a proxy); `before_start` runs once the ports are chosen."""
         lib = os.path.join(ROOT, "target", "kafka", "lib")
         if not os.path.exists(os.path.join(lib, f"kafka_2.13-{KAFKA_VERSION}.jar")):
             raise RuntimeError(f"Apache Kafka {KAFKA_VERSION} is not in {lib} (tests/kafka/fetch.sh fetches it)")
@@ -77,7 +80,7 @@ class KafkaCluster:
                     "process.roles=broker,controller", f"node.id={i}",
                     f"controller.quorum.voters={voters}",
                     f"listeners=PLAINTEXT://127.0.0.1:{broker},CONTROLLER://127.0.0.1:{controller}",
-                    f"advertised.listeners=PLAINTEXT://127.0.0.1:{broker}",
+                    f"advertised.listeners=PLAINTEXT://127.0.0.1:{(advertise or {}).get(i, broker)}",
                     "controller.listener.names=CONTROLLER", "inter.broker.listener.name=PLAINTEXT",
                     "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
                     f"log.dirs={os.path.join(self.dir, f'data{i}')}", f"broker.rack=r{i}",
@@ -90,6 +93,8 @@ class KafkaCluster:
             self._java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", conf)
         self.admin = AdminClient({"bootstrap.servers": self.bootstrap_servers, "log_level": 2})
         try:
+            if before_start:
+                before_start(self)
             for i in self.nodes:
                 self.start(i)
             self.wait_ready()

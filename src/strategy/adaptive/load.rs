@@ -6,8 +6,10 @@
 //! broker threads write separate cache lines. docs/adaptive.md has the
 //! rules and their reasons.
 
+use super::brokers::Brokers;
 use crate::atomic::Segments;
 use crate::clock;
+use crate::strategy::Rack;
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, Ordering::*};
 
@@ -19,8 +21,6 @@ pub(crate) const SLOW_FLOOR_US: u32 = 50_000;
 pub(crate) const PROBE_MS: u32 = 100;
 /// Placement totals are compared over epochs this long (ms).
 pub(crate) const EPOCH_MS: u32 = 1000;
-/// Slow brokers a refresh tracks (no allocation).
-const SLOW_BROKERS: usize = 16;
 /// Partitions sampled for the latency quartile (no allocation).
 const SAMPLE: usize = 256;
 // Partitions beyond MAX_ITEMS (atomic.rs) have no counters: no backlog,
@@ -277,7 +277,16 @@ impl Load {
     }
 
     /// Recomputes which partitions are left out (at most once per ms).
-    pub(super) fn refresh(&self, now: u32, timeout_ms: u32) {
+    /// `leaders`: each partition's leader, when learnt from the cluster
+    /// (else the broker that acknowledged its last message); `brokers`: the
+    /// producer's brokers' round trips, when the plugin reports them.
+    pub(super) fn refresh(
+        &self,
+        now: u32,
+        timeout_ms: u32,
+        leaders: Option<&Rack>,
+        brokers: Option<&Brokers>,
+    ) {
         // At most once per ms, and per ms per 1024 partitions.
         let covered = self.parts.covered();
         let every = (covered / 1024).max(1);
@@ -345,12 +354,17 @@ impl Load {
         let topic_ack = self.last_ack.load(Relaxed);
         let first_placed = self.first_placed.load(Relaxed);
         let mut any = false;
-        // The brokers of partitions left out: a broker's slowness shows on
-        // all its partitions at once, so its other partitions (those with
-        // no sample yet, or an old one) are left out with them.
-        let mut slow_brokers = [0u32; SLOW_BROKERS];
-        let mut n_slow = 0;
-        for s in self.each() {
+        // Brokers slow by their own round trips: a broker's slowness shows
+        // on all its partitions at once, so its partitions with no sample
+        // yet (or an old one) are left out with it, before any of their
+        // messages is acknowledged. (Not inferred from a partition's
+        // latency, which may be its own: messages that waited for a leader.)
+        let slow_now = brokers.map(|b| b.slow(now)).unwrap_or_default();
+        let broker_of = |p: u32, s: &PartitionLoad| match leaders.and_then(|r| r.leader(p)) {
+            Some(id) => id as u32 + 1,
+            None => s.acks.broker.load(Relaxed),
+        };
+        for (p, s) in self.upto(u32::MAX) {
             // Waiting counts as latency: a partition with backlog and no
             // acknowledgement for `age` has a latency of at least `age`,
             // so a broker that stops answering is left out within about
@@ -381,29 +395,12 @@ impl Load {
                 && topic_ack != 0
                 && age_us > timeout_ms as u64 * 1000
                 && topic_ack.wrapping_sub(since) as i32 > 0;
-            let out = slow || stalled;
+            let broker = broker_of(p, s);
+            let out = slow || stalled || (broker != 0 && slow_now.contains(broker as i32 - 1));
             if s.sent.out.load(Relaxed) != out {
                 s.sent.out.store(out, Relaxed);
             }
-            let broker = s.acks.broker.load(Relaxed);
-            if out
-                && broker != 0
-                && n_slow < SLOW_BROKERS
-                && !slow_brokers[..n_slow].contains(&broker)
-            {
-                slow_brokers[n_slow] = broker;
-                n_slow += 1;
-            }
             any |= out;
-        }
-        if n_slow > 0 {
-            for s in self.each() {
-                if !s.sent.out.load(Relaxed)
-                    && slow_brokers[..n_slow].contains(&s.acks.broker.load(Relaxed))
-                {
-                    s.sent.out.store(true, Relaxed);
-                }
-            }
         }
         self.any_out.store(any, Relaxed);
     }
@@ -570,7 +567,7 @@ mod tests {
                 );
             }
         }
-        l.refresh(clock::now_ms() | 1, 500);
+        l.refresh(clock::now_ms() | 1, 500, None, None);
         let out: Vec<u32> = (0..6).filter(|&p| l.out(p)).collect();
         assert_eq!(out, [2, 5]);
         // Fast again: a few fast acknowledgements bring it back.
@@ -579,37 +576,41 @@ mod tests {
             l.acknowledged(2, Some(&|| Some(5_000)), false);
         }
         l.refreshed.store(0, Relaxed);
-        l.refresh(clock::now_ms() | 3, 500);
+        l.refresh(clock::now_ms() | 3, 500, None, None);
         assert!(!l.out(2) && l.out(5));
     }
 
     #[test]
-    fn a_slow_partition_leaves_its_brokers_other_partitions_out_too() {
+    fn a_broker_slow_by_its_round_trips_has_all_its_partitions_left_out() {
         let l = Load::new(6);
         l.first_placed
             .store(clock::coarse_ms().wrapping_sub(10_000) | 1, Relaxed);
-        // Leaders: broker p % 3. Partition 2 is slow; partition 5, on the
-        // same broker, has no latency sample yet (only its broker is known).
+        // Leaders: broker p % 3, known from acknowledgements; no partition
+        // has a latency sample that says anything.
         for p in 0..6 {
             l.acknowledged_by(p, (p % 3) as i32);
         }
-        for _ in 0..8 {
-            for p in [0, 1, 2, 3, 4] {
-                l.placed(p);
-                let slow = p == 2;
-                l.acknowledged(
-                    p,
-                    Some(&|| Some(if slow { 1_000_000 } else { 5_000 })),
-                    false,
-                );
-            }
+        let b = Brokers::default();
+        for id in 0..3 {
+            b.request_sent(id);
         }
-        l.refresh(clock::now_ms() | 1, 500);
-        let out: Vec<u32> = (0..6).filter(|&p| l.out(p)).collect();
-        assert_eq!(out, [2, 5]);
-        // Without knowing the brokers, only the slow partition.
+        b.response_received(0, 900);
+        b.response_received(1, 1100);
+        b.response_received(2, 800_000);
+        l.refresh(clock::now_ms() | 1, 500, None, Some(&b));
+        assert_eq!((0..6).filter(|&p| l.out(p)).collect::<Vec<_>>(), [2, 5]);
+        // Leaders learnt from the cluster win over the last acknowledgement.
+        let r = Rack::default();
+        r.update(6, |p| Some(((p as i32 + 1) % 3, false)));
+        l.refreshed.store(0, Relaxed);
+        l.refresh(clock::now_ms() | 3, 500, Some(&r), Some(&b));
+        assert_eq!((0..6).filter(|&p| l.out(p)).collect::<Vec<_>>(), [1, 4]);
+        // A partition slow by itself (it waited for a leader) leaves out no other.
         let m = Load::new(6);
         m.first_placed.store(l.first_placed.load(Relaxed), Relaxed);
+        for p in 0..6 {
+            m.acknowledged_by(p, (p % 3) as i32);
+        }
         for _ in 0..8 {
             for p in [0, 1, 2, 3, 4] {
                 m.placed(p);
@@ -620,7 +621,7 @@ mod tests {
                 );
             }
         }
-        m.refresh(clock::now_ms() | 1, 500);
+        m.refresh(clock::now_ms() | 1, 500, None, None);
         assert_eq!((0..6).filter(|&p| m.out(p)).collect::<Vec<_>>(), [2]);
     }
 
@@ -657,7 +658,7 @@ mod tests {
             .acks
             .last_ack
             .store(now.wrapping_sub(200), Relaxed);
-        l.refresh(now, 0);
+        l.refresh(now, 0, None, None);
         assert!(l.out(1) && !l.out(0) && !l.out(2));
     }
 }

@@ -9,9 +9,11 @@
 //! runs by bytes, balanced by the counts placed. docs/adaptive.md has the
 //! rules, their reasons and their costs.
 
+mod brokers;
 mod feedback;
 mod load;
 
+pub use brokers::Brokers;
 pub use feedback::{acknowledged, sending, Report};
 pub use load::Load;
 
@@ -53,7 +55,12 @@ pub fn place(n: u32, ctx: &Ctx) -> u32 {
             Some(bytes),
             |p| !load.out(p) && ctx.usable(t, p, n),
             |prev| {
-                load.refresh(clock::now_ms() | 1, ctx.adaptive.timeout_ms);
+                load.refresh(
+                    clock::now_ms() | 1,
+                    ctx.adaptive.timeout_ms,
+                    t.rack_if_any(),
+                    t.brokers(),
+                );
                 let next = choose(load, prev, n, ctx, t, ctx.adaptive.weighting);
                 load.starting(next);
                 next

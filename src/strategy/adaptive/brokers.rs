@@ -1,0 +1,204 @@
+//! What adaptive knows of a producer's brokers from their round trips, fed
+//! by the plugin's `on_request_sent` and `on_response_received`
+//! interceptors (every request: ApiVersion and Metadata at connection
+//! time, before any message is produced, as well as Produce). A broker is
+//! slow when its average round trip, or the time it has kept requests
+//! waiting since its last response, is above `SLOW_FACTOR` times the
+//! lower quartile of the others' round trips and above `SLOW_FLOOR_US`;
+//! adaptive then leaves out the partitions it leads (load.rs), before any
+//! of their messages could be acknowledged. Fixed size, no locks: the
+//! broker threads write, placement reads.
+
+use super::load::{SLOW_FACTOR, SLOW_FLOOR_US};
+use crate::clock;
+use std::sync::atomic::{AtomicI32, AtomicU32, Ordering::Relaxed};
+
+/// Brokers tracked per producer (more are not judged).
+pub const MAX_BROKERS: usize = 64;
+/// The slow brokers one judgement returns at most.
+pub const SLOW_MAX: usize = 16;
+const EMPTY: i32 = i32::MIN;
+
+/// A producer's brokers, as their round trips show them.
+pub struct Brokers {
+    slots: [Slot; MAX_BROKERS],
+}
+
+struct Slot {
+    id: AtomicI32,
+    /// Requests sent and not yet answered.
+    outstanding: AtomicI32,
+    /// Clock (ms, odd) of the last response, or of the request that found
+    /// none outstanding (0: nothing outstanding).
+    waiting_since: AtomicU32,
+    /// Average round trip, µs (0: none yet).
+    rtt_us: AtomicU32,
+}
+
+impl Default for Brokers {
+    fn default() -> Self {
+        Brokers {
+            slots: std::array::from_fn(|_| Slot {
+                id: AtomicI32::new(EMPTY),
+                outstanding: AtomicI32::new(0),
+                waiting_since: AtomicU32::new(0),
+                rtt_us: AtomicU32::new(0),
+            }),
+        }
+    }
+}
+
+/// Brokers judged slow: up to `SLOW_MAX` ids.
+#[derive(Clone, Copy, Default)]
+pub struct SlowBrokers {
+    ids: [i32; SLOW_MAX],
+    n: usize,
+}
+
+impl SlowBrokers {
+    pub fn contains(&self, id: i32) -> bool {
+        self.ids[..self.n].contains(&id)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    fn push(&mut self, id: i32) {
+        if self.n < SLOW_MAX && !self.contains(id) {
+            self.ids[self.n] = id;
+            self.n += 1;
+        }
+    }
+}
+
+impl Brokers {
+    /// Broker `id`'s slot, claimed if new (None: a negative id, or full).
+    fn slot(&self, id: i32) -> Option<&Slot> {
+        if id < 0 {
+            return None;
+        }
+        for s in &self.slots {
+            match s.id.load(Relaxed) {
+                x if x == id => return Some(s),
+                EMPTY => match s.id.compare_exchange(EMPTY, id, Relaxed, Relaxed) {
+                    Ok(_) => return Some(s),
+                    Err(x) if x == id => return Some(s),
+                    Err(_) => continue,
+                },
+                _ => continue,
+            }
+        }
+        None
+    }
+
+    /// A request was sent to broker `id`.
+    pub fn request_sent(&self, id: i32) {
+        if let Some(s) = self.slot(id) {
+            if s.outstanding.fetch_add(1, Relaxed) <= 0 {
+                s.waiting_since.store(clock::coarse_ms() | 1, Relaxed);
+            }
+        }
+    }
+
+    /// Broker `id` answered a request after `rtt_us` (negative: it failed).
+    pub fn response_received(&self, id: i32, rtt_us: i64) {
+        let Some(s) = self.slot(id) else { return };
+        let left = s.outstanding.fetch_sub(1, Relaxed) - 1;
+        if left <= 0 {
+            s.outstanding.store(0, Relaxed);
+            s.waiting_since.store(0, Relaxed);
+        } else {
+            s.waiting_since.store(clock::coarse_ms() | 1, Relaxed);
+        }
+        if rtt_us >= 0 {
+            let l = rtt_us.min(u32::MAX as i64 / 2) as u32;
+            let old = s.rtt_us.load(Relaxed);
+            let new = if old == 0 {
+                l.max(1)
+            } else {
+                (old / 2 + l / 2).max(1)
+            };
+            s.rtt_us.store(new, Relaxed);
+        }
+    }
+
+    /// The brokers slow now (none when fewer than two have answered).
+    pub fn slow(&self, now_ms: u32) -> SlowBrokers {
+        let mut rtts = [0u32; MAX_BROKERS];
+        let mut k = 0;
+        for s in &self.slots {
+            let r = s.rtt_us.load(Relaxed);
+            if s.id.load(Relaxed) != EMPTY && r != 0 {
+                rtts[k] = r;
+                k += 1;
+            }
+        }
+        let mut out = SlowBrokers::default();
+        if k < 2 {
+            return out;
+        }
+        let (_, quartile, _) = rtts[..k].select_nth_unstable(k / 4);
+        let limit = (*quartile as u64 * SLOW_FACTOR).max(SLOW_FLOOR_US as u64);
+        for s in &self.slots {
+            let id = s.id.load(Relaxed);
+            if id == EMPTY {
+                continue;
+            }
+            let since = s.waiting_since.load(Relaxed);
+            let waiting_us = if s.outstanding.load(Relaxed) > 0 && since != 0 {
+                (now_ms.wrapping_sub(since) as i32).max(0) as u64 * 1000
+            } else {
+                0
+            };
+            if (s.rtt_us.load(Relaxed) as u64).max(waiting_us) > limit {
+                out.push(id);
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_broker_that_keeps_requests_waiting_is_slow_before_it_answers() {
+        let b = Brokers::default();
+        let now = clock::coarse_ms();
+        for id in [1, 2, 3] {
+            b.request_sent(id);
+        }
+        b.response_received(1, 800);
+        b.response_received(3, 1200);
+        assert!(
+            b.slow(now).is_empty(),
+            "broker 2 has waited for nothing yet"
+        );
+        let s = b.slow(now.wrapping_add(200) | 1);
+        assert!(s.contains(2) && !s.contains(1) && !s.contains(3));
+        // It answers, slowly: slow by its round trip.
+        b.response_received(2, 600_000);
+        assert!(b.slow(now.wrapping_add(200) | 1).contains(2));
+        // Fast again: a few fast answers bring it back.
+        for _ in 0..8 {
+            b.request_sent(2);
+            b.response_received(2, 900);
+        }
+        assert!(b.slow(now.wrapping_add(200) | 1).is_empty());
+    }
+
+    #[test]
+    fn one_broker_alone_is_never_slow_and_ids_are_bounded() {
+        let b = Brokers::default();
+        b.request_sent(7);
+        b.response_received(7, 5_000_000);
+        assert!(b.slow(clock::coarse_ms()).is_empty());
+        for id in 0..1000 {
+            b.request_sent(id);
+        }
+        b.request_sent(-1);
+        b.response_received(-1, 10);
+    }
+}
