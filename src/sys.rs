@@ -95,3 +95,35 @@ pub type OnMessage = unsafe extern "C" fn(
     *mut c_void,
 ) -> rd_kafka_resp_err_t;
 pub type LogCb = unsafe extern "C" fn(*const rd_kafka_t, c_int, *const c_char, *const c_char);
+
+/// `struct rd_kafka_metadata_partition` (rdkafka.h, unchanged since 0.8).
+#[repr(C)]
+pub struct rd_kafka_metadata_partition {
+    pub id: i32,
+    pub err: rd_kafka_resp_err_t,
+    pub leader: i32,
+    pub replica_cnt: c_int,
+    pub replicas: *mut i32,
+    pub isr_cnt: c_int,
+    pub isrs: *mut i32,
+}
+
+/// `struct rd_kafka_metadata_topic`.
+#[repr(C)]
+pub struct rd_kafka_metadata_topic {
+    pub topic: *mut c_char,
+    pub partition_cnt: c_int,
+    pub partitions: *mut rd_kafka_metadata_partition,
+    pub err: rd_kafka_resp_err_t,
+}
+
+/// `struct rd_kafka_metadata` (its brokers are not read).
+#[repr(C)]
+pub struct rd_kafka_metadata {
+    pub broker_cnt: c_int,
+    pub brokers: *mut c_void,
+    pub topic_cnt: c_int,
+    pub topics: *mut rd_kafka_metadata_topic,
+    pub orig_broker_id: i32,
+    pub orig_broker_name: *mut c_char,
+}

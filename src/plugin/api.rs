@@ -71,6 +71,8 @@ pub struct Api {
     pub available: AvailableFn,
     /// What rack awareness needs (None: librdkafka before 2.3.0).
     pub racks: Option<RackApi>,
+    /// What learning leaders needs (every supported librdkafka has it).
+    pub leaders: Option<LeaderApi>,
     /// `rd_kafka_message_broker_id` (None: an older librdkafka).
     pub broker_id: Option<unsafe extern "C" fn(*const rd_kafka_message_t) -> i32>,
     pub add_on_request_sent: Option<
@@ -148,6 +150,7 @@ impl Api {
                 version_str: func(lib, c"rd_kafka_version_str")?,
                 available: func(lib, AVAILABLE)?,
                 racks: RackApi::load(lib),
+                leaders: LeaderApi::load(lib),
                 broker_id: func(lib, c"rd_kafka_message_broker_id").ok(),
                 add_on_request_sent: func(lib, c"rd_kafka_interceptor_add_on_request_sent").ok(),
                 add_on_response_received: func(
@@ -257,12 +260,38 @@ pub struct RackApi {
     pub partition_leader: unsafe extern "C" fn(*const c_void) -> *const c_void,
     pub node_id: unsafe extern "C" fn(*const c_void) -> c_int,
     pub node_rack: unsafe extern "C" fn(*const c_void) -> *const c_char,
+}
+
+/// What learning leaders needs on every librdkafka (plugin/racks.rs).
+#[derive(Clone, Copy)]
+pub struct LeaderApi {
+    pub metadata: unsafe extern "C" fn(
+        *mut rd_kafka_t,
+        c_int,
+        *mut rd_kafka_topic_t,
+        *mut *const rd_kafka_metadata,
+        c_int,
+    ) -> rd_kafka_resp_err_t,
+    pub metadata_destroy: unsafe extern "C" fn(*const rd_kafka_metadata),
     pub add_on_destroy: unsafe extern "C" fn(
         *mut rd_kafka_t,
         *const c_char,
         unsafe extern "C" fn(*mut rd_kafka_t, *mut c_void) -> rd_kafka_resp_err_t,
         *mut c_void,
     ) -> rd_kafka_resp_err_t,
+}
+
+impl LeaderApi {
+    pub fn load(lib: &Library) -> Option<LeaderApi> {
+        // SAFETY: as in RackApi::load.
+        unsafe {
+            Some(LeaderApi {
+                metadata: func(lib, c"rd_kafka_metadata").ok()?,
+                metadata_destroy: func(lib, c"rd_kafka_metadata_destroy").ok()?,
+                add_on_destroy: func(lib, c"rd_kafka_interceptor_add_on_destroy").ok()?,
+            })
+        }
+    }
 }
 
 impl RackApi {
@@ -298,7 +327,6 @@ impl RackApi {
                 partition_leader: func(lib, c"rd_kafka_TopicPartitionInfo_leader").ok()?,
                 node_id: func(lib, c"rd_kafka_Node_id").ok()?,
                 node_rack: func(lib, c"rd_kafka_Node_rack").ok()?,
-                add_on_destroy: func(lib, c"rd_kafka_interceptor_add_on_destroy").ok()?,
             })
         }
     }

@@ -197,8 +197,8 @@ impl Instance {
         conf: *const rd_kafka_conf_t,
         ic_opaque: *mut c_void,
     ) {
-        let Some(rapi) = self.api.racks else {
-            return; // refused when rdpart.rack.aware was set; adaptive learns from acknowledgements
+        let Some(lapi) = self.api.leaders else {
+            return;
         };
         let rack = if self.part.config().rack_aware {
             let rack = self.api.get(conf, c"client.rack").unwrap_or_default();
@@ -217,10 +217,17 @@ impl Instance {
         } else {
             None
         };
-        let w = super::racks::Watcher::new(rapi, rk, ic_opaque as usize, rack, self.log.clone());
+        let w = super::racks::Watcher::new(
+            self.api.racks,
+            lapi,
+            rk,
+            ic_opaque as usize,
+            rack,
+            self.log.clone(),
+        );
         if self.racks.set(w).is_ok() {
             // SAFETY: a producer being created, our callback and opaque.
-            unsafe { (rapi.add_on_destroy)(rk, c"rdpart".as_ptr(), on_destroy, ic_opaque) };
+            unsafe { (lapi.add_on_destroy)(rk, c"rdpart".as_ptr(), on_destroy, ic_opaque) };
         }
     }
 

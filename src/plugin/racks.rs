@@ -9,7 +9,7 @@
 //! knows. The thread only waits on its own queue and on a condition; it is
 //! stopped and joined in `on_destroy`, before librdkafka's threads end.
 
-use super::api::RackApi;
+use super::api::{LeaderApi, RackApi};
 use super::log::{self, Log};
 use crate::boundary::c_string;
 use crate::registry::PRODUCERS;
@@ -25,6 +25,8 @@ pub const PERIOD: Duration = Duration::from_secs(2);
 const SPACING: Duration = Duration::from_millis(200);
 /// How long a topic's first message waits for its leaders' racks.
 pub const FIRST_WAIT: Duration = Duration::from_millis(1_000);
+/// How long a Metadata request may block the thread.
+const METADATA_MS: i32 = 1_000;
 /// How long one request may take.
 const REQUEST_MS: i32 = 5_000;
 
@@ -35,7 +37,9 @@ pub struct Watcher {
 }
 
 struct Shared {
-    api: RackApi,
+    /// DescribeTopics (None: librdkafka before 2.3.0, leaders by Metadata).
+    api: Option<RackApi>,
+    leaders: LeaderApi,
     rk: usize,
     owner: usize,
     /// `client.rack` with rdpart.rack.aware (None: leaders only, for adaptive).
@@ -55,7 +59,8 @@ struct Shared {
 
 impl Watcher {
     pub fn new(
-        api: RackApi,
+        api: Option<RackApi>,
+        leaders: LeaderApi,
         rk: *mut rd_kafka_t,
         owner: usize,
         rack: Option<CString>,
@@ -64,6 +69,7 @@ impl Watcher {
         Watcher {
             shared: Arc::new(Shared {
                 api,
+                leaders,
                 rk: rk as usize,
                 owner,
                 rack,
@@ -196,13 +202,16 @@ impl Shared {
         }
     }
 
-    /// One DescribeTopics request for every topic, and its answer applied.
+    /// One DescribeTopics request for every topic, and its answer applied
+    /// (without DescribeTopics, a Metadata request: leaders, no racks).
     fn describe(&self) {
         let topics = lock(&self.topics).clone();
         if topics.is_empty() {
             return;
         }
-        let api = &self.api;
+        let Some(api) = &self.api else {
+            return self.metadata(&topics);
+        };
         let rk = self.rk as *mut rd_kafka_t;
         let names: Vec<*const c_char> = topics.iter().map(|(n, _)| n.as_ptr()).collect();
         // SAFETY: the producer lives until on_destroy has joined this
@@ -228,7 +237,7 @@ impl Shared {
             while !self.stopped() && Instant::now() < deadline {
                 let ev = (api.queue_poll)(q, 100);
                 if !ev.is_null() {
-                    self.apply(ev, &topics);
+                    self.apply(api, ev, &topics);
                     (api.event_destroy)(ev);
                     break;
                 }
@@ -241,8 +250,7 @@ impl Shared {
     ///
     /// # Safety
     /// `ev` is an event from this watcher's queue, live for the call.
-    unsafe fn apply(&self, ev: *mut std::ffi::c_void, topics: &[(CString, usize)]) {
-        let api = &self.api;
+    unsafe fn apply(&self, api: &RackApi, ev: *mut std::ffi::c_void, topics: &[(CString, usize)]) {
         // SAFETY: the caller's contract; every pointer read below belongs
         // to the event and lives while it does.
         unsafe {
@@ -300,24 +308,98 @@ impl Shared {
                         leaders[p] = Some(((api.node_id)(node), local));
                     }
                 }
-                let r = t.state.rack();
-                r.update(leaders.len() as u32, |p| leaders[p as usize]);
-                let mut learnt = lock(&self.learnt);
-                if !learnt.contains(&rkt) {
-                    learnt.push(rkt);
-                    self.learnt_cv.notify_all();
-                }
-                drop(learnt);
-                if self.rack.is_some() {
-                    self.tell(
-                        rkt,
-                        name.to_string_lossy().as_ref(),
-                        r.local_count(),
-                        leaders.len(),
-                    );
-                }
+                self.record(rkt, &t.state, name, &leaders);
             }
         }
+    }
+
+    /// Records a topic's leaders (and whether each is in the rack).
+    fn record(
+        &self,
+        rkt: usize,
+        t: &crate::strategy::TopicState,
+        name: &std::ffi::CStr,
+        leaders: &[Option<(i32, bool)>],
+    ) {
+        let r = t.rack();
+        r.update(leaders.len() as u32, |p| leaders[p as usize]);
+        let mut learnt = lock(&self.learnt);
+        if !learnt.contains(&rkt) {
+            learnt.push(rkt);
+            self.learnt_cv.notify_all();
+        }
+        drop(learnt);
+        if self.rack.is_some() {
+            self.tell(
+                rkt,
+                name.to_string_lossy().as_ref(),
+                r.local_count(),
+                leaders.len(),
+            );
+        }
+    }
+
+    /// Leaders by a Metadata request for the producer's topics (librdkafka
+    /// before 2.3.0; adaptive only). It blocks this thread, never longer
+    /// than `METADATA_MS`, which bounds how long on_destroy may wait.
+    fn metadata(&self, topics: &[(CString, usize)]) {
+        if self.rack.is_some() {
+            return;
+        }
+        let api = &self.leaders;
+        let mut md: *const rd_kafka_metadata = std::ptr::null();
+        // SAFETY: the producer lives until on_destroy has joined this
+        // thread; all_topics=0 and no topic handle: the topics it knows.
+        let err = unsafe {
+            (api.metadata)(
+                self.rk as *mut rd_kafka_t,
+                0,
+                std::ptr::null_mut(),
+                &mut md,
+                METADATA_MS,
+            )
+        };
+        // SAFETY: on success, librdkafka's metadata, read and then destroyed here.
+        let Some(m) = (unsafe { md.as_ref() }).filter(|_| err == ERR_NO_ERROR) else {
+            return;
+        };
+        let n = usize::try_from(m.topic_cnt).unwrap_or(0);
+        for i in 0..if m.topics.is_null() { 0 } else { n } {
+            // SAFETY: topic_cnt topics, each with partition_cnt partitions.
+            let mt = unsafe { &*m.topics.add(i) };
+            if mt.err != ERR_NO_ERROR || mt.topic.is_null() {
+                continue;
+            }
+            // SAFETY: librdkafka's C string.
+            let name = unsafe { std::ffi::CStr::from_ptr(mt.topic) };
+            let Some(&(_, rkt)) = topics.iter().find(|(n, _)| n.as_c_str() == name) else {
+                continue;
+            };
+            let Some(t) = PRODUCERS.get_owned(rkt, self.owner) else {
+                continue;
+            };
+            let mut leaders: Vec<Option<(i32, bool)>> = Vec::new();
+            let pn = usize::try_from(mt.partition_cnt).unwrap_or(0);
+            for j in 0..if mt.partitions.is_null() { 0 } else { pn } {
+                // SAFETY: as above.
+                let mp = unsafe { &*mt.partitions.add(j) };
+                let Ok(p) = usize::try_from(mp.id) else {
+                    continue;
+                };
+                if p >= crate::strategy::RACK_PARTITIONS as usize {
+                    continue;
+                }
+                if leaders.len() <= p {
+                    leaders.resize(p + 1, None);
+                }
+                if mp.leader >= 0 {
+                    leaders[p] = Some((mp.leader, false));
+                }
+            }
+            self.record(rkt, &t.state, name, &leaders);
+        }
+        // SAFETY: the metadata rd_kafka_metadata() returned, destroyed once.
+        unsafe { (api.metadata_destroy)(md) };
     }
 
     /// Says when a topic has no partition in the rack, and when it has again.

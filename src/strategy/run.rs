@@ -45,6 +45,12 @@ pub struct Run {
 }
 
 impl Run {
+    /// Messages placed in the current run.
+    #[inline]
+    pub fn count(&self) -> u32 {
+        self.count
+    }
+
     /// Places one message of `bytes` bytes (None: runs have no byte
     /// limit): on the run's partition while the run is within `limits` and
     /// `stay(partition)`; else on `next(previous partition)`, which begins

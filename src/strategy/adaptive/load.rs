@@ -21,6 +21,12 @@ pub(crate) const SLOW_FLOOR_US: u32 = 50_000;
 pub(crate) const PROBE_MS: u32 = 100;
 /// Placement totals are compared over epochs this long (ms).
 pub(crate) const EPOCH_MS: u32 = 1000;
+/// Partitions with a latency sample before a topic is warm: until then no
+/// partition's latency can be compared with others', and a long run on a
+/// slow broker's partition would go on unseen.
+pub(crate) const WARM_SAMPLES: u32 = 3;
+/// adaptive's run length in bytes at most while a topic is not warm.
+pub(crate) const WARM_RUN_BYTES: u32 = 16_384;
 /// Partitions sampled for the latency quartile (no allocation).
 const SAMPLE: usize = 256;
 // Partitions beyond MAX_ITEMS (atomic.rs) have no counters: no backlog,
@@ -113,6 +119,9 @@ pub struct Load {
     /// Running average of message sizes (bytes), for placements whose
     /// size on_send did not hand over.
     pub(super) avg_bytes: AtomicU32,
+    /// Enough partitions have a latency sample to tell a slow one
+    /// (`WARM_SAMPLES`); until then runs are short (adaptive/mod.rs).
+    pub(super) warm: AtomicBool,
 }
 
 impl Default for Load {
@@ -128,6 +137,7 @@ impl Default for Load {
             next_probe: AtomicU32::new(0),
             probe_cursor: AtomicU32::new(0),
             avg_bytes: AtomicU32::new(0),
+            warm: AtomicBool::new(false),
         }
     }
 }
@@ -343,6 +353,9 @@ impl Load {
                 sample[k] = l;
                 k += 1;
             }
+        }
+        if !self.warm.load(Relaxed) && k >= (covered.min(WARM_SAMPLES) as usize).max(1) {
+            self.warm.store(true, Relaxed);
         }
         let limit = if k >= 1 {
             let q = k / 4;

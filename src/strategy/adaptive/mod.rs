@@ -21,7 +21,7 @@ use super::available::{pick, PROBES};
 use super::ctx::Ctx;
 use super::state::TopicState;
 use crate::{clock, rng};
-use load::{PartitionLoad, PROBE_MS};
+use load::{PartitionLoad, PROBE_MS, WARM_RUN_BYTES};
 use std::sync::atomic::Ordering::*;
 
 /// Counts a keyed placement (the keyed path itself is murmur2's). Keyed
@@ -49,9 +49,32 @@ pub fn place(n: u32, ctx: &Ctx) -> u32 {
         }
     }
     let p = t.with_lane(|lane| {
+        // Within a long run too, every RECHECK messages: a broker found slow
+        // meanwhile ends the run on its partition (the refresh itself runs
+        // at most once per ms).
+        if lane.run.count() % RECHECK == RECHECK - 1 {
+            load.refresh(
+                clock::coarse_ms() | 1,
+                ctx.adaptive.timeout_ms,
+                t.rack_if_any(),
+                t.brokers(),
+            );
+        }
+        // Short runs until enough partitions have answered to compare:
+        // the first messages reach several brokers, so a slow one shows.
+        let warming;
+        let limits = if load.warm.load(Relaxed) {
+            &ctx.run
+        } else {
+            warming = super::RunLimits {
+                bytes: ctx.run.bytes.min(WARM_RUN_BYTES),
+                ..ctx.run
+            };
+            &warming
+        };
         lane.run.place(
             n,
-            &ctx.run,
+            limits,
             Some(bytes),
             |p| !load.out(p) && ctx.usable(t, p, n),
             |prev| {
@@ -70,6 +93,9 @@ pub fn place(n: u32, ctx: &Ctx) -> u32 {
     load.placed(p);
     p
 }
+
+/// Messages of a run between two looks at which partitions are left out.
+pub(crate) const RECHECK: u32 = 64;
 
 /// Topics with more partitions than this choose among a few sampled ones
 /// instead of weighing them all.
