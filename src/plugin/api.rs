@@ -273,6 +273,14 @@ pub struct LeaderApi {
         c_int,
     ) -> rd_kafka_resp_err_t,
     pub metadata_destroy: unsafe extern "C" fn(*const rd_kafka_metadata),
+    pub query_watermark_offsets: unsafe extern "C" fn(
+        *mut rd_kafka_t,
+        *const c_char,
+        i32,
+        *mut i64,
+        *mut i64,
+        c_int,
+    ) -> rd_kafka_resp_err_t,
     pub add_on_destroy: unsafe extern "C" fn(
         *mut rd_kafka_t,
         *const c_char,
@@ -288,6 +296,7 @@ impl LeaderApi {
             Some(LeaderApi {
                 metadata: func(lib, c"rd_kafka_metadata").ok()?,
                 metadata_destroy: func(lib, c"rd_kafka_metadata_destroy").ok()?,
+                query_watermark_offsets: func(lib, c"rd_kafka_query_watermark_offsets").ok()?,
                 add_on_destroy: func(lib, c"rd_kafka_interceptor_add_on_destroy").ok()?,
             })
         }

@@ -351,7 +351,7 @@ unsafe extern "C" fn on_send(
                 if let Some(w) = inst.racks.get().filter(|_| inst.wants_leaders(&t.state)) {
                     // SAFETY: the topic lives while its message does.
                     let name = unsafe { std::ffi::CStr::from_ptr((inst.api.topic_name)(m.rkt)) };
-                    w.watch(name.to_owned(), rkt);
+                    w.watch(name.to_owned(), rkt, inst.part.adapts(&t.state));
                 }
                 t
             }

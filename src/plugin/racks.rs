@@ -25,6 +25,12 @@ pub const PERIOD: Duration = Duration::from_secs(2);
 const SPACING: Duration = Duration::from_millis(200);
 /// How long a topic's first message waits for its leaders' racks.
 pub const FIRST_WAIT: Duration = Duration::from_millis(1_000);
+/// How long the first message waits for the leaders' answers to probes.
+const PROBE_WAIT: Duration = Duration::from_millis(150);
+/// How long a probe may wait for its answer.
+const PROBE_MS: i32 = 1_000;
+/// Leaders probed per topic at most.
+const PROBES_MAX: usize = 16;
 /// How long a Metadata request may block the thread.
 const METADATA_MS: i32 = 1_000;
 /// How long one request may take.
@@ -54,6 +60,8 @@ struct Shared {
     told: Mutex<Vec<(usize, bool)>>,
     /// Topics whose leaders have been learnt at least once (by handle).
     learnt: Mutex<Vec<usize>>,
+    /// Topics whose leaders are to be probed once learnt (by handle).
+    probe: Mutex<Vec<usize>>,
     learnt_cv: Condvar,
 }
 
@@ -80,6 +88,7 @@ impl Watcher {
                 refresh: AtomicBool::new(false),
                 told: Mutex::default(),
                 learnt: Mutex::default(),
+                probe: Mutex::default(),
                 learnt_cv: Condvar::new(),
             }),
             thread: Mutex::new(None),
@@ -91,12 +100,17 @@ impl Watcher {
     /// learnt, so that its first messages are placed in the rack too: the
     /// producing thread blocks once per topic, as the Java producer's
     /// first send() of a topic waits for its metadata.
-    pub fn watch(&self, name: CString, rkt: usize) {
+    ///
+    /// With `probe` (adaptive), each leader is sent one small request when
+    /// the topic's leaders are first learnt, so that every leader's round
+    /// trip is known (strategy/adaptive/brokers.rs) before the topic's
+    /// first message is placed: a slow broker shows by keeping it waiting.
+    pub fn watch(&self, name: CString, rkt: usize, probe: bool) {
+        if probe {
+            lock(&self.shared.probe).push(rkt);
+        }
         self.start(name, rkt);
         let s = &self.shared;
-        if s.rack.is_none() {
-            return; // adaptive's leaders: no need to wait
-        }
         let deadline = Instant::now() + FIRST_WAIT;
         let mut learnt = lock(&s.learnt);
         while !learnt.contains(&rkt) && !s.stopped() {
@@ -203,13 +217,15 @@ impl Shared {
     }
 
     /// One DescribeTopics request for every topic, and its answer applied
-    /// (without DescribeTopics, a Metadata request: leaders, no racks).
+    /// (without rack awareness, a Metadata request: leaders, no racks).
     fn describe(&self) {
         let topics = lock(&self.topics).clone();
         if topics.is_empty() {
             return;
         }
-        let Some(api) = &self.api else {
+        // Racks need DescribeTopics; leaders alone take one Metadata round
+        // trip (DescribeTopics takes two or more: it looks up the controller).
+        let (Some(api), Some(_)) = (&self.api, &self.rack) else {
             return self.metadata(&topics);
         };
         let rk = self.rk as *mut rd_kafka_t;
@@ -323,12 +339,18 @@ impl Shared {
     ) {
         let r = t.rack();
         r.update(leaders.len() as u32, |p| leaders[p as usize]);
-        let mut learnt = lock(&self.learnt);
-        if !learnt.contains(&rkt) {
-            learnt.push(rkt);
-            self.learnt_cv.notify_all();
+        let first = !lock(&self.learnt).contains(&rkt);
+        let probe = first && {
+            let mut p = lock(&self.probe);
+            let had = p.contains(&rkt);
+            p.retain(|&x| x != rkt);
+            had
+        };
+        if probe {
+            self.probe(rkt, name, leaders);
+        } else {
+            self.learnt(rkt);
         }
-        drop(learnt);
         if self.rack.is_some() {
             self.tell(
                 rkt,
@@ -339,8 +361,70 @@ impl Shared {
         }
     }
 
-    /// Leaders by a Metadata request for the producer's topics (librdkafka
-    /// before 2.3.0; adaptive only). It blocks this thread, never longer
+    /// Wakes the topic's first message (`watch`).
+    fn learnt(&self, rkt: usize) {
+        let mut learnt = lock(&self.learnt);
+        if !learnt.contains(&rkt) {
+            learnt.push(rkt);
+            self.learnt_cv.notify_all();
+        }
+    }
+
+    /// One ListOffsets request to each leader (one partition per broker, in
+    /// threads of their own, each ending within `PROBE_MS`); the topic's
+    /// first message goes on when all have answered or after `PROBE_WAIT`,
+    /// by when a slow leader has kept its request waiting long enough to
+    /// be judged slow.
+    fn probe(&self, rkt: usize, topic: &std::ffi::CStr, leaders: &[Option<(i32, bool)>]) {
+        let mut picks: Vec<i32> = Vec::new();
+        let mut brokers: Vec<i32> = Vec::new();
+        for (p, l) in leaders.iter().enumerate() {
+            if let Some((b, _)) = l {
+                if !brokers.contains(b) && brokers.len() < PROBES_MAX {
+                    brokers.push(*b);
+                    picks.push(p as i32);
+                }
+            }
+        }
+        let done = std::sync::atomic::AtomicUsize::new(0);
+        let (rk, query) = (self.rk, self.leaders.query_watermark_offsets);
+        std::thread::scope(|sc| {
+            for &p in &picks {
+                let done = &done;
+                let spawned = std::thread::Builder::new()
+                    .name("rdpart-probe".into())
+                    .spawn_scoped(sc, move || {
+                        let (mut lo, mut hi) = (0i64, 0i64);
+                        // SAFETY: the producer lives until on_destroy has
+                        // joined the watcher, which joins this scope first;
+                        // the topic name outlives the scope.
+                        unsafe {
+                            query(
+                                rk as *mut rd_kafka_t,
+                                topic.as_ptr(),
+                                p,
+                                &mut lo,
+                                &mut hi,
+                                PROBE_MS,
+                            )
+                        };
+                        done.fetch_add(1, Relaxed);
+                    });
+                if spawned.is_err() {
+                    done.fetch_add(1, Relaxed);
+                }
+            }
+            let until = Instant::now() + PROBE_WAIT;
+            while done.load(Relaxed) < picks.len() && Instant::now() < until && !self.stopped() {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            // The first message goes on; the scope waits for slow answers.
+            self.learnt(rkt);
+        });
+    }
+
+    /// Leaders by a Metadata request for the producer's topics (adaptive
+    /// without rack awareness). It blocks this thread, never longer
     /// than `METADATA_MS`, which bounds how long on_destroy may wait.
     fn metadata(&self, topics: &[(CString, usize)]) {
         if self.rack.is_some() {

@@ -18,6 +18,8 @@ pub const MAX_BROKERS: usize = 64;
 /// The slow brokers one judgement returns at most.
 pub const SLOW_MAX: usize = 16;
 const EMPTY: i32 = i32::MIN;
+/// Slow without another broker to compare with (µs).
+pub const ALONE_US: u64 = 250_000;
 
 /// A producer's brokers, as their round trips show them.
 pub struct Brokers {
@@ -123,7 +125,9 @@ impl Brokers {
         }
     }
 
-    /// The brokers slow now (none when fewer than two have answered).
+    /// The brokers slow now. With fewer than two brokers answered there is
+    /// nothing to compare with: a broker is slow then above `ALONE_US`
+    /// (far above any round trip within a region).
     pub fn slow(&self, now_ms: u32) -> SlowBrokers {
         let mut rtts = [0u32; MAX_BROKERS];
         let mut k = 0;
@@ -135,11 +139,12 @@ impl Brokers {
             }
         }
         let mut out = SlowBrokers::default();
-        if k < 2 {
-            return out;
-        }
-        let (_, quartile, _) = rtts[..k].select_nth_unstable(k / 4);
-        let limit = (*quartile as u64 * SLOW_FACTOR).max(SLOW_FLOOR_US as u64);
+        let limit = if k < 2 {
+            ALONE_US
+        } else {
+            let (_, quartile, _) = rtts[..k].select_nth_unstable(k / 4);
+            (*quartile as u64 * SLOW_FACTOR).max(SLOW_FLOOR_US as u64)
+        };
         for s in &self.slots {
             let id = s.id.load(Relaxed);
             if id == EMPTY {
@@ -190,11 +195,14 @@ mod tests {
     }
 
     #[test]
-    fn one_broker_alone_is_never_slow_and_ids_are_bounded() {
+    fn one_broker_alone_is_slow_only_far_above_any_round_trip() {
         let b = Brokers::default();
         b.request_sent(7);
-        b.response_received(7, 5_000_000);
+        b.response_received(7, 120_000);
         assert!(b.slow(clock::coarse_ms()).is_empty());
+        b.request_sent(7);
+        b.response_received(7, 900_000);
+        assert!(b.slow(clock::coarse_ms()).contains(7));
         for id in 0..1000 {
             b.request_sent(id);
         }

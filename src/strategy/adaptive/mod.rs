@@ -160,7 +160,9 @@ fn probe(load: &Load, n: u32, ctx: &Ctx, t: &TopicState) -> Option<u32> {
     let start = load.probe_cursor.load(Relaxed) % tracked;
     for i in 0..tracked {
         let p = (start + i) % tracked;
-        if load.out(p) && ctx.usable(t, p, n) {
+        // One probe at a time per partition: the next waits for the last
+        // one's acknowledgement (a broker a second slow gets one a second).
+        if load.out(p) && load.slot(p).is_none_or(|s| s.backlog() <= 0) && ctx.usable(t, p, n) {
             load.probe_cursor.store(p + 1, Relaxed);
             return Some(p);
         }
