@@ -205,7 +205,7 @@ def plot(path, rows):
     ax.set_yticks(list(y), names)
     ax.invert_yaxis()
     ax.set_xlabel("delivery latency, ms")
-    ax.set_title("Apache Kafka 4.4, one broker slow behind a proxy: keyless records, acks=all")
+    ax.set_title("Kafka 4.4, one broker slow (proxy): keyless records, acks=all")
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=110)

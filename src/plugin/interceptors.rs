@@ -222,6 +222,7 @@ impl Instance {
             lapi,
             rk,
             ic_opaque as usize,
+            &self.brokers,
             rack,
             self.log.clone(),
         );

@@ -32,7 +32,9 @@ const PROBE_MS: i32 = 1_000;
 /// Leaders probed per topic at most.
 const PROBES_MAX: usize = 16;
 /// How long a Metadata request may block the thread.
-const METADATA_MS: i32 = 1_000;
+const METADATA_MS: i32 = 300;
+/// Metadata requests per look at most.
+const METADATA_TRIES: u32 = 3;
 /// How long one request may take.
 const REQUEST_MS: i32 = 5_000;
 
@@ -48,6 +50,8 @@ struct Shared {
     leaders: LeaderApi,
     rk: usize,
     owner: usize,
+    /// The instance's broker round trips (it outlives this thread).
+    brokers: usize,
     /// `client.rack` with rdpart.rack.aware (None: leaders only, for adaptive).
     rack: Option<CString>,
     log: Arc<Log>,
@@ -71,6 +75,7 @@ impl Watcher {
         leaders: LeaderApi,
         rk: *mut rd_kafka_t,
         owner: usize,
+        brokers: &crate::strategy::Brokers,
         rack: Option<CString>,
         log: Arc<Log>,
     ) -> Self {
@@ -80,6 +85,7 @@ impl Watcher {
                 leaders,
                 rk: rk as usize,
                 owner,
+                brokers: brokers as *const crate::strategy::Brokers as usize,
                 rack,
                 log,
                 topics: Mutex::default(),
@@ -340,6 +346,21 @@ impl Shared {
         let r = t.rack();
         r.update(leaders.len() as u32, |p| leaders[p as usize]);
         let first = !lock(&self.learnt).contains(&rkt);
+        if first {
+            let brokers: Vec<String> = leaders
+                .iter()
+                .map(|l| l.map_or("-".into(), |(b, _)| b.to_string()))
+                .collect();
+            self.log.write(
+                log::DEBUG,
+                &format!(
+                    "rdpart: topic \"{}\": leaders {}",
+                    name.to_string_lossy(),
+                    brokers.join(",")
+                ),
+                false,
+            );
+        }
         let probe = first && {
             let mut p = lock(&self.probe);
             let had = p.contains(&rkt);
@@ -388,13 +409,21 @@ impl Shared {
         }
         let done = std::sync::atomic::AtomicUsize::new(0);
         let (rk, query) = (self.rk, self.leaders.query_watermark_offsets);
+        // SAFETY: the instance's, which outlives this thread (on_destroy
+        // joins it before the instance is freed).
+        let round_trips = unsafe { &*(self.brokers as *const crate::strategy::Brokers) };
         std::thread::scope(|sc| {
-            for &p in &picks {
+            for (&p, &b) in picks.iter().zip(&brokers) {
                 let done = &done;
                 let spawned = std::thread::Builder::new()
                     .name("rdpart-probe".into())
                     .spawn_scoped(sc, move || {
                         let (mut lo, mut hi) = (0i64, 0i64);
+                        // Timed here too: a request still queued behind a
+                        // slow connection's setup is not yet sent, and
+                        // librdkafka's interceptors cannot see it wait.
+                        round_trips.request_sent(b);
+                        let start = Instant::now();
                         // SAFETY: the producer lives until on_destroy has
                         // joined the watcher, which joins this scope first;
                         // the topic name outlives the scope.
@@ -408,6 +437,7 @@ impl Shared {
                                 PROBE_MS,
                             )
                         };
+                        round_trips.response_received(b, start.elapsed().as_micros() as i64);
                         done.fetch_add(1, Relaxed);
                     });
                 if spawned.is_err() {
@@ -432,17 +462,25 @@ impl Shared {
         }
         let api = &self.leaders;
         let mut md: *const rd_kafka_metadata = std::ptr::null();
-        // SAFETY: the producer lives until on_destroy has joined this
-        // thread; all_topics=0 and no topic handle: the topics it knows.
-        let err = unsafe {
-            (api.metadata)(
-                self.rk as *mut rd_kafka_t,
-                0,
-                std::ptr::null_mut(),
-                &mut md,
-                METADATA_MS,
-            )
-        };
+        let mut err = ERR_NO_ERROR;
+        // A few short tries: librdkafka sends each to a broker that is up,
+        // and the first may be a slow one (the only one connected yet).
+        for _ in 0..METADATA_TRIES {
+            // SAFETY: the producer lives until on_destroy has joined this
+            // thread; all_topics=0 and no topic handle: the topics it knows.
+            err = unsafe {
+                (api.metadata)(
+                    self.rk as *mut rd_kafka_t,
+                    0,
+                    std::ptr::null_mut(),
+                    &mut md,
+                    METADATA_MS,
+                )
+            };
+            if err == ERR_NO_ERROR || self.stopped() {
+                break;
+            }
+        }
         // SAFETY: on success, librdkafka's metadata, read and then destroyed here.
         let Some(m) = (unsafe { md.as_ref() }).filter(|_| err == ERR_NO_ERROR) else {
             return;
