@@ -232,7 +232,7 @@ unsafe fn func<F: Copy>(lib: &Library, name: &CStr) -> Result<F, String> {
     Ok(unsafe { std::mem::transmute_copy::<*mut c_void, F>(&p) })
 }
 
-/// What rack awareness calls (plugin/racks.rs): librdkafka 2.3.0 and later
+/// What rack awareness calls (plugin/leaders.rs): librdkafka 2.3.0 and later
 /// describe a topic's partitions with their leaders' racks.
 #[derive(Clone, Copy)]
 pub struct RackApi {
@@ -262,7 +262,7 @@ pub struct RackApi {
     pub node_rack: unsafe extern "C" fn(*const c_void) -> *const c_char,
 }
 
-/// What learning leaders needs on every librdkafka (plugin/racks.rs).
+/// What learning leaders needs on every librdkafka (plugin/leaders.rs).
 #[derive(Clone, Copy)]
 pub struct LeaderApi {
     pub metadata: unsafe extern "C" fn(

@@ -15,7 +15,7 @@
 //!   and tells the user, once per topic, when a topic's messages never
 //!   reach rdpart's partitioner (a topic made with its own topic conf);
 //! - `on_destroy` (rd_kafka_destroy(), librdkafka's main thread): stops
-//!   the rack watcher (racks.rs);
+//!   the rack watcher (leaders.rs);
 //! - `on_conf_destroy`: frees the instance and its topics.
 
 use super::{log, plugin_partition, Instance};
@@ -139,7 +139,7 @@ pub unsafe extern "C" fn on_new(
             (api.add_on_acknowledgement)(rk, c"rdpart".as_ptr(), on_acknowledgement, ic_opaque);
         }
         // SAFETY: the producer being created and our opaque.
-        unsafe { inst.watch_racks(rk, conf, ic_opaque) };
+        unsafe { inst.watch_leaders(rk, conf, ic_opaque) };
         // adaptive: the brokers' round trips, before any message.
         // SAFETY: as above, with our callbacks.
         unsafe {
@@ -184,14 +184,15 @@ pub unsafe extern "C" fn on_new(
 }
 
 impl Instance {
-    /// rdpart.rack.aware=true: the watcher that learns the leaders' racks
-    /// (racks.rs), stopped in on_destroy; without client.rack, an error on
-    /// the producer's log (on_new cannot fail rd_kafka_new()).
+    /// The thread that learns leaders, and with rdpart.rack.aware=true their
+    /// racks (leaders.rs), stopped in on_destroy; rack awareness without
+    /// client.rack is an error on the producer's log (on_new cannot fail
+    /// rd_kafka_new()).
     ///
     /// # Safety
     /// `rk` is the producer being created from `conf`; `ic_opaque` is this
     /// instance.
-    unsafe fn watch_racks(
+    unsafe fn watch_leaders(
         &self,
         rk: *mut rd_kafka_t,
         conf: *const rd_kafka_conf_t,
@@ -217,7 +218,7 @@ impl Instance {
         } else {
             None
         };
-        let w = super::racks::Watcher::new(
+        let w = super::leaders::Watcher::new(
             self.api.racks,
             lapi,
             rk,
@@ -226,7 +227,7 @@ impl Instance {
             rack,
             self.log.clone(),
         );
-        if self.racks.set(w).is_ok() {
+        if self.leaders.set(w).is_ok() {
             // SAFETY: a producer being created, our callback and opaque.
             unsafe { (lapi.add_on_destroy)(rk, c"rdpart".as_ptr(), on_destroy, ic_opaque) };
         }
@@ -349,7 +350,7 @@ unsafe extern "C" fn on_send(
                 }
                 // SAFETY: the instance outlives its producer's placements.
                 unsafe { t.state.set_brokers(&inst.brokers) };
-                if let Some(w) = inst.racks.get().filter(|_| inst.wants_leaders(&t.state)) {
+                if let Some(w) = inst.leaders.get().filter(|_| inst.wants_leaders(&t.state)) {
                     // SAFETY: the topic lives while its message does.
                     let name = unsafe { std::ffi::CStr::from_ptr((inst.api.topic_name)(m.rkt)) };
                     w.watch(name.to_owned(), rkt, inst.part.adapts(&t.state));
@@ -448,10 +449,12 @@ unsafe extern "C" fn on_acknowledgement(
             return ERR_NO_ERROR;
         }
         // Delivered by a broker other than the leader rdpart knows: the
-        // leader moved, so ask for the racks again.
-        if let (Some(w), Some(broker_id), Some(r)) =
-            (inst.racks.get(), inst.api.broker_id, t.state.rack_if_any())
-        {
+        // leader moved, so ask for the leaders again.
+        if let (Some(w), Some(broker_id), Some(r)) = (
+            inst.leaders.get(),
+            inst.api.broker_id,
+            t.state.rack_if_any(),
+        ) {
             // SAFETY: librdkafka's function and message, live for this call.
             let b = unsafe { broker_id(msg) };
             if b >= 0 && m.partition >= 0 && r.leader(m.partition as u32) != Some(b) {
@@ -538,7 +541,7 @@ unsafe extern "C" fn on_destroy(
 ) -> rd_kafka_resp_err_t {
     boundary(ERR_NO_ERROR, || {
         // SAFETY: our own opaque, live while its producer is.
-        if let Some(w) = unsafe { Instance::from_opaque(ic_opaque) }.and_then(|i| i.racks.get()) {
+        if let Some(w) = unsafe { Instance::from_opaque(ic_opaque) }.and_then(|i| i.leaders.get()) {
             w.stop();
         }
         ERR_NO_ERROR

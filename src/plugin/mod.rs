@@ -12,9 +12,9 @@
 
 mod api;
 mod interceptors;
+mod leaders;
 mod log;
 mod properties;
-mod racks;
 
 pub use properties::claim;
 
@@ -40,9 +40,9 @@ pub struct Instance {
     /// The producer's default topic conf names another partitioner (said
     /// in on_new), which then places the topics made from it.
     foreign_default: AtomicBool,
-    /// With rdpart.rack.aware: what learns the leaders' racks (racks.rs),
-    /// made in on_new.
-    racks: std::sync::OnceLock<racks::Watcher>,
+    /// The thread that learns leaders and their racks (leaders.rs), made
+    /// in on_new, started by the first topic that needs it.
+    leaders: std::sync::OnceLock<leaders::Watcher>,
     /// The producer's brokers' round trips (adaptive), from on_request_sent
     /// and on_response_received.
     brokers: crate::strategy::Brokers,
@@ -92,7 +92,7 @@ unsafe fn init(conf: *mut rd_kafka_conf_t) -> Result<(), String> {
         api,
         log: Default::default(),
         foreign_default: AtomicBool::new(false),
-        racks: std::sync::OnceLock::new(),
+        leaders: std::sync::OnceLock::new(),
         brokers: Default::default(),
     });
     let api = &inst.api;

@@ -5,7 +5,7 @@
 //! none is, all usable partitions, for `DARK_MS` at a time. Keyed
 //! placement never looks. Which partitions are local is fed from outside
 //! (the plugin learns the leaders and their racks from the cluster:
-//! plugin/racks.rs); a topic with no local partition is placed as without.
+//! plugin/leaders.rs); a topic with no local partition is placed as without.
 
 use super::available::DARK_MS;
 use super::ctx::Ctx;

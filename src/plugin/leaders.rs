@@ -3,8 +3,11 @@
 //! leaves a slow broker's partitions out together). A thread per producer,
 //! started with its first topic that needs it, asks the cluster for its
 //! topics' partitions, their leaders and the leaders' racks
-//! (DescribeTopics, librdkafka 2.3.0 and later), and records them in each
-//! topic's state (strategy/rack.rs), every `PERIOD` and whenever an acknowledgement
+//! (DescribeTopics, librdkafka 2.3.0 and later; for adaptive alone one
+//! Metadata request), probes each leader once for adaptive, and records
+//! them in each
+//! topic's state (strategy/rack.rs), every `PERIOD_RACKS` or
+//! `PERIOD_ADAPTIVE` and whenever an acknowledgement
 //! shows a message delivered by a broker other than the leader rdpart
 //! knows. The thread only waits on its own queue and on a condition; it is
 //! stopped and joined in `on_destroy`, before librdkafka's threads end.
@@ -19,8 +22,12 @@ use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-/// How often the leaders are asked for without a reason.
-pub const PERIOD: Duration = Duration::from_secs(2);
+/// How often the leaders are asked for without a reason: with rack
+/// awareness (a leader that moves into the rack shows no other way), and
+/// for adaptive alone (a leader that moves shows by the broker that
+/// acknowledges its partition's messages).
+pub const PERIOD_RACKS: Duration = Duration::from_secs(2);
+pub const PERIOD_ADAPTIVE: Duration = Duration::from_secs(30);
 /// The least time between two requests.
 const SPACING: Duration = Duration::from_millis(200);
 /// How long a topic's first message waits for its leaders' racks.
@@ -38,7 +45,7 @@ const METADATA_TRIES: u32 = 3;
 /// How long one request may take.
 const REQUEST_MS: i32 = 5_000;
 
-/// One producer's rack watcher.
+/// One producer's leader thread.
 pub struct Watcher {
     shared: Arc<Shared>,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
@@ -192,24 +199,29 @@ impl Shared {
     }
 
     fn run(&self) {
+        let period = if self.rack.is_some() {
+            PERIOD_RACKS
+        } else {
+            PERIOD_ADAPTIVE
+        };
         loop {
             let began = Instant::now();
             self.describe();
-            // At least SPACING apart; PERIOD unless asked sooner.
+            // At least SPACING apart; `period` unless asked sooner.
             let mut stopped = lock(&self.stopped);
             loop {
                 if *stopped {
                     return;
                 }
                 let waited = began.elapsed();
-                let due = waited >= PERIOD || (waited >= SPACING && self.refresh.load(Relaxed));
+                let due = waited >= period || (waited >= SPACING && self.refresh.load(Relaxed));
                 if due {
                     break;
                 }
                 let next = if self.refresh.load(Relaxed) {
                     SPACING
                 } else {
-                    PERIOD
+                    period
                 };
                 let (g, _) = self
                     .wake
