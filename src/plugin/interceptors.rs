@@ -14,8 +14,10 @@
 //!   delivered message's partition has a leader (see strategy/available.rs),
 //!   and tells the user, once per topic, when a topic's messages never
 //!   reach rdpart's partitioner (a topic made with its own topic conf);
+//! - `on_request_sent`, `on_response_received` (broker threads, every
+//!   request): each broker's round trips, for adaptive;
 //! - `on_destroy` (rd_kafka_destroy(), librdkafka's main thread): stops
-//!   the rack watcher (leaders.rs);
+//!   the leader thread (leaders.rs);
 //! - `on_conf_destroy`: frees the instance and its topics.
 
 use super::{log, plugin_partition, Instance};
