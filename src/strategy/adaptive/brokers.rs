@@ -14,12 +14,12 @@ use crate::clock;
 use std::sync::atomic::{AtomicI32, AtomicU32, Ordering::Relaxed};
 
 /// Brokers tracked per producer (more are not judged).
-pub const MAX_BROKERS: usize = 64;
+pub(crate) const MAX_BROKERS: usize = 64;
 /// The slow brokers one judgement returns at most.
-pub const SLOW_MAX: usize = 16;
+pub(crate) const SLOW_MAX: usize = 16;
 const EMPTY: i32 = i32::MIN;
 /// Slow without another broker to compare with (µs).
-pub const ALONE_US: u64 = 250_000;
+pub(crate) const ALONE_US: u64 = 250_000;
 
 /// A producer's brokers, as their round trips show them.
 pub struct Brokers {
