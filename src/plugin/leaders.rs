@@ -379,11 +379,8 @@ impl Shared {
             p.retain(|&x| x != rkt);
             had
         };
-        if probe {
-            self.probe(rkt, name, leaders);
-        } else {
-            self.learnt(rkt);
-        }
+        // Said before the first message goes on, so that the producer's
+        // next message carries it to a queued log (log.rs).
         if self.rack.is_some() {
             self.tell(
                 rkt,
@@ -391,6 +388,11 @@ impl Shared {
                 r.local_count(),
                 leaders.len(),
             );
+        }
+        if probe {
+            self.probe(rkt, name, leaders);
+        } else {
+            self.learnt(rkt);
         }
     }
 
