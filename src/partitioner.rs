@@ -134,6 +134,11 @@ impl Partitioner {
         }
     }
 
+    /// Is rack awareness on (read without copying the configuration)?
+    pub fn rack_aware(&self) -> bool {
+        self.rack_aware.load(Relaxed)
+    }
+
     /// Does this partitioner resolve a strategy per topic?
     pub fn has_topic_rules(&self) -> bool {
         self.has_topics.load(Relaxed)

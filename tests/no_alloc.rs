@@ -165,3 +165,55 @@ fn hot_keys_count_and_turn_without_allocating() {
         rdpart_destroy(part as *mut rdpart_t);
     }
 }
+
+#[test]
+fn rack_and_broker_views_do_not_allocate_on_the_keyless_path() {
+    use rdpart::strategy::{acknowledged, Brokers, Ctx, Report, Strategy, TopicRef, TopicState};
+    // A topic whose leaders are known (partition p on broker p % 3, broker 0
+    // in the client's rack) and a producer whose broker 2 is slow: the view
+    // the plugin feeds. Placing, re-checking runs and judging brokers must
+    // not allocate once the views exist.
+    let t = TopicState::null();
+    t.rack().update(6, |p| Some((p as i32 % 3, p % 3 == 0)));
+    let b = Brokers::default();
+    for id in 0..3 {
+        b.request_sent(id);
+    }
+    b.response_received(0, 900);
+    b.response_received(1, 1_100);
+    // SAFETY: b outlives every placement below.
+    unsafe { t.set_brokers(&b) };
+    let ctx = Ctx::new(std::ptr::null(), TopicRef::Known(&t), 0);
+    let latency = || Some(2_000u64);
+    let run = || {
+        for _ in 0..5_000 {
+            for s in [
+                Strategy::Adaptive,
+                Strategy::Sticky,
+                Strategy::Random,
+                Strategy::RoundRobin,
+            ] {
+                let p = s.place(None, 6, &ctx);
+                assert!(p % 3 == 0, "{s:?} placed on {p}, outside the rack");
+                if s == Strategy::Adaptive {
+                    acknowledged(
+                        &t,
+                        Report {
+                            partition: p as i32,
+                            delivered: true,
+                            latency_us: &latency,
+                            bytes: None,
+                            broker: 0,
+                        },
+                    );
+                }
+            }
+        }
+    };
+    run();
+    let n = allocations(run);
+    assert_eq!(
+        n, 0,
+        "placement with rack and broker views allocated {n} times"
+    );
+}

@@ -203,7 +203,7 @@ impl Instance {
         let Some(lapi) = self.api.leaders else {
             return;
         };
-        let rack = if self.part.config().rack_aware {
+        let rack = if self.part.rack_aware() {
             let rack = self.api.get(conf, c"client.rack").unwrap_or_default();
             match std::ffi::CString::new(rack.trim()) {
                 Ok(r) if !r.is_empty() => Some(r),
@@ -237,7 +237,7 @@ impl Instance {
 
     /// Whether topic `t`'s leaders are worth learning: rack awareness, or adaptive.
     fn wants_leaders(&self, t: &crate::strategy::TopicState) -> bool {
-        self.part.config().rack_aware || self.part.adapts(t)
+        self.part.rack_aware() || self.part.adapts(t)
     }
 
     /// Err when the default topic conf of `conf` names a partitioner other

@@ -62,17 +62,18 @@ struct Shared {
     /// `client.rack` with rdpart.rack.aware (None: leaders only, for adaptive).
     rack: Option<CString>,
     log: Arc<Log>,
-    /// Topics to ask about: name and handle.
+    /// Topics to ask about: name and the handle last seen for it (one
+    /// entry per name: a handle made again for a topic replaces it).
     topics: Mutex<Vec<(CString, usize)>>,
     stopped: Mutex<bool>,
     wake: Condvar,
     refresh: AtomicBool,
-    /// Topics told about having no partition in the rack (by handle).
-    told: Mutex<Vec<(usize, bool)>>,
-    /// Topics whose leaders have been learnt at least once (by handle).
-    learnt: Mutex<Vec<usize>>,
-    /// Topics whose leaders are to be probed once learnt (by handle).
-    probe: Mutex<Vec<usize>>,
+    /// Topics told about having no partition in the rack (by name).
+    told: Mutex<Vec<(CString, bool)>>,
+    /// Topics whose leaders have been learnt at least once (by name).
+    learnt: Mutex<Vec<CString>>,
+    /// Topics whose leaders are to be probed once learnt (by name).
+    probe: Mutex<Vec<CString>>,
     learnt_cv: Condvar,
 }
 
@@ -118,15 +119,22 @@ impl Watcher {
     /// the topic's leaders are first learnt, so that every leader's round
     /// trip is known (strategy/adaptive/brokers.rs) before the topic's
     /// first message is placed: a slow broker shows by keeping it waiting.
+    ///
+    /// A topic seen before under another handle (an application that makes
+    /// its topic handles again) neither waits nor probes: its new handle's
+    /// state gets the leaders from the next look, asked for at once.
     pub fn watch(&self, name: CString, rkt: usize, probe: bool) {
-        if probe {
-            lock(&self.shared.probe).push(rkt);
-        }
-        self.start(name, rkt);
         let s = &self.shared;
+        if !self.start(&name, rkt) {
+            return;
+        }
+        if probe {
+            lock(&s.probe).push(name.clone());
+        }
+        self.wake_thread();
         let deadline = Instant::now() + FIRST_WAIT;
         let mut learnt = lock(&s.learnt);
-        while !learnt.contains(&rkt) && !s.stopped() {
+        while !learnt.contains(&name) && !s.stopped() {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 break;
@@ -139,9 +147,26 @@ impl Watcher {
         }
     }
 
-    fn start(&self, name: CString, rkt: usize) {
+    /// Records topic `name`'s handle; true when the name is new.
+    fn start(&self, name: &CString, rkt: usize) -> bool {
+        let mut topics = lock(&self.shared.topics);
+        match topics.iter_mut().find(|(n, _)| n == name) {
+            Some(known) => {
+                known.1 = rkt;
+                drop(topics);
+                self.refresh();
+                false
+            }
+            None => {
+                topics.push((name.clone(), rkt));
+                true
+            }
+        }
+    }
+
+    /// Starts the thread, or asks it to look again.
+    fn wake_thread(&self) {
         let s = &self.shared;
-        lock(&s.topics).push((name, rkt));
         let mut thread = lock(&self.thread);
         if *lock(&s.stopped) {
             return;
@@ -342,7 +367,7 @@ impl Shared {
                         leaders[p] = Some(((api.node_id)(node), local));
                     }
                 }
-                self.record(rkt, &t.state, name, &leaders);
+                self.record(&t.state, name, &leaders);
             }
         }
     }
@@ -350,14 +375,13 @@ impl Shared {
     /// Records a topic's leaders (and whether each is in the rack).
     fn record(
         &self,
-        rkt: usize,
         t: &crate::strategy::TopicState,
         name: &std::ffi::CStr,
         leaders: &[Option<(i32, bool)>],
     ) {
         let r = t.rack();
         r.update(leaders.len() as u32, |p| leaders[p as usize]);
-        let first = !lock(&self.learnt).contains(&rkt);
+        let first = !lock(&self.learnt).iter().any(|n| n.as_c_str() == name);
         if first {
             let brokers: Vec<String> = leaders
                 .iter()
@@ -375,32 +399,27 @@ impl Shared {
         }
         let probe = first && {
             let mut p = lock(&self.probe);
-            let had = p.contains(&rkt);
-            p.retain(|&x| x != rkt);
+            let had = p.iter().any(|n| n.as_c_str() == name);
+            p.retain(|n| n.as_c_str() != name);
             had
         };
         // Said before the first message goes on, so that the producer's
         // next message carries it to a queued log (log.rs).
         if self.rack.is_some() {
-            self.tell(
-                rkt,
-                name.to_string_lossy().as_ref(),
-                r.local_count(),
-                leaders.len(),
-            );
+            self.tell(name, r.local_count(), leaders.len());
         }
         if probe {
-            self.probe(rkt, name, leaders);
+            self.probe(name, leaders);
         } else {
-            self.learnt(rkt);
+            self.learnt(name);
         }
     }
 
     /// Wakes the topic's first message (`watch`).
-    fn learnt(&self, rkt: usize) {
+    fn learnt(&self, name: &std::ffi::CStr) {
         let mut learnt = lock(&self.learnt);
-        if !learnt.contains(&rkt) {
-            learnt.push(rkt);
+        if !learnt.iter().any(|n| n.as_c_str() == name) {
+            learnt.push(name.to_owned());
             self.learnt_cv.notify_all();
         }
     }
@@ -410,7 +429,7 @@ impl Shared {
     /// first message goes on when all have answered or after `PROBE_WAIT`,
     /// by when a slow leader has kept its request waiting long enough to
     /// be judged slow.
-    fn probe(&self, rkt: usize, topic: &std::ffi::CStr, leaders: &[Option<(i32, bool)>]) {
+    fn probe(&self, topic: &std::ffi::CStr, leaders: &[Option<(i32, bool)>]) {
         let mut picks: Vec<i32> = Vec::new();
         let mut brokers: Vec<i32> = Vec::new();
         for (p, l) in leaders.iter().enumerate() {
@@ -463,7 +482,7 @@ impl Shared {
                 std::thread::sleep(Duration::from_millis(5));
             }
             // The first message goes on; the scope waits for slow answers.
-            self.learnt(rkt);
+            self.learnt(topic);
         });
     }
 
@@ -532,17 +551,18 @@ impl Shared {
                     leaders[p] = Some((mp.leader, false));
                 }
             }
-            self.record(rkt, &t.state, name, &leaders);
+            self.record(&t.state, name, &leaders);
         }
         // SAFETY: the metadata rd_kafka_metadata() returned, destroyed once.
         unsafe { (api.metadata_destroy)(md) };
     }
 
     /// Says when a topic has no partition in the rack, and when it has again.
-    fn tell(&self, rkt: usize, topic: &str, local: u32, n: usize) {
+    fn tell(&self, name: &std::ffi::CStr, local: u32, n: usize) {
         let none = local == 0;
+        let topic = name.to_string_lossy();
         let mut told = lock(&self.told);
-        let before = told.iter_mut().find(|(r, _)| *r == rkt);
+        let before = told.iter_mut().find(|(r, _)| r.as_c_str() == name);
         let changed = match before {
             Some((_, was)) if *was == none => false,
             Some((_, was)) => {
@@ -550,7 +570,7 @@ impl Shared {
                 true
             }
             None => {
-                told.push((rkt, none));
+                told.push((name.to_owned(), none));
                 none
             }
         };

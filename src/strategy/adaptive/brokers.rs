@@ -9,7 +9,7 @@
 //! of their messages could be acknowledged. Fixed size, no locks: the
 //! broker threads write, placement reads.
 
-use super::load::{SLOW_FACTOR, SLOW_FLOOR_US};
+use super::load::{halve_toward, SLOW_FACTOR, SLOW_FLOOR_US};
 use crate::clock;
 use std::sync::atomic::{AtomicI32, AtomicU32, Ordering::Relaxed};
 
@@ -115,13 +115,8 @@ impl Brokers {
         }
         if rtt_us >= 0 {
             let l = rtt_us.min(u32::MAX as i64 / 2) as u32;
-            let old = s.rtt_us.load(Relaxed);
-            let new = if old == 0 {
-                l.max(1)
-            } else {
-                (old / 2 + l / 2).max(1)
-            };
-            s.rtt_us.store(new, Relaxed);
+            s.rtt_us
+                .store(halve_toward(s.rtt_us.load(Relaxed), l), Relaxed);
         }
     }
 

@@ -252,12 +252,7 @@ impl Load {
             let l = if first == 0 { l } else { l.min(since_first) };
             let l = l.min(u32::MAX as u64 / 2) as u32;
             let old = a.latency_us.load(Relaxed);
-            // Halve the distance: a recovered broker is back in a few probes.
-            let new = if old == 0 {
-                l.max(1)
-            } else {
-                (old / 2 + l / 2).max(1)
-            };
+            let new = halve_toward(old, l);
             if new != old {
                 a.latency_us.store(new, Relaxed);
             }
@@ -451,6 +446,16 @@ impl Load {
     #[inline]
     pub(super) fn message_bytes(&self) -> u32 {
         take_sending().unwrap_or_else(|| self.avg_bytes.load(Relaxed).max(1))
+    }
+}
+
+/// A latency average (µs, 0: none yet) after one more sample: halfway to
+/// it, so a recovered broker is back in a few samples.
+pub(super) fn halve_toward(old: u32, sample: u32) -> u32 {
+    if old == 0 {
+        sample.max(1)
+    } else {
+        (old / 2 + sample / 2).max(1)
     }
 }
 
