@@ -15,7 +15,7 @@ use crate::sys::{rd_kafka_topic_t, PARTITION_UA};
 use crate::topics::{Fresh, Topics};
 use std::ffi::c_void;
 use std::fmt::Write;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering::Relaxed};
 
 /// Per-topic state for the plain callbacks.
 pub static PLAIN: Topics<TopicState> = Topics::new(TopicState::null());
@@ -31,6 +31,8 @@ pub struct ProducerTopic {
     pub placed: AtomicBool,
     /// The user has been told this topic bypasses rdpart.
     pub warned: AtomicBool,
+    /// What the application's partitioner (`rdpart.partitioner.cb`) did.
+    pub custom: CustomTopic,
     /// What `rdpart_stats()` reports, made when the plugin registers it.
     stats: AtomicBox<TopicStats>,
 }
@@ -94,6 +96,108 @@ impl TopicStats {
     }
 }
 
+/// How the application's partitioner placed a message.
+#[derive(Clone, Copy)]
+pub enum Placed {
+    /// At the partition it returned.
+    Partition,
+    /// By the strategy, with the routing key it returned.
+    Key,
+    /// By the strategy (it returned RDPART_PLACE_STRATEGY).
+    Strategy,
+    /// By the strategy, without an answer (`rdpart.partitioner.fallback`).
+    Fallback,
+}
+
+/// Why a message the application's partitioner should place failed.
+#[derive(Clone, Copy)]
+pub enum Failure {
+    /// The function failed it (raised, or returned RDPART_PLACE_FAIL).
+    Function,
+    /// It returned something that is not a placement.
+    BadReturn,
+    /// It returned a partition the topic does not have.
+    OutOfRange,
+    /// The topic's partition count was not known after the wait.
+    NoCount,
+    /// rd_kafka_produce_batch(), where the function must not run.
+    Batch,
+    /// The message reached the partitioner with no answer (placed later on
+    /// librdkafka's own thread).
+    Unplaced,
+}
+
+impl Failure {
+    const ALL: [(Failure, &'static str); 6] = [
+        (Failure::Function, "function"),
+        (Failure::BadReturn, "bad_return"),
+        (Failure::OutOfRange, "out_of_range"),
+        (Failure::NoCount, "no_partition_count"),
+        (Failure::Batch, "produce_batch"),
+        (Failure::Unplaced, "unplaced"),
+    ];
+}
+
+/// What the application's partitioner did for one topic, and what it
+/// needs to know of the topic.
+pub struct CustomTopic {
+    /// The partition count the partitioner was last called with (0: none yet).
+    pub partition_cnt: AtomicI32,
+    /// After a wait for the count that failed: no new wait before this
+    /// `now_ms()` (0: none).
+    pub retry_at: AtomicU32,
+    /// When a failure was last logged, and how many were not since.
+    pub logged_at: AtomicU32,
+    pub unlogged: AtomicU64,
+    placed: [AtomicU64; 4],
+    failed: [AtomicU64; 6],
+}
+
+impl CustomTopic {
+    const fn new() -> CustomTopic {
+        CustomTopic {
+            partition_cnt: AtomicI32::new(0),
+            retry_at: AtomicU32::new(0),
+            logged_at: AtomicU32::new(0),
+            unlogged: AtomicU64::new(0),
+            placed: [const { AtomicU64::new(0) }; 4],
+            failed: [const { AtomicU64::new(0) }; 6],
+        }
+    }
+
+    #[inline]
+    pub fn placed(&self, how: Placed) {
+        self.placed[how as usize].fetch_add(1, Relaxed);
+    }
+
+    #[inline]
+    pub fn failed(&self, why: Failure) {
+        self.failed[why as usize].fetch_add(1, Relaxed);
+    }
+
+    /// `"partitioner":{...}` for rdpart_stats(), when it placed anything.
+    fn json(&self) -> Option<String> {
+        let placed: Vec<u64> = self.placed.iter().map(|a| a.load(Relaxed)).collect();
+        let failed: Vec<u64> = self.failed.iter().map(|a| a.load(Relaxed)).collect();
+        if placed.iter().chain(&failed).all(|&n| n == 0) {
+            return None;
+        }
+        let reasons: Vec<String> = Failure::ALL
+            .iter()
+            .map(|(f, name)| format!("\"{name}\":{}", failed[*f as usize]))
+            .collect();
+        Some(format!(
+            "\"partitioner\":{{\"partition\":{},\"key\":{},\"strategy\":{},\"fallback\":{},\
+             \"failed\":{{{}}}}}",
+            placed[0],
+            placed[1],
+            placed[2],
+            placed[3],
+            reasons.join(",")
+        ))
+    }
+}
+
 impl ProducerTopic {
     /// The topic's counts, made by `make` on first sight.
     #[inline]
@@ -116,6 +220,7 @@ impl ProducerTopic {
             ua_seen: AtomicBool::new(false),
             placed: AtomicBool::new(false),
             warned: AtomicBool::new(false),
+            custom: CustomTopic::new(),
             stats: AtomicBox::new(),
         }
     }
@@ -238,9 +343,10 @@ fn topic_json(t: &ProducerTopic, st: &TopicStats) -> String {
             )
         })
         .collect();
+    let custom = t.custom.json().map_or(String::new(), |j| format!(",{j}"));
     format!(
         "{{\"topic\":{},\"strategy\":{},\"sent\":{sent},\"sent_bytes\":{},\"in_flight\":{},\
-         \"partitions\":[{}],\"hot_keys\":[{}]}}",
+         \"partitions\":[{}],\"hot_keys\":[{}]{custom}}}",
         json_str(&st.topic),
         json_str(st.strategy),
         st.sent_bytes.load(Relaxed),

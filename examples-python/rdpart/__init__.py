@@ -18,7 +18,7 @@ import ctypes
 import os
 import threading
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional, Union
+from typing import Any, Dict, List, Mapping, Optional, Union
 
 __all__ = [
     "STRATEGIES",
@@ -197,8 +197,20 @@ def _conf(properties: Mapping[str, Union[bytes, str]]) -> int:
     return conf
 
 
-def config(strategy: str = "sticky", **options: Union[bytes, str, int]) -> Dict[str, str]:
+def config(strategy: str = "sticky", partitioner: Any = None,
+           **options: Union[bytes, str, int]) -> Dict[str, str]:
     """Producer properties that load rdpart with ``strategy``.
+
+    ``partitioner``: your own function ``place(topic, key, value, headers,
+    cluster)`` (or an object with such a ``partition`` method and maybe
+    ``close()``), called for every message without an explicit partition,
+    in the thread that called ``produce()``, never while librdkafka holds a
+    lock. It returns a partition id, a routing key (bytes or str, placed by
+    ``strategy``) or None (placed by ``strategy``). With it,
+    ``partitioner_fallback="strategy"`` places by ``strategy`` the messages
+    it could not see (otherwise they fail), and ``partitioner_wait_ms``
+    bounds how long a topic's first message waits for its partition count
+    (default 5000). See :mod:`rdpart.partitioner`.
 
     ``options`` are rdpart properties with ``_`` for ``.``:
     ``sticky_messages=100`` is ``rdpart.sticky.messages``. Values are
@@ -210,6 +222,10 @@ def config(strategy: str = "sticky", **options: Union[bytes, str, int]) -> Dict[
     {'plugin.library.paths': '.../librdpart.so', 'rdpart.strategy': 'jump'}
     """
     props = {"rdpart.strategy": strategy}
+    fallback = options.pop("partitioner_fallback", None)
+    wait_ms = options.pop("partitioner_wait_ms", None)
+    if partitioner is None and (fallback is not None or wait_ms is not None):
+        raise RdpartError("partitioner_fallback and partitioner_wait_ms need partitioner=")
     for k, v in options.items():
         name = "rdpart." + _option_name(k)
         if isinstance(v, (bytes, bytearray, memoryview)):
@@ -222,6 +238,11 @@ def config(strategy: str = "sticky", **options: Union[bytes, str, int]) -> Dict[
             v = "true" if v else "false"
         props[name] = str(v)
     _library().rdpart_conf_destroy(_conf(props))
+    if partitioner is not None:
+        from .partitioner import properties
+
+        props.update(properties(partitioner, fallback=fallback,  # type: ignore[arg-type]
+                                wait_ms=wait_ms))  # type: ignore[arg-type]
     return {"plugin.library.paths": library_path(), **props}
 
 

@@ -91,6 +91,18 @@ pub struct Api {
             *mut c_void,
         ) -> rd_kafka_resp_err_t,
     >,
+    /// `rd_kafka_message_headers`, `rd_kafka_header_get_all`.
+    pub message_headers:
+        Option<unsafe extern "C" fn(*const rd_kafka_message_t, *mut *mut c_void) -> rd_kafka_resp_err_t>,
+    pub header_get_all: Option<
+        unsafe extern "C" fn(
+            *const c_void,
+            usize,
+            *mut *const c_char,
+            *mut *const c_void,
+            *mut usize,
+        ) -> rd_kafka_resp_err_t,
+    >,
     /// Where this librdkafka is, for messages.
     pub path: String,
 }
@@ -158,6 +170,8 @@ impl Api {
                     c"rd_kafka_interceptor_add_on_response_received",
                 )
                 .ok(),
+                message_headers: func(lib, c"rd_kafka_message_headers").ok(),
+                header_get_all: func(lib, c"rd_kafka_header_get_all").ok(),
                 path: lib.path().to_string(),
             })
         }

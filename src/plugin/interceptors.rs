@@ -53,6 +53,16 @@ pub unsafe extern "C" fn on_conf_set(
         // SAFETY: NULL or librdkafka's C string; taken as bytes (a
         // delimiter may be any bytes).
         let value = (!val.is_null()).then(|| unsafe { CStr::from_ptr(val) }.to_bytes());
+        if let Some(r) = inst.custom.claim(name, value) {
+            return match r {
+                Ok(()) => RD_KAFKA_CONF_OK,
+                Err(m) => {
+                    // SAFETY: librdkafka's errstr buffer.
+                    unsafe { write_errstr(errstr, errstr_size, &m) };
+                    RD_KAFKA_CONF_INVALID
+                }
+            };
+        }
         let mut config = inst.part.config();
         match super::properties::claim(&mut config, name, value) {
             Ok(false) => RD_KAFKA_CONF_UNKNOWN,
@@ -86,6 +96,9 @@ pub unsafe extern "C" fn on_conf_destroy(ic_opaque: *mut c_void) -> rd_kafka_res
             // SAFETY: the Box made in conf_init; librdkafka calls this once per conf.
             let inst = unsafe { Box::from_raw(ic_opaque as *mut Instance) };
             inst.log.unbind();
+            // The application's partitioner's close(), on the thread that
+            // destroys the producer, its threads ended.
+            inst.custom.closed();
         }
         ERR_NO_ERROR
     })
@@ -107,6 +120,7 @@ pub unsafe extern "C" fn on_new(
             return ERR_NO_ERROR;
         }
         let api = &inst.api;
+        inst.custom.made();
         // The producer's log: its log_cb, log_level and log.queue. With a
         // queued log, rdpart's relay becomes the log_cb (log.rs); no
         // thread of the producer runs yet.
@@ -336,9 +350,6 @@ unsafe extern "C" fn on_send(
         let Some(inst) = (unsafe { Instance::from_opaque(ic_opaque) }) else {
             return ERR_NO_ERROR;
         };
-        // Lines waiting for the log queue: this failure carries them (log.rs).
-        let carry = inst.log.take_pending();
-        let done = if carry { ERR_CARRIER } else { ERR_NO_ERROR };
         let (rkt, owner) = (m.rkt as usize, ic_opaque as usize);
         let _ = LAST_SENT.try_with(|c| c.set((owner, rkt)));
         let t = match PRODUCERS.get_owned(rkt, owner) {
@@ -389,7 +400,16 @@ unsafe extern "C" fn on_send(
         if inst.part.adapts(&t.state) {
             crate::strategy::sending(&t.state, m.partition, m.len.saturating_add(m.key_len));
         }
-        done
+        if inst.custom.is_set() {
+            // SAFETY: on_send's producer and message, live for the call.
+            unsafe { super::custom::on_send(inst, rk, msg, m, t, owner) };
+        }
+        // Lines waiting for the log queue: this failure carries them (log.rs).
+        if inst.log.take_pending() {
+            ERR_CARRIER
+        } else {
+            ERR_NO_ERROR
+        }
     })
 }
 

@@ -11,6 +11,7 @@
 #![allow(clippy::missing_safety_doc)]
 
 mod api;
+mod custom;
 mod interceptors;
 mod leaders;
 mod log;
@@ -46,6 +47,8 @@ pub struct Instance {
     /// The producer's brokers' round trips (adaptive), from on_request_sent
     /// and on_response_received.
     brokers: crate::strategy::Brokers,
+    /// The application's own partitioner, if it set one (custom.rs).
+    custom: custom::Custom,
 }
 
 /// The plugin entry point librdkafka looks up after dlopen().
@@ -94,6 +97,7 @@ unsafe fn init(conf: *mut rd_kafka_conf_t) -> Result<(), String> {
         foreign_default: AtomicBool::new(false),
         leaders: std::sync::OnceLock::new(),
         brokers: Default::default(),
+        custom: Default::default(),
     });
     let api = &inst.api;
 
@@ -257,7 +261,7 @@ pub unsafe extern "C" fn plugin_partition(
     keylen: usize,
     partition_cnt: i32,
     _rkt_opaque: *mut c_void,
-    _msg_opaque: *mut c_void,
+    msg_opaque: *mut c_void,
 ) -> i32 {
     if partition_cnt < 1 {
         return PARTITION_UA;
@@ -272,11 +276,25 @@ pub unsafe extern "C" fn plugin_partition(
                 if !t.placed.load(Relaxed) {
                     t.placed.store(true, Relaxed);
                 }
+                let place = |key: crate::boundary::Key| {
+                    inst.part
+                        .place(rkt, TopicRef::Known(&t.state), key, partition_cnt as u32, 0)
+                        as i32
+                };
+                if inst.custom.is_set() {
+                    return custom::partition(
+                        inst,
+                        t,
+                        rkt,
+                        keydata,
+                        keylen,
+                        msg_opaque,
+                        partition_cnt,
+                        place,
+                    );
+                }
                 // SAFETY: librdkafka's contract for keydata/keylen.
-                let key = unsafe { key(keydata, keylen) };
-                inst.part
-                    .place(rkt, TopicRef::Known(&t.state), key, partition_cnt as u32, 0)
-                    as i32
+                place(unsafe { key(keydata, keylen) })
             }
             // A topic no on_send registered: not produced through a plugin
             // producer (a direct call). Place as the default would.

@@ -1,0 +1,226 @@
+"""Your own partitioner in Python, run where librdkafka holds no lock.
+
+``rdpart.config("murmur2", partitioner=place)`` gives a confluent-kafka
+producer a partitioner written in Python::
+
+    def place(topic, key, value, headers, cluster):
+        return 3       # a partition id, 0 <= id < cluster.partition_count
+        # or bytes: a routing key, placed by the strategy as if it were the key
+        # or None: placed by the strategy
+
+librdkafka calls a partitioner under its own locks, sometimes on its own
+thread: Python there deadlocks (the GIL against those locks). rdpart runs
+the function instead in the ``on_send`` interceptor, in the thread that
+called ``produce()``, before librdkafka takes any lock, and hands the answer
+to its partitioner callback. docs/custom_partitioner.md has the design.
+
+This module is the Python side of ``rdpart.partitioner.cb`` (the C hook,
+``rdpart_place_cb`` in rdpart.h): it turns the C view of a message into
+Python values and the function's answer into a placement.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import sys
+import threading
+import traceback
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
+
+__all__ = ["Cluster", "Placement", "PartitionerFunction", "properties"]
+
+#: What the function may return: a partition, a routing key, or None.
+Placement = Union[int, bytes, str, None]
+#: ``place(topic, key, value, headers, cluster)``.
+PartitionerFunction = Callable[
+    [str, Optional[bytes], Optional[bytes], Optional[List[Tuple[str, Optional[bytes]]]], "Cluster"],
+    Placement,
+]
+
+# rdpart.h: RDPART_PLACE_STRATEGY, RDPART_PLACE_KEY, RDPART_PLACE_FAIL.
+_STRATEGY, _KEY, _FAIL = -1, -2, -3
+
+
+class Cluster:
+    """What the function knows of the topic: ``partition_count`` and
+    ``available``, a tuple of the partition ids that have a leader now."""
+
+    __slots__ = ("partition_count", "available")
+
+    def __init__(self, partition_count: int, available: Tuple[int, ...]) -> None:
+        self.partition_count = partition_count
+        self.available = available
+
+    def __repr__(self) -> str:
+        return f"Cluster(partition_count={self.partition_count}, available={self.available})"
+
+
+class _Header(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_char_p), ("value", ctypes.c_void_p), ("size", ctypes.c_size_t)]
+
+
+class _Message(ctypes.Structure):
+    _fields_ = [
+        ("topic", ctypes.c_void_p),
+        ("key", ctypes.c_void_p),
+        ("key_len", ctypes.c_size_t),
+        ("value", ctypes.c_void_p),
+        ("value_len", ctypes.c_size_t),
+        ("headers", ctypes.POINTER(_Header)),
+        ("header_cnt", ctypes.c_size_t),
+        ("partition_cnt", ctypes.c_int32),
+        ("available", ctypes.POINTER(ctypes.c_int32)),
+        ("available_cnt", ctypes.c_size_t),
+    ]
+
+
+class _Out(ctypes.Structure):
+    _fields_ = [("key", ctypes.c_char_p), ("key_len", ctypes.c_size_t), ("error", ctypes.c_char_p)]
+
+
+_PLACE_CB = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
+_CLOSE_CB = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
+
+# Every callback handed to librdkafka lives as long as the process: a
+# producer made from a config dict may outlive every reference the
+# application keeps, and a dict may make several producers.
+_alive: List[object] = []
+
+
+def _check_interpreter() -> None:
+    """Raises where rdpart cannot run Python safely: a free-threaded build,
+    or a subinterpreter (ctypes callbacks always enter the main one)."""
+    from . import RdpartError
+
+    gil = getattr(sys, "_is_gil_enabled", None)
+    if gil is not None and not gil():
+        raise RdpartError("rdpart: partitioner= needs CPython with the GIL; this interpreter runs "
+                          "free-threaded (untested with rdpart): run with PYTHON_GIL=1")
+    for name in ("_interpreters", "_xxsubinterpreters"):
+        try:
+            mod: Any = __import__(name)
+        except ImportError:
+            continue
+        current, main = mod.get_current(), mod.get_main()
+        cid = current[0] if isinstance(current, tuple) else current
+        mid = main[0] if isinstance(main, tuple) else main
+        if cid != mid:
+            raise RdpartError("rdpart: partitioner= works only in the main interpreter, not in a "
+                              "subinterpreter")
+        return
+
+
+class _Bridge:
+    """The function, called from C: converts the message, checks the answer."""
+
+    def __init__(self, function: Callable[..., Placement], close: Optional[Callable[[], Any]]) -> None:
+        self.function = function
+        self.close_function = close
+        self.topics: Dict[int, str] = {}
+        self.local = threading.local()
+        self.place_cb = _PLACE_CB(self._place)
+        self.close_cb = _CLOSE_CB(self._close)
+
+    def _place(self, msg_addr: int, out_addr: int, _opaque: Optional[int]) -> int:
+        try:
+            m = _Message.from_address(msg_addr)
+            t = m.topic
+            topic = self.topics.get(t)
+            if topic is None:
+                topic = ctypes.string_at(t).decode("utf-8", "replace")
+                self.topics[t] = topic
+            k = m.key
+            key = ctypes.string_at(k, m.key_len) if k else None
+            v = m.value
+            value = ctypes.string_at(v, m.value_len) if v else None
+            n = m.header_cnt
+            headers = None
+            if n:
+                hs = m.headers
+                headers = []
+                for i in range(n):
+                    h = hs[i]
+                    hv = ctypes.string_at(h.value, h.size) if h.value else None
+                    headers.append(((h.name or b"").decode("utf-8", "replace"), hv))
+            count = m.partition_cnt
+            available = tuple(m.available[: m.available_cnt])
+            r = self.function(topic, key, value, headers, Cluster(count, available))
+            if r is None:
+                return _STRATEGY
+            tr = type(r)
+            if tr is int:
+                if 0 <= r <= 0x7FFFFFFF:
+                    return r
+                return self._fail(out_addr, f"the partitioner returned {r}, "
+                                            f"not a partition id (0..{count - 1}): the message is not placed")
+            if tr is bytes or tr is str or tr is bytearray or tr is memoryview:
+                b = r.encode() if tr is str else bytes(r)
+                self.local.keep = b
+                o = _Out.from_address(out_addr)
+                o.key = b
+                o.key_len = len(b)
+                return _KEY
+            return self._fail(out_addr, f"the partitioner returned {r!r:.80} "
+                                        f"(a {tr.__name__}): expected a partition id (int), a routing key "
+                                        "(bytes or str) or None: the message is not placed")
+        except BaseException as e:  # noqa: BLE001 (nothing may cross into C)
+            try:
+                text = "".join(traceback.format_exception(type(e), e, e.__traceback__)).rstrip()
+                return self._fail(out_addr, "the partitioner raised (the message is not placed): "
+                                            + text)
+            except BaseException:  # noqa: BLE001
+                return _FAIL
+
+    def _fail(self, out_addr: int, text: str) -> int:
+        b = text.encode("utf-8", "replace").replace(b"\0", b"?")
+        self.local.keep = b
+        _Out.from_address(out_addr).error = b
+        return _FAIL
+
+    def _close(self, _opaque: Optional[int]) -> None:
+        self.topics = {}
+        close = self.close_function
+        if close is None or sys.is_finalizing():
+            return
+        try:
+            close()
+        except BaseException:  # noqa: BLE001 (nothing may cross into C)
+            traceback.print_exc()
+
+
+def properties(partitioner: Any, fallback: Optional[str] = None,
+               wait_ms: Optional[int] = None) -> Dict[str, str]:
+    """The ``rdpart.partitioner.*`` properties for ``partitioner``: a function
+    ``place(topic, key, value, headers, cluster)``, or an object with a
+    ``partition(topic, key, value, headers, cluster)`` method (and maybe
+    ``close()``, called once when each producer is destroyed)."""
+    from . import RdpartError
+
+    _check_interpreter()
+    method = getattr(partitioner, "partition", None)
+    if callable(method) and not isinstance(partitioner, type):
+        function, close = method, getattr(partitioner, "close", None)
+        if close is not None and not callable(close):
+            close = None
+    elif callable(partitioner):
+        function, close = partitioner, None
+    else:
+        raise RdpartError("partitioner= takes a function place(topic, key, value, headers, cluster) "
+                          "or an object with a partition(topic, key, value, headers, cluster) method, "
+                          f"not {type(partitioner).__name__}")
+    props: Dict[str, str] = {}
+    if fallback is not None:
+        if fallback not in ("fail", "strategy"):
+            raise RdpartError(f'Invalid value "{fallback}" for configuration property '
+                              '"rdpart.partitioner.fallback": expected fail or strategy')
+        props["rdpart.partitioner.fallback"] = fallback
+    if wait_ms is not None:
+        if type(wait_ms) is not int or not 0 <= wait_ms <= 900000:
+            raise RdpartError(f'Invalid value "{wait_ms}" for configuration property '
+                              '"rdpart.partitioner.wait.ms": expected 0..900000')
+        props["rdpart.partitioner.wait.ms"] = str(wait_ms)
+    bridge = _Bridge(function, close)
+    _alive.append(bridge)
+    props["rdpart.partitioner.cb"] = hex(ctypes.cast(bridge.place_cb, ctypes.c_void_p).value or 0)
+    props["rdpart.partitioner.close.cb"] = hex(ctypes.cast(bridge.close_cb, ctypes.c_void_p).value or 0)
+    return props

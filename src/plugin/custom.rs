@@ -1,0 +1,669 @@
+//! `rdpart.partitioner.cb`: the application's own partitioner (a C
+//! function, or a Python function through the Python package).
+//!
+//! librdkafka calls a partitioner callback under its own locks, sometimes on
+//! its own thread (docs/custom_partitioner.md). So the application's
+//! function never runs there: it runs in `on_send`, on the thread that
+//! called produce(), before librdkafka takes any lock, and sees the topic,
+//! key, value, headers, partition count and available partitions. Its
+//! answer waits in a thread-local slot; rdpart's partitioner callback, which
+//! librdkafka calls next on the same thread for the same message (same
+//! `keydata`, same `msg_opaque`), only picks it up. A message that reaches
+//! the partitioner without an answer (placed later on librdkafka's own
+//! thread, or from `rd_kafka_produce_batch()`, which holds the topic lock
+//! while it calls `on_send`) fails, unless `rdpart.partitioner.fallback`
+//! is `strategy`.
+
+#![allow(non_camel_case_types)]
+
+use super::{log, Instance};
+use crate::boundary::{c_string, key, Key};
+use crate::clock::now_ms;
+use crate::registry::{Failure, Placed, ProducerTopic};
+use crate::sys::*;
+use std::cell::RefCell;
+use std::ffi::{c_char, c_void, CStr};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering::*};
+use std::sync::OnceLock;
+
+/// A message header, as the application's partitioner sees it.
+#[repr(C)]
+pub struct rdpart_header_t {
+    /// The header's name (NUL-terminated).
+    pub name: *const c_char,
+    /// Its value (NULL for a NULL value) and size in bytes.
+    pub value: *const c_void,
+    pub size: usize,
+}
+
+/// A message to place, as the application's partitioner sees it. Every
+/// pointer is valid only during the call.
+#[repr(C)]
+pub struct rdpart_message_t {
+    /// The topic's name.
+    pub topic: *const c_char,
+    /// The key (NULL: no key) and its length.
+    pub key: *const c_void,
+    pub key_len: usize,
+    /// The value (NULL: no value) and its length.
+    pub value: *const c_void,
+    pub value_len: usize,
+    /// The headers, in order (NULL when there are none).
+    pub headers: *const rdpart_header_t,
+    pub header_cnt: usize,
+    /// The topic's partition count (at least 1).
+    pub partition_cnt: i32,
+    /// The partitions that have a leader now, ascending.
+    pub available: *const i32,
+    pub available_cnt: usize,
+}
+
+/// What the application's partitioner may hand back besides a partition.
+#[repr(C)]
+pub struct rdpart_placement_t {
+    /// With `RDPART_PLACE_KEY`: the routing key (NULL: place as keyless)
+    /// and its length; rdpart copies it before the call returns.
+    pub key: *const c_void,
+    pub key_len: usize,
+    /// With `RDPART_PLACE_FAIL`: why (a C string, copied; may be NULL),
+    /// written to the producer's log.
+    pub error: *const c_char,
+}
+
+/// The application's partitioner: returns a partition in
+/// `0..partition_cnt-1`, or `RDPART_PLACE_STRATEGY`, `RDPART_PLACE_KEY` or
+/// `RDPART_PLACE_FAIL`. Called on the thread that called produce(), never
+/// while librdkafka holds a lock, at most once per message.
+pub type rdpart_place_cb =
+    unsafe extern "C" fn(*const rdpart_message_t, *mut rdpart_placement_t, *mut c_void) -> i32;
+
+/// Called once when a producer using the partitioner is destroyed, on the
+/// thread that destroys it, after librdkafka's threads have ended.
+pub type rdpart_close_cb = unsafe extern "C" fn(*mut c_void);
+
+/// Place the message by `rdpart.strategy` (and `rdpart.topic.strategy`).
+pub const RDPART_PLACE_STRATEGY: i32 = -1;
+/// Place the message by the strategy as if `placement.key` were its key.
+pub const RDPART_PLACE_KEY: i32 = -2;
+/// Fail the message (produce() returns `_UNKNOWN_PARTITION`).
+pub const RDPART_PLACE_FAIL: i32 = -3;
+
+/// `RD_KAFKA_MSG_F_RKT_RDLOCKED`, `_FREE_RKM`, `_ACCOUNT` and `_PRODUCER`:
+/// librdkafka's private message flags (rdkafka_msg.h, unchanged since 1.x),
+/// read to know whether `on_send` runs under the topic lock.
+const F_RKT_RDLOCKED: i32 = 0x100000;
+const F_PRODUCER_MESSAGE: i32 = 0x10000 | 0x20000 | 0x40000;
+
+/// The application's partitioner of one plugin instance (its conf).
+#[derive(Default)]
+pub struct Custom {
+    cb: AtomicUsize,
+    opaque: AtomicUsize,
+    close: AtomicUsize,
+    fallback_strategy: AtomicBool,
+    /// `rdpart.partitioner.wait.ms` + 1 (0: unset, the default).
+    wait_ms: AtomicU32,
+    /// A producer was made from the conf: close it in on_conf_destroy.
+    made: AtomicBool,
+    /// Python's GIL calls, found in on_new (None: not a Python process).
+    gil: OnceLock<Option<Gil>>,
+}
+
+/// How long the first message of a topic waits for its partition count.
+pub const WAIT_MS: u32 = 5_000;
+const WAIT_MAX_MS: u32 = 900_000;
+/// After a wait that got no partition count, how long a topic's messages
+/// fail at once instead of waiting again.
+const RETRY_MS: u32 = 1_000;
+
+/// The properties this module claims (without the `rdpart.` prefix).
+pub const PROPERTIES: [(&str, &str, &str); 5] = [
+    ("partitioner.cb", "a function address (%p)", ""),
+    ("partitioner.opaque", "an address (%p)", ""),
+    ("partitioner.close.cb", "a function address (%p)", ""),
+    ("partitioner.fallback", "fail, strategy", "fail"),
+    ("partitioner.wait.ms", "0..900000", "5000"),
+];
+
+impl Custom {
+    /// Claims `rdpart.partitioner.*`: None when `name` is not one of them.
+    pub fn claim(&self, name: &str, value: Option<&[u8]>) -> Option<Result<(), String>> {
+        let prop = name.strip_prefix("rdpart.partitioner.")?;
+        let v = String::from_utf8_lossy(value.unwrap_or(b"")).trim().to_string();
+        let pointer = |slot: &AtomicUsize| match parse_address(&v) {
+            Some(a) => {
+                slot.store(a, Release);
+                Ok(())
+            }
+            None => Err(format!(
+                "Invalid value \"{}\" for configuration property \"{name}\": expected an \
+                 address as %p prints it (0x...), or empty for none",
+                crate::config::shorten(&v, 32)
+            )),
+        };
+        Some(match prop {
+            "cb" => pointer(&self.cb),
+            "opaque" => pointer(&self.opaque),
+            "close.cb" => pointer(&self.close),
+            "fallback" => match v.as_str() {
+                "fail" => Ok(self.fallback_strategy.store(false, Relaxed)),
+                "strategy" => Ok(self.fallback_strategy.store(true, Relaxed)),
+                _ => Err(format!(
+                    "Invalid value \"{}\" for configuration property \"{name}\": expected \
+                     fail or strategy",
+                    crate::config::shorten(&v, 32)
+                )),
+            },
+            "wait.ms" => match v.parse::<u32>() {
+                Ok(ms) if ms <= WAIT_MAX_MS => Ok(self.wait_ms.store(ms + 1, Relaxed)),
+                _ => Err(format!(
+                    "Invalid value \"{}\" for configuration property \"{name}\": expected \
+                     0..{WAIT_MAX_MS}",
+                    crate::config::shorten(&v, 32)
+                )),
+            },
+            _ => Err(format!(
+                "No such configuration property: \"{name}\" (rdpart's partitioner properties: \
+                 {})",
+                PROPERTIES
+                    .iter()
+                    .map(|p| format!("rdpart.{}", p.0))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        })
+    }
+
+    /// The application's function, if one is set.
+    #[inline]
+    fn function(&self) -> Option<rdpart_place_cb> {
+        let a = self.cb.load(Acquire);
+        // SAFETY: an address the application set as rdpart.partitioner.cb,
+        // a function of rdpart_place_cb's signature (its contract).
+        (a != 0).then(|| unsafe { std::mem::transmute::<usize, rdpart_place_cb>(a) })
+    }
+
+    /// Whether the application's function places this producer's messages.
+    #[inline]
+    pub fn is_set(&self) -> bool {
+        self.cb.load(Relaxed) != 0
+    }
+
+    fn wait_ms(&self) -> u32 {
+        match self.wait_ms.load(Relaxed) {
+            0 => WAIT_MS,
+            ms => ms - 1,
+        }
+    }
+
+    /// In on_new: a producer is made from the conf.
+    pub fn made(&self) {
+        if self.is_set() {
+            self.made.store(true, Relaxed);
+            self.gil.get_or_init(Gil::find);
+        }
+    }
+
+    /// In on_conf_destroy, on the thread that destroys the producer, after
+    /// its threads ended: the application's close callback, once.
+    pub fn closed(&self) {
+        let a = self.close.load(Acquire);
+        if a != 0 && self.made.swap(false, AcqRel) {
+            // SAFETY: an address the application set as
+            // rdpart.partitioner.close.cb, of rdpart_close_cb's signature.
+            let close = unsafe { std::mem::transmute::<usize, rdpart_close_cb>(a) };
+            // SAFETY: the application's function and its opaque.
+            unsafe { close(self.opaque.load(Acquire) as *mut c_void) };
+        }
+    }
+}
+
+/// A `%p` address ("0x7f..."; "" or "(nil)" for none).
+fn parse_address(v: &str) -> Option<usize> {
+    if v.is_empty() || v == "(nil)" {
+        return Some(0);
+    }
+    let hex = v.strip_prefix("0x").or_else(|| v.strip_prefix("0X"))?;
+    usize::from_str_radix(hex, 16).ok()
+}
+
+/// Python's calls to give up the GIL while a first message waits for its
+/// partition count, found in the process (a Python host) in on_new.
+#[derive(Clone, Copy)]
+struct Gil {
+    check: unsafe extern "C" fn() -> i32,
+    save: unsafe extern "C" fn() -> *mut c_void,
+    restore: unsafe extern "C" fn(*mut c_void),
+}
+
+impl Gil {
+    fn find() -> Option<Gil> {
+        let sym = |n: &CStr| {
+            // SAFETY: a lookup of a C string in the global scope.
+            let p = unsafe { libc::dlsym(libc::RTLD_DEFAULT, n.as_ptr()) };
+            (!p.is_null()).then_some(p)
+        };
+        let (c, s, r) = (
+            sym(c"PyGILState_Check")?,
+            sym(c"PyEval_SaveThread")?,
+            sym(c"PyEval_RestoreThread")?,
+        );
+        // SAFETY: CPython's functions of these signatures.
+        unsafe {
+            Some(Gil {
+                check: std::mem::transmute::<*mut c_void, unsafe extern "C" fn() -> i32>(c),
+                save: std::mem::transmute::<*mut c_void, unsafe extern "C" fn() -> *mut c_void>(
+                    s,
+                ),
+                restore: std::mem::transmute::<*mut c_void, unsafe extern "C" fn(*mut c_void)>(r),
+            })
+        }
+    }
+
+    /// Runs `f` with the GIL released when this thread holds it.
+    fn released<R>(gil: Option<&Gil>, f: impl FnOnce() -> R) -> R {
+        match gil {
+            // SAFETY: CPython's own calls; the state saved is restored on
+            // the same thread.
+            Some(g) if unsafe { (g.check)() } == 1 => {
+                let state = unsafe { (g.save)() };
+                let r = f();
+                unsafe { (g.restore)(state) };
+                r
+            }
+            _ => f(),
+        }
+    }
+}
+
+/// The answer on_send leaves for the partitioner.
+enum Answer {
+    Partition(i32),
+    Key(Option<Vec<u8>>),
+    Strategy,
+    Failed,
+}
+
+/// Which message an answer is for: producer, topic, key address, opaque.
+type Identity = (usize, usize, usize, usize);
+
+thread_local! {
+    static ANSWER: RefCell<Option<(Identity, Answer)>> = const { RefCell::new(None) };
+}
+
+fn leave(id: Identity, a: Answer) {
+    let _ = ANSWER.try_with(|s| *s.borrow_mut() = Some((id, a)));
+}
+
+/// In on_send: asks the application's function where `m` goes, for a
+/// message without an explicit partition.
+///
+/// # Safety
+/// `rk`, `m` and `inst` are on_send's, live for the call.
+pub unsafe fn on_send(
+    inst: &Instance,
+    rk: *mut rd_kafka_t,
+    msg: *mut rd_kafka_message_t,
+    m: &rd_kafka_message_t,
+    t: &ProducerTopic,
+    owner: usize,
+) {
+    let custom = &inst.custom;
+    let Some(function) = custom.function() else {
+        return;
+    };
+    if m.partition != PARTITION_UA {
+        return;
+    }
+    let id = (owner, m.rkt as usize, m.key as usize, m._private as usize);
+    // SAFETY: the topic lives while its message does.
+    let topic = || unsafe { c_string((inst.api.topic_name)(m.rkt)) };
+    // rd_kafka_produce_batch() calls on_send with the topic lock held (and
+    // says so in the message's flags): no user code, no waiting there.
+    // SAFETY: every producer message is a rd_kafka_msg_t, whose flags
+    // follow the public message and a list link (rdkafka_msg.h).
+    let flags = unsafe {
+        *((msg as *const u8)
+            .add(std::mem::size_of::<rd_kafka_message_t>() + 2 * std::mem::size_of::<usize>())
+            as *const i32)
+    };
+    if flags & F_PRODUCER_MESSAGE != F_PRODUCER_MESSAGE || flags & F_RKT_RDLOCKED != 0 {
+        return fail(
+            inst,
+            t,
+            id,
+            Failure::Batch,
+            &format!(
+                "rdpart: topic \"{}\": rd_kafka_produce_batch() (confluent-kafka's \
+                 produce_batch()) cannot be used with rdpart.partitioner.cb: librdkafka holds \
+                 the topic's lock there, where the application's partitioner must not run; \
+                 produce the messages one by one",
+                topic()
+            ),
+        );
+    }
+    let c = &t.custom;
+    let mut count = c.partition_cnt.load(Relaxed);
+    if count < 1 {
+        let retry_at = c.retry_at.load(Relaxed);
+        if retry_at == 0 || now_ms().wrapping_sub(retry_at) as i32 >= 0 {
+            count = unsafe { wait_for_count(inst, rk, m.rkt, custom.wait_ms()) };
+            match count {
+                n if n >= 1 => {
+                    c.partition_cnt.store(n, Relaxed);
+                }
+                _ => c
+                    .retry_at
+                    .store(now_ms().wrapping_add(RETRY_MS).max(1), Relaxed),
+            }
+        }
+        if count < 1 {
+            return fail(
+                inst,
+                t,
+                id,
+                Failure::NoCount,
+                &format!(
+                    "rdpart: topic \"{}\": the partition count is not known after waiting {} ms \
+                     (rdpart.partitioner.wait.ms): the message is not placed",
+                    topic(),
+                    custom.wait_ms()
+                ),
+            );
+        }
+    }
+    // SAFETY: librdkafka's function, called with no lock held.
+    let available: Vec<i32> = (0..count)
+        .filter(|&p| unsafe { (inst.api.available)(m.rkt, p) } == 1)
+        .collect();
+    // SAFETY: the message's headers, valid during on_send.
+    let headers = unsafe { headers(inst, msg) };
+    let name_ptr = unsafe { (inst.api.topic_name)(m.rkt) };
+    let view = rdpart_message_t {
+        topic: name_ptr,
+        key: m.key,
+        key_len: if m.key.is_null() { 0 } else { m.key_len },
+        value: m.payload,
+        value_len: if m.payload.is_null() { 0 } else { m.len },
+        headers: if headers.is_empty() {
+            std::ptr::null()
+        } else {
+            headers.as_ptr()
+        },
+        header_cnt: headers.len(),
+        partition_cnt: count,
+        available: available.as_ptr(),
+        available_cnt: available.len(),
+    };
+    let mut out = rdpart_placement_t {
+        key: std::ptr::null(),
+        key_len: 0,
+        error: std::ptr::null(),
+    };
+    // SAFETY: the application's function (its contract), with a view valid
+    // for the call.
+    let r = unsafe { function(&view, &mut out, custom.opaque.load(Acquire) as *mut c_void) };
+    let counts = &t.custom;
+    match r {
+        p if p >= 0 && p < count => {
+            counts.placed(Placed::Partition);
+            leave(id, Answer::Partition(p))
+        }
+        RDPART_PLACE_STRATEGY => {
+            counts.placed(Placed::Strategy);
+            leave(id, Answer::Strategy)
+        }
+        RDPART_PLACE_KEY => {
+            counts.placed(Placed::Key);
+            // SAFETY: the function's contract: key_len readable bytes.
+            let k = unsafe { key(out.key, out.key_len) }.map(<[u8]>::to_vec);
+            leave(id, Answer::Key(k))
+        }
+        RDPART_PLACE_FAIL => {
+            // SAFETY: NULL or the function's C string, valid until it returns.
+            let why = unsafe { c_string(out.error) };
+            let why = if why.is_empty() {
+                "the partitioner failed the message".to_string()
+            } else {
+                why
+            };
+            fail(
+                inst,
+                t,
+                id,
+                Failure::Function,
+                &format!("rdpart: topic \"{}\": {why}", topic()),
+            )
+        }
+        p if p >= count => fail(
+            inst,
+            t,
+            id,
+            Failure::OutOfRange,
+            &format!(
+                "rdpart: topic \"{}\": the partitioner returned partition {p}, but the topic \
+                 has {count} partitions (0..{}): the message is not placed",
+                topic(),
+                count - 1
+            ),
+        ),
+        other => fail(
+            inst,
+            t,
+            id,
+            Failure::BadReturn,
+            &format!(
+                "rdpart: topic \"{}\": the partitioner returned {other}, which is neither a \
+                 partition nor RDPART_PLACE_STRATEGY (-1), RDPART_PLACE_KEY (-2) or \
+                 RDPART_PLACE_FAIL (-3): the message is not placed",
+                topic()
+            ),
+        ),
+    }
+}
+
+/// Fails the message (its partitioner answer), counts and logs why.
+fn fail(inst: &Instance, t: &ProducerTopic, id: Identity, why: Failure, line: &str) {
+    leave(id, Answer::Failed);
+    report(inst, t, why, line);
+}
+
+/// Counts a failure; logs it at ERR, at most once a second per topic (with
+/// how many were not logged meanwhile).
+fn report(inst: &Instance, t: &ProducerTopic, why: Failure, line: &str) {
+    let c = &t.custom;
+    c.failed(why);
+    let now = now_ms();
+    let last = c.logged_at.load(Relaxed);
+    if last != 0 && now.wrapping_sub(last) < 1000 {
+        c.unlogged.fetch_add(1, Relaxed);
+        return;
+    }
+    c.logged_at.store(now.max(1), Relaxed);
+    let n = c.unlogged.swap(0, Relaxed);
+    if n > 0 {
+        inst.log(
+            log::ERR,
+            &format!("{line} ({n} more failures of this topic's placements not logged)"),
+        );
+    } else {
+        inst.log(log::ERR, line);
+    }
+}
+
+/// Asks the cluster for the topic's partition count: up to `wait_ms`, with
+/// Python's GIL released when this thread holds it. 0: not known.
+///
+/// # Safety
+/// on_send's producer and topic.
+unsafe fn wait_for_count(
+    inst: &Instance,
+    rk: *mut rd_kafka_t,
+    rkt: *mut rd_kafka_topic_t,
+    wait_ms: u32,
+) -> i32 {
+    let Some(api) = inst.api.leaders else {
+        return 0;
+    };
+    let gil = inst.custom.gil.get().and_then(Option::as_ref);
+    Gil::released(gil, || {
+        let mut md: *const rd_kafka_metadata = std::ptr::null();
+        // SAFETY: librdkafka's function, with no lock held (on_send in
+        // producev), for this producer's topic.
+        let err = unsafe { (api.metadata)(rk, 0, rkt, &mut md, wait_ms as i32) };
+        if err != ERR_NO_ERROR || md.is_null() {
+            return 0;
+        }
+        // SAFETY: the metadata librdkafka returned, freed below.
+        let n = unsafe {
+            let md_ref = &*md;
+            let topics = if md_ref.topic_cnt > 0 && !md_ref.topics.is_null() {
+                std::slice::from_raw_parts(md_ref.topics, md_ref.topic_cnt as usize)
+            } else {
+                &[]
+            };
+            topics
+                .iter()
+                .find(|t| t.err == ERR_NO_ERROR && t.partition_cnt > 0)
+                .map_or(0, |t| t.partition_cnt)
+        };
+        // SAFETY: as above.
+        unsafe { (api.metadata_destroy)(md) };
+        n
+    })
+}
+
+/// The message's headers, for the application's function.
+///
+/// # Safety
+/// `msg` is on_send's message.
+unsafe fn headers(inst: &Instance, msg: *mut rd_kafka_message_t) -> Vec<rdpart_header_t> {
+    let (Some(get), Some(get_all)) = (inst.api.message_headers, inst.api.header_get_all) else {
+        return Vec::new();
+    };
+    let mut hdrs: *mut c_void = std::ptr::null_mut();
+    // SAFETY: librdkafka's functions, for its message.
+    if unsafe { get(msg, &mut hdrs) } != ERR_NO_ERROR || hdrs.is_null() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for i in 0.. {
+        let mut h = rdpart_header_t {
+            name: std::ptr::null(),
+            value: std::ptr::null(),
+            size: 0,
+        };
+        // SAFETY: as above; out-pointers to fill.
+        if unsafe { get_all(hdrs, i, &mut h.name, &mut h.value, &mut h.size) } != ERR_NO_ERROR {
+            break;
+        }
+        out.push(h);
+    }
+    out
+}
+
+/// In the partitioner: where the application's function placed this
+/// message. `place` places a key by the strategy; the answer is a
+/// partition, or `partition_cnt` (out of range: librdkafka fails the
+/// message with `_UNKNOWN_PARTITION`).
+pub fn partition(
+    inst: &Instance,
+    t: &ProducerTopic,
+    rkt: *const rd_kafka_topic_t,
+    keydata: *const c_void,
+    keylen: usize,
+    msg_opaque: *mut c_void,
+    partition_cnt: i32,
+    place: impl FnOnce(Key) -> i32,
+) -> i32 {
+    let c = &t.custom;
+    if c.partition_cnt.load(Relaxed) != partition_cnt {
+        c.partition_cnt.store(partition_cnt, Relaxed);
+    }
+    let id = (t.owner, rkt as usize, keydata as usize, msg_opaque as usize);
+    let answer = ANSWER
+        .try_with(|s| s.borrow_mut().take())
+        .ok()
+        .flatten()
+        .and_then(|(i, a)| (i == id).then_some(a));
+    // SAFETY: librdkafka's contract for keydata/keylen.
+    let k = unsafe { key(keydata, keylen) };
+    match answer {
+        Some(Answer::Partition(p)) if p < partition_cnt => p,
+        Some(Answer::Partition(p)) => {
+            report(
+                inst,
+                t,
+                Failure::OutOfRange,
+                &format!(
+                    "rdpart: the partitioner's partition {p} is out of range: the topic has \
+                     {partition_cnt} partitions now"
+                ),
+            );
+            partition_cnt
+        }
+        Some(Answer::Key(route)) => place(route.as_deref()),
+        Some(Answer::Strategy) => place(k),
+        Some(Answer::Failed) => partition_cnt,
+        None if inst.custom.fallback_strategy.load(Relaxed) => {
+            c.placed(Placed::Fallback);
+            place(k)
+        }
+        None => {
+            // SAFETY: a topic handle librdkafka passed.
+            let name = unsafe { c_string((inst.api.topic_name)(rkt)) };
+            report(
+                inst,
+                t,
+                Failure::Unplaced,
+                &format!(
+                    "rdpart: topic \"{name}\": a message reached librdkafka's partitioner \
+                     without the application's partitioner having placed it (librdkafka \
+                     placed it later, on its own thread: the partition count was unknown \
+                     when it was produced, the topic's metadata expired, or the topic \
+                     shrank); it fails with _UNKNOWN_PARTITION (set \
+                     rdpart.partitioner.fallback=strategy to place such messages by \
+                     rdpart.strategy)"
+                ),
+            );
+            partition_cnt
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn properties_are_checked() {
+        let c = Custom::default();
+        assert!(c.claim("rdpart.strategy", Some(b"x")).is_none());
+        assert_eq!(c.claim("rdpart.partitioner.cb", Some(b"0x10")), Some(Ok(())));
+        assert!(c.is_set());
+        assert_eq!(c.claim("rdpart.partitioner.cb", Some(b"")), Some(Ok(())));
+        assert!(!c.is_set());
+        let e = c.claim("rdpart.partitioner.cb", Some(b"12")).unwrap().unwrap_err();
+        assert!(e.contains("rdpart.partitioner.cb") && e.contains("0x"), "{e}");
+        let e = c.claim("rdpart.partitioner.fallback", Some(b"x")).unwrap().unwrap_err();
+        assert!(e.contains("fail or strategy"), "{e}");
+        assert_eq!(c.wait_ms(), WAIT_MS);
+        assert_eq!(c.claim("rdpart.partitioner.wait.ms", Some(b"0")), Some(Ok(())));
+        assert_eq!(c.wait_ms(), 0);
+        let e = c.claim("rdpart.partitioner.wait.ms", Some(b"900001")).unwrap().unwrap_err();
+        assert!(e.contains("0..900000"), "{e}");
+        let e = c.claim("rdpart.partitioner.nope", Some(b"1")).unwrap().unwrap_err();
+        assert!(e.contains("rdpart.partitioner.fallback"), "{e}");
+    }
+
+    #[test]
+    fn message_flags_follow_the_public_message() {
+        // rd_kafka_msg_t: rd_kafka_message_t, a TAILQ_ENTRY (two pointers),
+        // then int rkm_flags: 72 + 16 on 64-bit Linux.
+        #[cfg(target_pointer_width = "64")]
+        assert_eq!(
+            std::mem::size_of::<rd_kafka_message_t>() + 2 * std::mem::size_of::<usize>(),
+            88
+        );
+    }
+}
