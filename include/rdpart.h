@@ -54,6 +54,21 @@
 #define DEFAULT_PARTITIONS 4
 
 /**
+ * Place the message by `rdpart.strategy` (and `rdpart.topic.strategy`).
+ */
+#define RDPART_PLACE_STRATEGY -1
+
+/**
+ * Place the message by the strategy as if `placement.key` were its key.
+ */
+#define RDPART_PLACE_KEY -2
+
+/**
+ * Fail the message (produce() returns `_UNKNOWN_PARTITION`).
+ */
+#define RDPART_PLACE_FAIL -3
+
+/**
  * A partitioner configuration: which strategy, and its options.
  */
 typedef struct rdpart_conf_t rdpart_conf_t;
@@ -62,6 +77,95 @@ typedef struct rdpart_conf_t rdpart_conf_t;
  * A configured partitioner, with its own per-topic state.
  */
 typedef struct rdpart_t rdpart_t;
+
+/**
+ * A message header, as the application's partitioner sees it.
+ */
+typedef struct rdpart_header_t {
+  /**
+   * The header's name (NUL-terminated).
+   */
+  const char *name;
+  /**
+   * Its value (NULL for a NULL value) and size in bytes.
+   */
+  const void *value;
+  size_t size;
+} rdpart_header_t;
+
+/**
+ * A message to place, as the application's partitioner sees it. Every
+ * pointer is valid only during the call.
+ */
+typedef struct rdpart_message_t {
+  /**
+   * The topic's name.
+   */
+  const char *topic;
+  /**
+   * The key (NULL: no key) and its length.
+   */
+  const void *key;
+  size_t key_len;
+  /**
+   * The value (NULL: no value) and its length.
+   */
+  const void *value;
+  size_t value_len;
+  /**
+   * The headers, in order (NULL when there are none).
+   */
+  const struct rdpart_header_t *headers;
+  size_t header_cnt;
+  /**
+   * The topic's partition count (at least 1).
+   */
+  int32_t partition_cnt;
+  /**
+   * The partitions that have a leader now, ascending.
+   */
+  const int32_t *available;
+  size_t available_cnt;
+} rdpart_message_t;
+
+/**
+ * What the application's partitioner may hand back besides a partition.
+ */
+typedef struct rdpart_placement_t {
+  /**
+   * With `RDPART_PLACE_KEY`: the routing key (NULL: place as keyless)
+   * and its length. It must outlive the function's return (a buffer of
+   * the thread's, not the stack): rdpart copies it right after.
+   */
+  const void *key;
+  size_t key_len;
+  /**
+   * With `RDPART_PLACE_FAIL`: why (a C string that outlives the return,
+   * copied right after; may be NULL), written to the producer's log.
+   */
+  const char *error;
+} rdpart_placement_t;
+
+/**
+ * The application's partitioner: returns a partition in
+ * `0..partition_cnt-1`, or `RDPART_PLACE_STRATEGY`, `RDPART_PLACE_KEY` or
+ * `RDPART_PLACE_FAIL`. Called on the thread that called produce(), never
+ * while librdkafka holds a lock, at most once per message. Set it on the
+ * producer's conf after `plugin.library.paths`, as `%p` prints it:
+ *
+ *     snprintf(addr, sizeof addr, "%p", (void *)place);
+ *     rd_kafka_conf_set(conf, "rdpart.partitioner.cb", addr, errstr, size);
+ *
+ * with `rdpart.partitioner.opaque` (its third argument) and
+ * `rdpart.partitioner.close.cb` likewise.
+ */
+typedef int32_t (*rdpart_place_cb)(const struct rdpart_message_t*, struct rdpart_placement_t*, void*);
+
+/**
+ * Called once when a producer using the partitioner is destroyed, on the
+ * thread that destroys it, after librdkafka's threads have ended.
+ */
+typedef void (*rdpart_close_cb)(void*);
 
 #ifdef __cplusplus
 extern "C" {

@@ -146,9 +146,12 @@ pub struct CustomTopic {
     /// After a wait for the count that failed: no new wait before this
     /// `now_ms()` (0: none).
     pub retry_at: AtomicU32,
-    /// When a failure was last logged, and how many were not since.
-    pub logged_at: AtomicU32,
-    pub unlogged: AtomicU64,
+    /// When a failure of each kind was last logged, and how many were not since.
+    pub logged_at: [AtomicU32; 6],
+    pub unlogged: [AtomicU64; 6],
+    /// Messages that failed in on_send for want of a partition count, which
+    /// librdkafka's thread is still to place (and fail).
+    pub no_count: AtomicU64,
     placed: [AtomicU64; 4],
     failed: [AtomicU64; 6],
 }
@@ -158,8 +161,9 @@ impl CustomTopic {
         CustomTopic {
             partition_cnt: AtomicI32::new(0),
             retry_at: AtomicU32::new(0),
-            logged_at: AtomicU32::new(0),
-            unlogged: AtomicU64::new(0),
+            logged_at: [const { AtomicU32::new(0) }; 6],
+            unlogged: [const { AtomicU64::new(0) }; 6],
+            no_count: AtomicU64::new(0),
             placed: [const { AtomicU64::new(0) }; 4],
             failed: [const { AtomicU64::new(0) }; 6],
         }

@@ -20,7 +20,7 @@ import os
 import sys
 import time
 import uuid
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, TextIO, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, TextIO, Tuple
 
 import rdpart
 
@@ -229,7 +229,12 @@ def cmd_place(a: argparse.Namespace) -> int:
     if a.key_delimiter is not None:
         a.key_delimiter = arg_bytes(a.key_delimiter)
         _rd(rdpart.partition, strategy, b"", 1, key_delimiter=a.key_delimiter)  # validate once
-    rows = [(k, rdpart.partition(strategy, k, a.partitions, key_delimiter=a.key_delimiter)) for k in keys]
+    if a.partitioner is not None:
+        function = load_partitioner(a.partitioner)
+        rows = [(k, _expected(function, strategy, a.topic or "", k, None, a.partitions, a.key_delimiter))
+                for k in keys]
+    else:
+        rows = [(k, rdpart.partition(strategy, k, a.partitions, key_delimiter=a.key_delimiter)) for k in keys]
     if a.json:
         json.dump({"strategy": strategy, "partitions": a.partitions,
                    "placements": [{"key": show_key(k, a.hex), "partition": p} for k, p in rows]},
@@ -240,6 +245,28 @@ def cmd_place(a: argparse.Namespace) -> int:
             sys.stdout.write(f"topic {a.topic}: strategy {strategy}\n")
         table(["key", "partition"], [(show_key(k, a.hex), p) for k, p in rows], sys.stdout, [False, True])
     return 0
+
+
+def load_partitioner(spec: str) -> Any:
+    """--partitioner MODULE:FUNCTION, or a usage error saying what is wrong."""
+    from .partitioner import load
+
+    try:
+        return load(spec)
+    except ValueError as e:
+        raise UsageError(f"--partitioner: {e}") from None
+
+
+def _expected(function: Any, strategy: str, topic: str, key: Optional[bytes], value: Optional[bytes],
+              n: int, delimiter: Optional[bytes], headers: Any = None) -> Optional[int]:
+    """Where the plugin with --partitioner puts a message; the function's
+    failures become a usage error naming the key."""
+    from .partitioner import expected
+
+    try:
+        return expected(function, strategy, topic, key, value, headers, n, key_delimiter=delimiter)
+    except Exception as e:  # noqa: BLE001 (the user's function may raise anything)
+        raise UsageError(f"--partitioner, for key {show_key(key, False)}: {type(e).__name__}: {e}") from None
 
 
 def _rd(f, *args, **kw):
@@ -305,7 +332,8 @@ def cmd_growth(a: argparse.Namespace) -> int:
 
 def cmd_verify(a: argparse.Namespace) -> int:
     strategy = check_strategy(a.strategy)
-    if strategy in ("random", "round_robin"):
+    function = load_partitioner(a.partitioner) if a.partitioner is not None else None
+    if strategy in ("random", "round_robin") and function is None:
         raise UsageError(f"{strategy} ignores keys: there is no placement to verify")
     try:
         from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
@@ -315,14 +343,15 @@ def cmd_verify(a: argparse.Namespace) -> int:
     a.topic, a.topic_strategy = arg_text(a.topic, "--topic"), arg_text(a.topic_strategy, "--topic-strategy")
     if a.topic_strategy is not None:
         strategy = _rd(rdpart.topic_strategy, a.topic, strategy, a.topic_strategy)
-        if strategy in ("random", "round_robin"):
+        if strategy in ("random", "round_robin") and function is None:
             raise UsageError(f"--topic-strategy gives {a.topic} {strategy}, which ignores keys")
     if a.key_delimiter is not None:
         a.key_delimiter = arg_bytes(a.key_delimiter)
         _rd(rdpart.partition, strategy, b"", 1, key_delimiter=a.key_delimiter)
     consumer = _consumer(a, Consumer, KafkaException)
     try:
-        return _verify(a, strategy, consumer, TopicPartition, KafkaError, KafkaException, OFFSET_BEGINNING)
+        return _verify(a, strategy, consumer, TopicPartition, KafkaError, KafkaException, OFFSET_BEGINNING,
+                       function)
     finally:
         consumer.close()
 
@@ -432,7 +461,8 @@ def _read(a, consumer, TopicPartition, KafkaError, KafkaException, OFFSET_BEGINN
     return n, read, time.monotonic() - started
 
 
-def _verify(a, strategy, consumer, TopicPartition, KafkaError, KafkaException, OFFSET_BEGINNING) -> int:
+def _verify(a, strategy, consumer, TopicPartition, KafkaError, KafkaException, OFFSET_BEGINNING,
+            function: Any = None) -> int:
     stats: Dict[int, Dict[str, int]] = {}
     examples: List[Dict[str, object]] = []
     parts = [0]
@@ -445,10 +475,17 @@ def _verify(a, strategy, consumer, TopicPartition, KafkaError, KafkaException, O
         p, key = m.partition(), m.key()
         st = stats[p]
         st["messages"] += 1
-        if key is None:
+        if function is not None:
+            want = _expected(function, strategy, a.topic, key, m.value(), parts[0], a.key_delimiter,
+                             m.headers())
+            if want is None:  # placed by chance: a keyless message of the strategy
+                st["keyless"] += 1
+                return
+        elif key is None:
             st["keyless"] += 1
             return
-        want = rdpart.partition(strategy, key, parts[0], key_delimiter=a.key_delimiter)
+        else:
+            want = rdpart.partition(strategy, key, parts[0], key_delimiter=a.key_delimiter)
         if want == p:
             st["placed"] += 1
         else:
@@ -480,10 +517,12 @@ def _verify(a, strategy, consumer, TopicPartition, KafkaError, KafkaException, O
             table(["key", "partition", "offset", f"{strategy} says"],
                   [(e["key"], e["partition"], e["offset"], e["expected"]) for e in examples], out,
                   [False, True, True, True])
+        what, who = ("messages", f"{a.partitioner} and {strategy} put") if function else ("keyed messages",
+                                                                                          f"{strategy} puts")
         if misplaced:
-            out.write(f"\n{misplaced} of {placed + misplaced} keyed messages are not where {strategy} puts them\n")
+            out.write(f"\n{misplaced} of {placed + misplaced} {what} are not where {who} them\n")
         else:
-            out.write(f"\nall {placed} keyed messages are where {strategy} puts them\n")
+            out.write(f"\nall {placed} {what} are where {who} them\n")
     return 1 if misplaced else 0
 
 
@@ -691,6 +730,8 @@ def parser() -> argparse.ArgumentParser:
                    help="as rdpart.topic.strategy: PATTERN:STRATEGY pairs; needs --topic")
     p.add_argument("--topic", metavar="TOPIC", help="the topic whose --topic-strategy pair applies")
     p.add_argument("--key-delimiter", metavar="STR", help="as rdpart.key.delimiter: hash only what precedes STR")
+    p.add_argument("--partitioner", metavar="MODULE:FUNCTION",
+                   help="your own partitioner, as rdpart.config(partitioner=...) runs it (no value, no headers)")
     p.add_argument("--json", action="store_true", help="JSON instead of a table")
     p.set_defaults(func=cmd_place)
 
@@ -756,6 +797,8 @@ def parser() -> argparse.ArgumentParser:
                    help="read at most K messages (default: every message up to the end)")
     v.add_argument("--topic-strategy", metavar="PAIRS", help="as rdpart.topic.strategy (selects by --topic)")
     v.add_argument("--key-delimiter", metavar="STR", help="as rdpart.key.delimiter")
+    v.add_argument("--partitioner", metavar="MODULE:FUNCTION",
+                   help="your own partitioner: check every message where it (and STRATEGY) puts it")
     v.add_argument("-X", action="append", metavar="PROP=VALUE",
                    help="a consumer property, e.g. -X security.protocol=SSL (repeatable)")
     v.add_argument("--timeout", type=seconds, default=10.0, metavar="SEC",

@@ -224,3 +224,58 @@ def properties(partitioner: Any, fallback: Optional[str] = None,
     props["rdpart.partitioner.cb"] = hex(ctypes.cast(bridge.place_cb, ctypes.c_void_p).value or 0)
     props["rdpart.partitioner.close.cb"] = hex(ctypes.cast(bridge.close_cb, ctypes.c_void_p).value or 0)
     return props
+
+
+def load(spec: str) -> Any:
+    """The partitioner named ``module:attribute`` (``module.sub:obj.attr``),
+    imported as Python would (the current directory first). Raises
+    ValueError with what is wrong."""
+    import importlib
+
+    module, sep, attr = spec.partition(":")
+    if not sep or not module or not attr:
+        raise ValueError(f"{spec!r}: expected MODULE:FUNCTION, as in mypart:place")
+    if "" not in sys.path:
+        sys.path.insert(0, "")
+    try:
+        obj: Any = importlib.import_module(module)
+    except Exception as e:  # noqa: BLE001 (the user's module may raise anything)
+        raise ValueError(f"cannot import {module!r}: {type(e).__name__}: {e}") from None
+    for part in attr.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise ValueError(f"{module!r} has no {attr!r}") from None
+    if not callable(obj) and not callable(getattr(obj, "partition", None)):
+        raise ValueError(f"{spec} is neither a function nor an object with a partition() method")
+    return obj
+
+
+def expected(partitioner: Any, strategy: str, topic: str, key: Optional[bytes], value: Optional[bytes],
+             headers: Optional[List[Tuple[str, Optional[bytes]]]], partition_count: int,
+             key_delimiter: Optional[bytes] = None) -> Optional[int]:
+    """Where a producer configured with ``strategy`` and ``partitioner``
+    puts this message among ``partition_count`` partitions (all available),
+    computed here in Python with the same rules as the plugin; None when
+    the strategy places it by chance (a keyless message of random, sticky,
+    ...). Raises ValueError when the function's answer fails the message,
+    and lets the function's own exceptions through."""
+    from . import partition
+
+    method = getattr(partitioner, "partition", None)
+    function = method if callable(method) and not isinstance(partitioner, type) else partitioner
+    r = function(topic, key, value, headers, Cluster(partition_count, tuple(range(partition_count))))
+    if type(r) is int:
+        if not 0 <= r < partition_count:
+            raise ValueError(f"the partitioner returned {r}: not a partition id (0..{partition_count - 1})")
+        return r
+    if r is None:
+        route = key
+    elif isinstance(r, (bytes, bytearray, memoryview, str)):
+        route = r.encode() if isinstance(r, str) else bytes(r)
+    else:
+        raise ValueError(f"the partitioner returned {r!r:.80} (a {type(r).__name__}): expected a "
+                         "partition id (int), a routing key (bytes or str) or None")
+    if route is None or strategy in ("random", "round_robin"):
+        return None  # placed by chance
+    return partition(strategy, route, partition_count, key_delimiter=key_delimiter)

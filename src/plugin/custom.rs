@@ -62,18 +62,26 @@ pub struct rdpart_message_t {
 #[repr(C)]
 pub struct rdpart_placement_t {
     /// With `RDPART_PLACE_KEY`: the routing key (NULL: place as keyless)
-    /// and its length; rdpart copies it before the call returns.
+    /// and its length. It must outlive the function's return (a buffer of
+    /// the thread's, not the stack): rdpart copies it right after.
     pub key: *const c_void,
     pub key_len: usize,
-    /// With `RDPART_PLACE_FAIL`: why (a C string, copied; may be NULL),
-    /// written to the producer's log.
+    /// With `RDPART_PLACE_FAIL`: why (a C string that outlives the return,
+    /// copied right after; may be NULL), written to the producer's log.
     pub error: *const c_char,
 }
 
 /// The application's partitioner: returns a partition in
 /// `0..partition_cnt-1`, or `RDPART_PLACE_STRATEGY`, `RDPART_PLACE_KEY` or
 /// `RDPART_PLACE_FAIL`. Called on the thread that called produce(), never
-/// while librdkafka holds a lock, at most once per message.
+/// while librdkafka holds a lock, at most once per message. Set it on the
+/// producer's conf after `plugin.library.paths`, as `%p` prints it:
+///
+///     snprintf(addr, sizeof addr, "%p", (void *)place);
+///     rd_kafka_conf_set(conf, "rdpart.partitioner.cb", addr, errstr, size);
+///
+/// with `rdpart.partitioner.opaque` (its third argument) and
+/// `rdpart.partitioner.close.cb` likewise.
 pub type rdpart_place_cb =
     unsafe extern "C" fn(*const rdpart_message_t, *mut rdpart_placement_t, *mut c_void) -> i32;
 
@@ -110,14 +118,14 @@ pub struct Custom {
 }
 
 /// How long the first message of a topic waits for its partition count.
-pub const WAIT_MS: u32 = 5_000;
+const WAIT_MS: u32 = 5_000;
 const WAIT_MAX_MS: u32 = 900_000;
 /// After a wait that got no partition count, how long a topic's messages
 /// fail at once instead of waiting again.
 const RETRY_MS: u32 = 1_000;
 
 /// The properties this module claims (without the `rdpart.` prefix).
-pub const PROPERTIES: [(&str, &str, &str); 5] = [
+pub(crate) const PROPERTIES: [(&str, &str, &str); 5] = [
     ("partitioner.cb", "a function address (%p)", ""),
     ("partitioner.opaque", "an address (%p)", ""),
     ("partitioner.close.cb", "a function address (%p)", ""),
@@ -281,7 +289,8 @@ enum Answer {
     Partition(i32),
     Key(Option<Vec<u8>>),
     Strategy,
-    Failed,
+    /// Failed: counted already (None), or to count when it is placed.
+    Failed(Option<Failure>),
 }
 
 /// Which message an answer is for: producer, topic, key address, opaque.
@@ -358,10 +367,17 @@ pub unsafe fn on_send(
             }
         }
         if count < 1 {
-            return fail(
+            // librdkafka places it later, on its own thread, where the
+            // partitioner finds no answer: with the fallback, by the
+            // strategy; else it fails there, counted then.
+            if custom.fallback_strategy.load(Relaxed) {
+                return;
+            }
+            c.no_count.fetch_add(1, Relaxed);
+            leave(id, Answer::Failed(Some(Failure::NoCount)));
+            return log_failure(
                 inst,
                 t,
-                id,
                 Failure::NoCount,
                 &format!(
                     "rdpart: topic \"{}\": the partition count is not known after waiting {} ms \
@@ -464,27 +480,35 @@ pub unsafe fn on_send(
 
 /// Fails the message (its partitioner answer), counts and logs why.
 fn fail(inst: &Instance, t: &ProducerTopic, id: Identity, why: Failure, line: &str) {
-    leave(id, Answer::Failed);
+    leave(id, Answer::Failed(None));
     report(inst, t, why, line);
 }
 
-/// Counts a failure; logs it at ERR, at most once a second per topic (with
-/// how many were not logged meanwhile).
+/// Counts a failure and logs it.
 fn report(inst: &Instance, t: &ProducerTopic, why: Failure, line: &str) {
-    let c = &t.custom;
-    c.failed(why);
+    t.custom.failed(why);
+    log_failure(inst, t, why, line);
+}
+
+/// Logs a failure at ERR, at most once a second per topic and kind (with
+/// how many were not logged meanwhile).
+fn log_failure(inst: &Instance, t: &ProducerTopic, why: Failure, line: &str) {
+    let (logged_at, unlogged) = (
+        &t.custom.logged_at[why as usize],
+        &t.custom.unlogged[why as usize],
+    );
     let now = now_ms();
-    let last = c.logged_at.load(Relaxed);
+    let last = logged_at.load(Relaxed);
     if last != 0 && now.wrapping_sub(last) < 1000 {
-        c.unlogged.fetch_add(1, Relaxed);
+        unlogged.fetch_add(1, Relaxed);
         return;
     }
-    c.logged_at.store(now.max(1), Relaxed);
-    let n = c.unlogged.swap(0, Relaxed);
+    logged_at.store(now.max(1), Relaxed);
+    let n = unlogged.swap(0, Relaxed);
     if n > 0 {
         inst.log(
             log::ERR,
-            &format!("{line} ({n} more failures of this topic's placements not logged)"),
+            &format!("{line} ({n} more like it since, not logged)"),
         );
     } else {
         inst.log(log::ERR, line);
@@ -604,10 +628,26 @@ pub fn partition(
         }
         Some(Answer::Key(route)) => place(route.as_deref()),
         Some(Answer::Strategy) => place(k),
-        Some(Answer::Failed) => partition_cnt,
+        Some(Answer::Failed(None)) => partition_cnt,
+        Some(Answer::Failed(Some(why))) => {
+            let _ = c
+                .no_count
+                .fetch_update(Relaxed, Relaxed, |n| n.checked_sub(1));
+            c.failed(why);
+            partition_cnt
+        }
         None if inst.custom.fallback_strategy.load(Relaxed) => {
             c.placed(Placed::Fallback);
             place(k)
+        }
+        None if c
+            .no_count
+            .fetch_update(Relaxed, Relaxed, |n| n.checked_sub(1))
+            .is_ok() =>
+        {
+            // Failed in on_send for want of a partition count (and said so).
+            c.failed(Failure::NoCount);
+            partition_cnt
         }
         None => {
             // SAFETY: a topic handle librdkafka passed.

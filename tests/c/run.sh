@@ -72,3 +72,9 @@ for c in reused_handles adaptive_memory adaptive_max_partition inflight_batch in
          inflight_delivered delimiter_plugin delimiter_conf; do
   run "$out/audit" "$so" "$c" 2> "$out/audit-$c.err" || { grep -v '^%' "$out/audit-$c.err"; exit 1; }
 done
+
+# rdpart.partitioner.cb: the application's own partitioner from C (mock
+# cluster): placed as it said, on the producing thread, produce_batch refused.
+gcc "${cflags[@]}" $rdk_cflags tests/c/custom_partitioner.c -o "$out/custom_partitioner" $rdk_libs -lpthread
+run "$out/custom_partitioner" "$so" 2> "$out/custom_partitioner.err" ||
+  { grep -v '^%' "$out/custom_partitioner.err"; exit 1; }
