@@ -14,16 +14,15 @@ the function instead in the ``on_send`` interceptor, in the thread that
 called ``produce()``, before librdkafka takes any lock, and hands the answer
 to its partitioner callback. docs/custom_partitioner.md has the design.
 
-This module is the Python side of ``rdpart.partitioner.cb`` (the C hook,
-``rdpart_place_cb`` in rdpart.h): it turns the C view of a message into
-Python values and the function's answer into a placement.
+This module is the Python side: librdpart calls its bridge through
+CPython's C API (``rdpart.partitioner.python``, the bridge's address; C
+programs use the C hook ``rdpart.partitioner.cb`` instead), and the bridge
+checks the function's answer.
 """
 
 from __future__ import annotations
 
-import ctypes
 import sys
-import threading
 import traceback
 from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
@@ -37,8 +36,8 @@ PartitionerFunction = Callable[
     Placement,
 ]
 
-# rdpart.h: RDPART_PLACE_STRATEGY, RDPART_PLACE_KEY, RDPART_PLACE_FAIL.
-_STRATEGY, _KEY, _FAIL = -1, -2, -3
+# rdpart.h: RDPART_PLACE_STRATEGY.
+_STRATEGY = -1
 
 
 class Cluster:
@@ -55,33 +54,7 @@ class Cluster:
         return f"Cluster(partition_count={self.partition_count}, available={self.available})"
 
 
-class _Header(ctypes.Structure):
-    _fields_ = [("name", ctypes.c_char_p), ("value", ctypes.c_void_p), ("size", ctypes.c_size_t)]
-
-
-class _Message(ctypes.Structure):
-    _fields_ = [
-        ("topic", ctypes.c_void_p),
-        ("key", ctypes.c_void_p),
-        ("key_len", ctypes.c_size_t),
-        ("value", ctypes.c_void_p),
-        ("value_len", ctypes.c_size_t),
-        ("headers", ctypes.POINTER(_Header)),
-        ("header_cnt", ctypes.c_size_t),
-        ("partition_cnt", ctypes.c_int32),
-        ("available", ctypes.POINTER(ctypes.c_int32)),
-        ("available_cnt", ctypes.c_size_t),
-    ]
-
-
-class _Out(ctypes.Structure):
-    _fields_ = [("key", ctypes.c_char_p), ("key_len", ctypes.c_size_t), ("error", ctypes.c_char_p)]
-
-
-_PLACE_CB = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
-_CLOSE_CB = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
-
-# Every callback handed to librdkafka lives as long as the process: a
+# Every bridge handed to librdkafka lives as long as the process: a
 # producer made from a config dict may outlive every reference the
 # application keeps, and a dict may make several producers.
 _alive: List[object] = []
@@ -89,7 +62,8 @@ _alive: List[object] = []
 
 def _check_interpreter() -> None:
     """Raises where rdpart cannot run Python safely: a free-threaded build,
-    or a subinterpreter (ctypes callbacks always enter the main one)."""
+    or a subinterpreter (librdpart takes the GIL with PyGILState_Ensure, which
+    always enters the main interpreter)."""
     from . import RdpartError
 
     gil = getattr(sys, "_is_gil_enabled", None)
@@ -111,39 +85,19 @@ def _check_interpreter() -> None:
 
 
 class _Bridge:
-    """The function, called from C: converts the message, checks the answer."""
+    """What librdpart calls (through CPython's C API, in ``on_send``, with
+    the GIL): the function, with its answer checked. Answers an int (a
+    partition, or -1: the strategy), bytes (a routing key) or a str (why the
+    message fails: logged on the producer's log)."""
 
     def __init__(self, function: Callable[..., Placement], close: Optional[Callable[[], Any]]) -> None:
         self.function = function
         self.close_function = close
-        self.topics: Dict[int, str] = {}
-        self.local = threading.local()
-        self.place_cb = _PLACE_CB(self._place)
-        self.close_cb = _CLOSE_CB(self._close)
 
-    def _place(self, msg_addr: int, out_addr: int, _opaque: Optional[int]) -> int:
+    def __call__(self, topic: str, key: Optional[bytes], value: Optional[bytes],
+                 headers: Optional[List[Tuple[str, Optional[bytes]]]], count: int,
+                 available: Tuple[int, ...]) -> Union[int, bytes, str]:
         try:
-            m = _Message.from_address(msg_addr)
-            t = m.topic
-            topic = self.topics.get(t)
-            if topic is None:
-                topic = ctypes.string_at(t).decode("utf-8", "replace")
-                self.topics[t] = topic
-            k = m.key
-            key = ctypes.string_at(k, m.key_len) if k else None
-            v = m.value
-            value = ctypes.string_at(v, m.value_len) if v else None
-            n = m.header_cnt
-            headers = None
-            if n:
-                hs = m.headers
-                headers = []
-                for i in range(n):
-                    h = hs[i]
-                    hv = ctypes.string_at(h.value, h.size) if h.value else None
-                    headers.append(((h.name or b"").decode("utf-8", "replace"), hv))
-            count = m.partition_cnt
-            available = tuple(m.available[: m.available_cnt])
             r = self.function(topic, key, value, headers, Cluster(count, available))
             if r is None:
                 return _STRATEGY
@@ -151,41 +105,35 @@ class _Bridge:
             if tr is int:
                 if 0 <= r <= 0x7FFFFFFF:
                     return r
-                return self._fail(out_addr, f"the partitioner returned {r}, "
-                                            f"not a partition id (0..{count - 1}): the message is not placed")
-            if tr is bytes or tr is str or tr is bytearray or tr is memoryview:
-                b = r.encode() if tr is str else bytes(r)
-                self.local.keep = b
-                o = _Out.from_address(out_addr)
-                o.key = b
-                o.key_len = len(b)
-                return _KEY
-            return self._fail(out_addr, f"the partitioner returned {r!r:.80} "
-                                        f"(a {tr.__name__}): expected a partition id (int), a routing key "
-                                        "(bytes or str) or None: the message is not placed")
+                return (f"the partitioner returned {r}, not a partition id (0..{count - 1}): "
+                        "the message is not placed")
+            if tr is bytes:
+                return r
+            if tr is str:
+                return r.encode()
+            if tr is bytearray or tr is memoryview:
+                return bytes(r)
+            return (f"the partitioner returned {r!r:.80} (a {tr.__name__}): expected a partition id "
+                    "(int), a routing key (bytes or str) or None: the message is not placed")
         except BaseException as e:  # noqa: BLE001 (nothing may cross into C)
             try:
                 text = "".join(traceback.format_exception(type(e), e, e.__traceback__)).rstrip()
-                return self._fail(out_addr, "the partitioner raised (the message is not placed): "
-                                            + text)
+                return "the partitioner raised (the message is not placed): " + text
             except BaseException:  # noqa: BLE001
-                return _FAIL
+                return "the partitioner raised (the message is not placed)"
 
-    def _fail(self, out_addr: int, text: str) -> int:
-        b = text.encode("utf-8", "replace").replace(b"\0", b"?")
-        self.local.keep = b
-        _Out.from_address(out_addr).error = b
-        return _FAIL
-
-    def _close(self, _opaque: Optional[int]) -> None:
-        self.topics = {}
-        close = self.close_function
-        if close is None or sys.is_finalizing():
-            return
+    def close(self) -> None:
+        """Called by librdpart once when each producer is destroyed."""
         try:
-            close()
+            if sys.is_finalizing():
+                return
+            if self.close_function is not None:
+                self.close_function()
         except BaseException:  # noqa: BLE001 (nothing may cross into C)
-            traceback.print_exc()
+            try:
+                traceback.print_exc()
+            except BaseException:  # noqa: BLE001
+                pass
 
 
 def properties(partitioner: Any, fallback: Optional[str] = None,
@@ -221,8 +169,7 @@ def properties(partitioner: Any, fallback: Optional[str] = None,
         props["rdpart.partitioner.wait.ms"] = str(wait_ms)
     bridge = _Bridge(function, close)
     _alive.append(bridge)
-    props["rdpart.partitioner.cb"] = hex(ctypes.cast(bridge.place_cb, ctypes.c_void_p).value or 0)
-    props["rdpart.partitioner.close.cb"] = hex(ctypes.cast(bridge.close_cb, ctypes.c_void_p).value or 0)
+    props["rdpart.partitioner.python"] = hex(id(bridge))  # CPython: its address
     return props
 
 

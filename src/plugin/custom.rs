@@ -16,6 +16,7 @@
 
 #![allow(non_camel_case_types)]
 
+use super::python::{self, Python};
 use super::{log, Instance};
 use crate::boundary::{c_string, key, Key};
 use crate::clock::now_ms;
@@ -113,8 +114,10 @@ pub struct Custom {
     wait_ms: AtomicU32,
     /// A producer was made from the conf: close it in on_conf_destroy.
     made: AtomicBool,
-    /// Python's GIL calls, found in on_new (None: not a Python process).
-    gil: OnceLock<Option<Gil>>,
+    /// The Python package's bridge (`rdpart.partitioner.python`), 0: none.
+    python: AtomicUsize,
+    /// CPython's C API, found in on_new (None: not a Python process).
+    py: OnceLock<Option<Python>>,
 }
 
 /// How long the first message of a topic waits for its partition count.
@@ -125,8 +128,9 @@ const WAIT_MAX_MS: u32 = 900_000;
 const RETRY_MS: u32 = 1_000;
 
 /// The properties this module claims (without the `rdpart.` prefix).
-pub(crate) const PROPERTIES: [(&str, &str, &str); 5] = [
+pub(crate) const PROPERTIES: [(&str, &str, &str); 6] = [
     ("partitioner.cb", "a function address (%p)", ""),
+    ("partitioner.python", "the Python package's bridge (set by rdpart.config())", ""),
     ("partitioner.opaque", "an address (%p)", ""),
     ("partitioner.close.cb", "a function address (%p)", ""),
     ("partitioner.fallback", "fail, strategy", "fail"),
@@ -153,6 +157,7 @@ impl Custom {
             "cb" => pointer(&self.cb),
             "opaque" => pointer(&self.opaque),
             "close.cb" => pointer(&self.close),
+            "python" => pointer(&self.python),
             "fallback" => match v.as_str() {
                 "fail" => Ok(self.fallback_strategy.store(false, Relaxed)),
                 "strategy" => Ok(self.fallback_strategy.store(true, Relaxed)),
@@ -194,7 +199,12 @@ impl Custom {
     /// Whether the application's function places this producer's messages.
     #[inline]
     pub fn is_set(&self) -> bool {
-        self.cb.load(Relaxed) != 0
+        self.cb.load(Relaxed) != 0 || self.python.load(Relaxed) != 0
+    }
+
+    /// CPython, when the process runs it (found in on_new).
+    fn py(&self) -> Option<&Python> {
+        self.py.get().and_then(Option::as_ref)
     }
 
     fn wait_ms(&self) -> u32 {
@@ -208,13 +218,20 @@ impl Custom {
     pub fn made(&self) {
         if self.is_set() {
             self.made.store(true, Relaxed);
-            self.gil.get_or_init(Gil::find);
+            self.py.get_or_init(Python::find);
         }
     }
 
     /// In on_conf_destroy, on the thread that destroys the producer, after
     /// its threads ended: the application's close callback, once.
     pub fn closed(&self) {
+        let bridge = self.python.load(Acquire);
+        if bridge != 0 && self.made.load(Acquire) {
+            if let Some(py) = self.py() {
+                // SAFETY: the package's bridge, kept alive by the package.
+                unsafe { py.close(bridge) };
+            }
+        }
         let a = self.close.load(Acquire);
         if a != 0 && self.made.swap(false, AcqRel) {
             // SAFETY: an address the application set as
@@ -233,55 +250,6 @@ fn parse_address(v: &str) -> Option<usize> {
     }
     let hex = v.strip_prefix("0x").or_else(|| v.strip_prefix("0X"))?;
     usize::from_str_radix(hex, 16).ok()
-}
-
-/// Python's calls to give up the GIL while a first message waits for its
-/// partition count, found in the process (a Python host) in on_new.
-#[derive(Clone, Copy)]
-struct Gil {
-    check: unsafe extern "C" fn() -> i32,
-    save: unsafe extern "C" fn() -> *mut c_void,
-    restore: unsafe extern "C" fn(*mut c_void),
-}
-
-impl Gil {
-    fn find() -> Option<Gil> {
-        let sym = |n: &CStr| {
-            // SAFETY: a lookup of a C string in the global scope.
-            let p = unsafe { libc::dlsym(libc::RTLD_DEFAULT, n.as_ptr()) };
-            (!p.is_null()).then_some(p)
-        };
-        let (c, s, r) = (
-            sym(c"PyGILState_Check")?,
-            sym(c"PyEval_SaveThread")?,
-            sym(c"PyEval_RestoreThread")?,
-        );
-        // SAFETY: CPython's functions of these signatures.
-        unsafe {
-            Some(Gil {
-                check: std::mem::transmute::<*mut c_void, unsafe extern "C" fn() -> i32>(c),
-                save: std::mem::transmute::<*mut c_void, unsafe extern "C" fn() -> *mut c_void>(
-                    s,
-                ),
-                restore: std::mem::transmute::<*mut c_void, unsafe extern "C" fn(*mut c_void)>(r),
-            })
-        }
-    }
-
-    /// Runs `f` with the GIL released when this thread holds it.
-    fn released<R>(gil: Option<&Gil>, f: impl FnOnce() -> R) -> R {
-        match gil {
-            // SAFETY: CPython's own calls; the state saved is restored on
-            // the same thread.
-            Some(g) if unsafe { (g.check)() } == 1 => {
-                let state = unsafe { (g.save)() };
-                let r = f();
-                unsafe { (g.restore)(state) };
-                r
-            }
-            _ => f(),
-        }
-    }
 }
 
 /// The answer on_send leaves for the partitioner.
@@ -318,9 +286,10 @@ pub unsafe fn on_send(
     owner: usize,
 ) {
     let custom = &inst.custom;
-    let Some(function) = custom.function() else {
+    let (function, bridge) = (custom.function(), custom.python.load(Acquire));
+    if function.is_none() && bridge == 0 {
         return;
-    };
+    }
     if m.partition != PARTITION_UA {
         return;
     }
@@ -394,62 +363,125 @@ pub unsafe fn on_send(
         .collect();
     // SAFETY: the message's headers, valid during on_send.
     let headers = unsafe { headers(inst, msg) };
+    // SAFETY: the topic lives while its message does.
     let name_ptr = unsafe { (inst.api.topic_name)(m.rkt) };
-    let view = rdpart_message_t {
-        topic: name_ptr,
-        key: m.key,
-        key_len: if m.key.is_null() { 0 } else { m.key_len },
-        value: m.payload,
-        value_len: if m.payload.is_null() { 0 } else { m.len },
-        headers: if headers.is_empty() {
-            std::ptr::null()
-        } else {
-            headers.as_ptr()
-        },
-        header_cnt: headers.len(),
-        partition_cnt: count,
-        available: available.as_ptr(),
-        available_cnt: available.len(),
-    };
-    let mut out = rdpart_placement_t {
-        key: std::ptr::null(),
-        key_len: 0,
-        error: std::ptr::null(),
-    };
-    // SAFETY: the application's function (its contract), with a view valid
-    // for the call.
-    let r = unsafe { function(&view, &mut out, custom.opaque.load(Acquire) as *mut c_void) };
-    let counts = &t.custom;
-    match r {
-        p if p >= 0 && p < count => {
-            counts.placed(Placed::Partition);
-            leave(id, Answer::Partition(p))
-        }
-        RDPART_PLACE_STRATEGY => {
-            counts.placed(Placed::Strategy);
-            leave(id, Answer::Strategy)
-        }
-        RDPART_PLACE_KEY => {
-            counts.placed(Placed::Key);
-            // SAFETY: the function's contract: key_len readable bytes.
-            let k = unsafe { key(out.key, out.key_len) }.map(<[u8]>::to_vec);
-            leave(id, Answer::Key(k))
-        }
-        RDPART_PLACE_FAIL => {
-            // SAFETY: NULL or the function's C string, valid until it returns.
-            let why = unsafe { c_string(out.error) };
-            let why = if why.is_empty() {
-                "the partitioner failed the message".to_string()
-            } else {
-                why
+    // SAFETY: librdkafka's message fields, valid during on_send.
+    let (k, v) = unsafe { (key(m.key, m.key_len), key(m.payload, m.len)) };
+    let reply = match (bridge, custom.py()) {
+        (b, Some(py)) if b != 0 => {
+            // SAFETY: C strings and buffers of librdkafka's, valid during on_send.
+            let hs = (!headers.is_empty()).then(|| {
+                headers
+                    .iter()
+                    .map(|h| unsafe {
+                        (
+                            CStr::from_ptr(h.name).to_bytes(),
+                            key(h.value, h.size),
+                        )
+                    })
+                    .collect()
+            });
+            let view = python::Message {
+                // SAFETY: as above.
+                topic: unsafe { CStr::from_ptr(name_ptr) }.to_bytes(),
+                key: k,
+                value: v,
+                headers: hs,
+                partition_cnt: count,
+                available: &available,
             };
-            fail(
+            // SAFETY: the package's bridge, kept alive by the package.
+            match unsafe { py.place(b, &view) } {
+                python::Reply::Partition(p) => p.clamp(i32::MIN as i64, i32::MAX as i64) as i32,
+                python::Reply::Key(route) => {
+                    t.custom.placed(Placed::Key);
+                    return leave(id, Answer::Key(Some(route)));
+                }
+                python::Reply::Failed(why) => {
+                    return fail(
+                        inst,
+                        t,
+                        id,
+                        Failure::Function,
+                        &format!("rdpart: topic \"{}\": {why}", topic()),
+                    )
+                }
+            }
+        }
+        (b, None) if b != 0 => {
+            return fail(
                 inst,
                 t,
                 id,
                 Failure::Function,
-                &format!("rdpart: topic \"{}\": {why}", topic()),
+                &format!(
+                    "rdpart: topic \"{}\": rdpart.partitioner.python is set but this process \
+                     runs no Python",
+                    topic()
+                ),
             )
+        }
+        _ => {
+            let Some(function) = function else { return };
+            let view = rdpart_message_t {
+                topic: name_ptr,
+                key: m.key,
+                key_len: if m.key.is_null() { 0 } else { m.key_len },
+                value: m.payload,
+                value_len: if m.payload.is_null() { 0 } else { m.len },
+                headers: if headers.is_empty() {
+                    std::ptr::null()
+                } else {
+                    headers.as_ptr()
+                },
+                header_cnt: headers.len(),
+                partition_cnt: count,
+                available: available.as_ptr(),
+                available_cnt: available.len(),
+            };
+            let mut out = rdpart_placement_t {
+                key: std::ptr::null(),
+                key_len: 0,
+                error: std::ptr::null(),
+            };
+            // SAFETY: the application's function (its contract), with a
+            // view valid for the call.
+            let r = unsafe { function(&view, &mut out, custom.opaque.load(Acquire) as *mut c_void) };
+            match r {
+                RDPART_PLACE_KEY => {
+                    t.custom.placed(Placed::Key);
+                    // SAFETY: the function's contract: key_len readable bytes.
+                    let route = unsafe { key(out.key, out.key_len) }.map(<[u8]>::to_vec);
+                    return leave(id, Answer::Key(route));
+                }
+                RDPART_PLACE_FAIL => {
+                    // SAFETY: NULL or the function's C string.
+                    let why = unsafe { c_string(out.error) };
+                    let why = if why.is_empty() {
+                        "the partitioner failed the message".to_string()
+                    } else {
+                        why
+                    };
+                    return fail(
+                        inst,
+                        t,
+                        id,
+                        Failure::Function,
+                        &format!("rdpart: topic \"{}\": {why}", topic()),
+                    );
+                }
+                r => r,
+            }
+        }
+    };
+    match reply {
+        p if p >= 0 && p < count => {
+            t.custom.placed(Placed::Partition);
+            leave(id, Answer::Partition(p))
+        }
+        RDPART_PLACE_STRATEGY => {
+            t.custom.placed(Placed::Strategy);
+            leave(id, Answer::Strategy)
         }
         p if p >= count => fail(
             inst,
@@ -529,8 +561,7 @@ unsafe fn wait_for_count(
     let Some(api) = inst.api.leaders else {
         return 0;
     };
-    let gil = inst.custom.gil.get().and_then(Option::as_ref);
-    Gil::released(gil, || {
+    let ask = || {
         let mut md: *const rd_kafka_metadata = std::ptr::null();
         // SAFETY: librdkafka's function, with no lock held (on_send in
         // producev), for this producer's topic.
@@ -554,7 +585,11 @@ unsafe fn wait_for_count(
         // SAFETY: as above.
         unsafe { (api.metadata_destroy)(md) };
         n
-    })
+    };
+    match inst.custom.py() {
+        Some(py) => py.released(ask),
+        None => ask(),
+    }
 }
 
 /// The message's headers, for the application's function.

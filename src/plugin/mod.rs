@@ -16,6 +16,7 @@ mod interceptors;
 mod leaders;
 mod log;
 mod properties;
+mod python;
 
 pub use properties::claim;
 

@@ -422,7 +422,7 @@ def test_on_kafka_partitions_added_and_a_broker_down_past_the_metadata_lifetime(
             said[value] = (p, cluster.partition_count)
         return p
 
-    p = Producer({"bootstrap.servers": kafka.bootstrap_servers, "linger.ms": 5, "acks": "all",
+    p = Producer({"bootstrap.servers": kafka.bootstrap_servers, "linger.ms": 5, "enable.idempotence": True,
                   "metadata.max.age.ms": 1500, "topic.metadata.refresh.interval.ms": 300,
                   "message.timeout.ms": 30000, **rdpart.config("murmur2", partitioner=fn)})
     failed = collections.Counter()
@@ -457,4 +457,6 @@ def test_on_kafka_partitions_added_and_a_broker_down_past_the_metadata_lifetime(
     assert len(got) + sum(failed.values()) == i, (len(got), dict(failed), i)
     assert set(failed) <= {"_MSG_TIMED_OUT", "_UNKNOWN_PARTITION"}, failed
     assert max(c for _, c in said.values()) == 8, "the function never saw the new partitions"
-    print(f"{i} messages, {len(got)} read back where the function said, failed: {dict(failed)}")
+    st = [t for pr in rdpart.stats()["producers"] for t in pr["topics"] if t["topic"] == topic][-1]
+    print(f"{i} messages, {len(got)} read back where the function said, failed: {dict(failed)}",
+          st["partitioner"])
