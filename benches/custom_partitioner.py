@@ -4,6 +4,7 @@ produce() time per message on the mock cluster, with and without a
 trivial function, against rdpart without one and librdkafka's built-in.
 
     python3 benches/custom_partitioner.py [MESSAGES] [RUNS]
+    RDPART_BASE_LIB=/path/to/old/librdpart.so python3 benches/custom_partitioner.py ...
 
 Keyed messages of 100 B, 6 partitions; the produce() loop is timed (the
 flush after it is not), alternating cases run by run; prints a markdown
@@ -51,6 +52,14 @@ CASES = [
 ]
 
 
+# RDPART_BASE_LIB: an older librdpart.so, to check that rdpart without a
+# function costs what it did (the same run, alternating).
+BASE = os.environ.get("RDPART_BASE_LIB")
+if BASE:
+    CASES.insert(2, ("rdpart murmur2, no function, RDPART_BASE_LIB",
+                     lambda: {"plugin.library.paths": BASE, "rdpart.strategy": "murmur2"}))
+
+
 def run(brokers, topic, conf, messages):
     p = Producer({"bootstrap.servers": brokers, "linger.ms": 5, "queue.buffering.max.messages": 2_000_000,
                   **conf})
@@ -85,6 +94,8 @@ def main():
         extra = "" if name.startswith("built-in") else f"{m - base:+,.0f} ns"
         if name == "rdpart murmur2, no function":
             extra = f"{base / builtin:.3f}x the built-in"
+        elif name.endswith("RDPART_BASE_LIB"):
+            extra = f"{m - base:+,.0f} ns ({base / m:.3f}x: this build against the base)"
         print(f"| {name} | {m:,.0f} | {extra} | {min(ns[name]):,.0f}-{max(ns[name]):,.0f} |")
 
 

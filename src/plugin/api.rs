@@ -92,8 +92,9 @@ pub struct Api {
         ) -> rd_kafka_resp_err_t,
     >,
     /// `rd_kafka_message_headers`, `rd_kafka_header_get_all`.
-    pub message_headers:
-        Option<unsafe extern "C" fn(*const rd_kafka_message_t, *mut *mut c_void) -> rd_kafka_resp_err_t>,
+    pub message_headers: Option<
+        unsafe extern "C" fn(*const rd_kafka_message_t, *mut *mut c_void) -> rd_kafka_resp_err_t,
+    >,
     pub header_get_all: Option<
         unsafe extern "C" fn(
             *const c_void,

@@ -130,7 +130,11 @@ const RETRY_MS: u32 = 1_000;
 /// The properties this module claims (without the `rdpart.` prefix).
 pub(crate) const PROPERTIES: [(&str, &str, &str); 6] = [
     ("partitioner.cb", "a function address (%p)", ""),
-    ("partitioner.python", "the Python package's bridge (set by rdpart.config())", ""),
+    (
+        "partitioner.python",
+        "the Python package's bridge (set by rdpart.config())",
+        "",
+    ),
     ("partitioner.opaque", "an address (%p)", ""),
     ("partitioner.close.cb", "a function address (%p)", ""),
     ("partitioner.fallback", "fail, strategy", "fail"),
@@ -141,7 +145,9 @@ impl Custom {
     /// Claims `rdpart.partitioner.*`: None when `name` is not one of them.
     pub fn claim(&self, name: &str, value: Option<&[u8]>) -> Option<Result<(), String>> {
         let prop = name.strip_prefix("rdpart.partitioner.")?;
-        let v = String::from_utf8_lossy(value.unwrap_or(b"")).trim().to_string();
+        let v = String::from_utf8_lossy(value.unwrap_or(b""))
+            .trim()
+            .to_string();
         let pointer = |slot: &AtomicUsize| match parse_address(&v) {
             Some(a) => {
                 slot.store(a, Release);
@@ -159,8 +165,10 @@ impl Custom {
             "close.cb" => pointer(&self.close),
             "python" => pointer(&self.python),
             "fallback" => match v.as_str() {
-                "fail" => Ok(self.fallback_strategy.store(false, Relaxed)),
-                "strategy" => Ok(self.fallback_strategy.store(true, Relaxed)),
+                "fail" | "strategy" => {
+                    self.fallback_strategy.store(v == "strategy", Relaxed);
+                    Ok(())
+                }
                 _ => Err(format!(
                     "Invalid value \"{}\" for configuration property \"{name}\": expected \
                      fail or strategy",
@@ -168,7 +176,10 @@ impl Custom {
                 )),
             },
             "wait.ms" => match v.parse::<u32>() {
-                Ok(ms) if ms <= WAIT_MAX_MS => Ok(self.wait_ms.store(ms + 1, Relaxed)),
+                Ok(ms) if ms <= WAIT_MAX_MS => {
+                    self.wait_ms.store(ms + 1, Relaxed);
+                    Ok(())
+                }
                 _ => Err(format!(
                     "Invalid value \"{}\" for configuration property \"{name}\": expected \
                      0..{WAIT_MAX_MS}",
@@ -325,6 +336,7 @@ pub unsafe fn on_send(
     if count < 1 {
         let retry_at = c.retry_at.load(Relaxed);
         if retry_at == 0 || now_ms().wrapping_sub(retry_at) as i32 >= 0 {
+            // SAFETY: on_send's producer and topic.
             count = unsafe { wait_for_count(inst, rk, m.rkt, custom.wait_ms()) };
             match count {
                 n if n >= 1 => {
@@ -369,15 +381,13 @@ pub unsafe fn on_send(
     let (k, v) = unsafe { (key(m.key, m.key_len), key(m.payload, m.len)) };
     let reply = match (bridge, custom.py()) {
         (b, Some(py)) if b != 0 => {
-            // SAFETY: C strings and buffers of librdkafka's, valid during on_send.
+            // C strings and buffers of librdkafka's, valid during on_send.
             let hs = (!headers.is_empty()).then(|| {
                 headers
                     .iter()
-                    .map(|h| unsafe {
-                        (
-                            CStr::from_ptr(h.name).to_bytes(),
-                            key(h.value, h.size),
-                        )
+                    .map(|h| {
+                        // SAFETY: as above.
+                        unsafe { (CStr::from_ptr(h.name).to_bytes(), key(h.value, h.size)) }
                     })
                     .collect()
             });
@@ -446,7 +456,8 @@ pub unsafe fn on_send(
             };
             // SAFETY: the application's function (its contract), with a
             // view valid for the call.
-            let r = unsafe { function(&view, &mut out, custom.opaque.load(Acquire) as *mut c_void) };
+            let r =
+                unsafe { function(&view, &mut out, custom.opaque.load(Acquire) as *mut c_void) };
             match r {
                 RDPART_PLACE_KEY => {
                     t.custom.placed(Placed::Key);
@@ -625,6 +636,7 @@ unsafe fn headers(inst: &Instance, msg: *mut rd_kafka_message_t) -> Vec<rdpart_h
 /// message. `place` places a key by the strategy; the answer is a
 /// partition, or `partition_cnt` (out of range: librdkafka fails the
 /// message with `_UNKNOWN_PARTITION`).
+#[allow(clippy::too_many_arguments)]
 pub fn partition(
     inst: &Instance,
     t: &ProducerTopic,
@@ -714,20 +726,41 @@ mod tests {
     fn properties_are_checked() {
         let c = Custom::default();
         assert!(c.claim("rdpart.strategy", Some(b"x")).is_none());
-        assert_eq!(c.claim("rdpart.partitioner.cb", Some(b"0x10")), Some(Ok(())));
+        assert_eq!(
+            c.claim("rdpart.partitioner.cb", Some(b"0x10")),
+            Some(Ok(()))
+        );
         assert!(c.is_set());
         assert_eq!(c.claim("rdpart.partitioner.cb", Some(b"")), Some(Ok(())));
         assert!(!c.is_set());
-        let e = c.claim("rdpart.partitioner.cb", Some(b"12")).unwrap().unwrap_err();
-        assert!(e.contains("rdpart.partitioner.cb") && e.contains("0x"), "{e}");
-        let e = c.claim("rdpart.partitioner.fallback", Some(b"x")).unwrap().unwrap_err();
+        let e = c
+            .claim("rdpart.partitioner.cb", Some(b"12"))
+            .unwrap()
+            .unwrap_err();
+        assert!(
+            e.contains("rdpart.partitioner.cb") && e.contains("0x"),
+            "{e}"
+        );
+        let e = c
+            .claim("rdpart.partitioner.fallback", Some(b"x"))
+            .unwrap()
+            .unwrap_err();
         assert!(e.contains("fail or strategy"), "{e}");
         assert_eq!(c.wait_ms(), WAIT_MS);
-        assert_eq!(c.claim("rdpart.partitioner.wait.ms", Some(b"0")), Some(Ok(())));
+        assert_eq!(
+            c.claim("rdpart.partitioner.wait.ms", Some(b"0")),
+            Some(Ok(()))
+        );
         assert_eq!(c.wait_ms(), 0);
-        let e = c.claim("rdpart.partitioner.wait.ms", Some(b"900001")).unwrap().unwrap_err();
+        let e = c
+            .claim("rdpart.partitioner.wait.ms", Some(b"900001"))
+            .unwrap()
+            .unwrap_err();
         assert!(e.contains("0..900000"), "{e}");
-        let e = c.claim("rdpart.partitioner.nope", Some(b"1")).unwrap().unwrap_err();
+        let e = c
+            .claim("rdpart.partitioner.nope", Some(b"1"))
+            .unwrap()
+            .unwrap_err();
         assert!(e.contains("rdpart.partitioner.fallback"), "{e}");
     }
 

@@ -46,15 +46,28 @@ pub enum Reply {
     Failed(String),
 }
 
+/// A message's headers: (name, value) pairs.
+pub type Headers<'a> = Vec<(&'a [u8], Option<&'a [u8]>)>;
+
 /// A message, as the bridge gets it.
 pub struct Message<'a> {
     pub topic: &'a [u8],
     pub key: Option<&'a [u8]>,
     pub value: Option<&'a [u8]>,
     /// (name, value) pairs; None when the message has no headers.
-    pub headers: Option<Vec<(&'a [u8], Option<&'a [u8]>)>>,
+    pub headers: Option<Headers<'a>>,
     pub partition_cnt: i32,
     pub available: &'a [i32],
+}
+
+/// A symbol's address as the function pointer type `F`.
+///
+/// # Safety
+/// `F` is the function's true signature.
+unsafe fn cast<F: Copy>(p: *mut c_void) -> F {
+    assert_eq!(std::mem::size_of::<F>(), std::mem::size_of::<*mut c_void>());
+    // SAFETY: the caller's contract; sizes checked.
+    unsafe { std::mem::transmute_copy::<*mut c_void, F>(&p) }
 }
 
 impl Python {
@@ -69,7 +82,7 @@ impl Python {
             ($name:literal) => {
                 // SAFETY: CPython's function of the field's signature
                 // (Python.h, stable ABI).
-                unsafe { std::mem::transmute::<*mut c_void, _>(sym($name)?) }
+                unsafe { cast(sym($name)?) }
             };
         }
         Some(Python {
@@ -82,7 +95,7 @@ impl Python {
             is_finalizing: sym(c"Py_IsFinalizing")
                 .or_else(|| sym(c"_Py_IsFinalizing"))
                 // SAFETY: as above.
-                .map(|p| unsafe { std::mem::transmute::<*mut c_void, _>(p) }),
+                .map(|p| unsafe { cast(p) }),
             none: sym(c"_Py_NoneStruct")?,
             incref: f!(c"Py_IncRef"),
             decref: f!(c"Py_DecRef"),
@@ -225,12 +238,15 @@ impl Python {
             }
             let n = (self.as_long)(r);
             if (self.err_occurred)().is_null() {
+                #[allow(clippy::unnecessary_cast)] // c_long is i32 on some targets
                 return Reply::Partition(n as i64);
             }
             (self.err_clear)();
             let (mut buf, mut len) = (std::ptr::null_mut::<c_char>(), 0isize);
             if (self.as_bytes)(r, &mut buf, &mut len) == 0 && !buf.is_null() {
-                return Reply::Key(std::slice::from_raw_parts(buf as *const u8, len as usize).to_vec());
+                return Reply::Key(
+                    std::slice::from_raw_parts(buf as *const u8, len as usize).to_vec(),
+                );
             }
             (self.err_clear)();
             let s = (self.as_utf8)(r, &mut len);
