@@ -385,3 +385,69 @@ def test_every_shown_example_runs_as_written(cli, mock_broker, tmp_path):
             assert out.strip().splitlines()[-1] == readme_out.splitlines()[-1], (cmd, out)
         elif readme_out:
             assert out.strip() == readme_out, (cmd, out)
+
+
+PARTITIONER = '''
+def place(topic, key, value, headers, cluster):
+    if key is not None and key.startswith(b"vip"):
+        return cluster.partition_count - 1
+    if key is not None and b"/" in key:
+        return key.split(b"/")[0]  # a routing key
+    return None  # the strategy
+
+
+def other(topic, key, value, headers, cluster):
+    return 0
+
+
+def broken(topic, key, value, headers, cluster):
+    raise KeyError("no tenant")
+'''
+
+
+def mypart(key, n):
+    """place() above, written again: the expected partition."""
+    if key.startswith(b"vip"):
+        return n - 1
+    return confluent_kafka.murmur2(key.split(b"/")[0] if b"/" in key else key, n)
+
+
+def test_place_with_your_own_partitioner(cli):
+    (cli.cwd / "mypart.py").write_text(PARTITIONER)
+    keys = ["vip-1", "tenant-a/1", "tenant-a/2", "plain", "vip-2"]
+    r = cli("place", "murmur2", 6, *keys, "--partitioner", "mypart:place", "--json")
+    assert r.returncode == 0, r.stderr
+    got = [p["partition"] for p in json.loads(r.stdout)["placements"]]
+    assert got == [mypart(k.encode(), 6) for k in keys]
+    r = cli("place", "murmur2", 6, "x", "--partitioner", "mypart:broken")
+    assert r.returncode == 2 and b"KeyError" in r.stderr and b"no tenant" in r.stderr, r.stderr
+    for spec, says in (("nosuchmodule:place", b"cannot import"), ("mypart:nothing", b"has no"),
+                       ("mypart", b"MODULE:FUNCTION")):
+        r = cli("place", "murmur2", 6, "x", "--partitioner", spec)
+        assert r.returncode == 2 and says in r.stderr and b"Traceback" not in r.stderr, r.stderr
+
+
+def test_verify_with_your_own_partitioner(cli, mock_broker, tmp_path):
+    (cli.cwd / "mypart.py").write_text(PARTITIONER)
+    sys.path.insert(0, str(cli.cwd))
+    try:
+        import mypart as module
+    finally:
+        sys.path.pop(0)
+    topic = new_topic(mock_broker, 6)
+    p = Producer({"bootstrap.servers": mock_broker.bootstrap_servers,
+                  **rdpart.config("murmur2", partitioner=module.place)})
+    keys = [b"vip-%d" % i for i in range(50)] + [b"t%d/%d" % (i % 7, i) for i in range(300)] + \
+        [b"k%d" % i for i in range(300)]
+    for k in keys:
+        p.produce(topic, key=k, value=b"v")
+    assert p.flush(30) == 0
+    r = cli("verify", "-b", mock_broker.bootstrap_servers, "-t", topic, "-s", "murmur2", "--json",
+            "--partitioner", "mypart:place")
+    assert r.returncode == 0, r.stderr
+    got = json.loads(r.stdout)
+    assert (got["messages"], got["placed"], got["misplaced"]) == (len(keys), len(keys), 0)
+    r = cli("verify", "-b", mock_broker.bootstrap_servers, "-t", topic, "-s", "murmur2", "--json",
+            "--partitioner", "mypart:other")
+    assert r.returncode == 1
+    assert json.loads(r.stdout)["misplaced"] == sum(mypart(k, 6) != 0 for k in keys)
