@@ -133,7 +133,14 @@ def test_the_function_sees_the_message_on_the_producing_thread_once(mock, topic)
     assert p.flush(30) == 0
     assert [s[:4] for s in seen] == [(topic, b"k", b"v", [("a", b"1"), ("b", None)]),
                                     (topic, None, b"keyless", None), (topic, b"", None, None)]
-    assert all(s[4] == 6 and s[5] == (0, 1, 2, 3, 4, 5) and s[6] == me for s in seen), seen
+    # Available: the partitions librdkafka knows a leader of. Leaders are
+    # applied a moment after metadata arrives, so right after the producer
+    # starts some may not be known yet (FACTS.md); once delivered, all are.
+    assert all(s[4] == 6 and set(s[5]) <= set(range(6)) and s[5] == tuple(sorted(s[5])) and s[6] == me
+               for s in seen), seen
+    p.produce(topic, value=b"later")
+    assert p.flush(30) == 0
+    assert seen[-1][5] == (0, 1, 2, 3, 4, 5), seen[-1]
 
 
 class Listener(logging.Handler):
@@ -218,8 +225,10 @@ def test_messages_the_function_could_not_see(mock, fallback):
                   **rdpart.config("murmur2", partitioner=lambda t, k, v, h, c: 5, partitioner_wait_ms=0,
                                   partitioner_fallback=fallback)})
     results = []
-    for i in range(50):
-        p.produce(topic, key=b"k%d" % i, value=b"%d" % i,
+    # Keys murmur2 does not put on 5: a message at 5 was placed by the function.
+    keys = [k for k in (b"k%d" % i for i in range(200)) if confluent_kafka.murmur2(k, 6) != 5][:50]
+    for k in keys:
+        p.produce(topic, key=k, value=b"early",
                   on_delivery=lambda e, m: results.append((e.name() if e else None, m.partition(), m.key())))
     assert p.flush(30) == 0
     time.sleep(0.2)
@@ -231,13 +240,19 @@ def test_messages_the_function_could_not_see(mock, fallback):
     early, late = results[:-10], results[-10:]
     assert all(r == (None, 5, r[2]) for r in late), late
     assert len(early) == 50
+    # The first messages cannot be seen (no count yet, no wait); once
+    # librdkafka has placed them, the count is known and the function
+    # places the rest of the burst (how many depends on the machine's pace).
+    by_function = [r for r in early if r[:2] == (None, 5)]
+    unseen = [r for r in early if r[:2] != (None, 5)]
+    assert unseen and early[0] in unseen, early
     if fallback == "strategy":
-        assert all(e is None and p_ == confluent_kafka.murmur2(k, 6) for e, p_, k in early), early
-        assert st["fallback"] == 50 and st["partition"] == 10, st
+        assert all(e is None and p_ == confluent_kafka.murmur2(k, 6) for e, p_, k in unseen), unseen
+        assert st["fallback"] == len(unseen) and st["partition"] == len(by_function) + 10, st
     else:
-        assert all(e == "_UNKNOWN_PARTITION" for e, _, _ in early), early
-        assert st["failed"]["no_partition_count"] + st["failed"]["unplaced"] == 50, st
-        assert st["partition"] == 10, st
+        assert all(e == "_UNKNOWN_PARTITION" for e, _, _ in unseen), unseen
+        assert st["failed"]["no_partition_count"] + st["failed"]["unplaced"] == len(unseen), st
+        assert st["partition"] == len(by_function) + 10, st
 
 
 def test_an_object_with_partition_and_close(mock, topic):
