@@ -60,8 +60,42 @@ pub unsafe fn c_string(s: *const c_char) -> String {
     }
 }
 
-/// Writes to stderr with one write(2): no allocation, no lock.
+/// Writes to stderr with one write(2), only when it cannot block: no
+/// allocation, no lock, no wait. A write to a full pipe (stderr that
+/// nobody reads) would block the host's thread, possibly inside a
+/// placement, so such a line is dropped, and the next line written says
+/// how many were.
 pub fn write_stderr(msg: &str) {
+    use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+    static DROPPED: AtomicU64 = AtomicU64::new(0);
+    // At most PIPE_BUF bytes: a pipe that polls writable takes them at once.
+    let mut len = msg.len().min(4096); // PIPE_BUF on Linux
+    while !msg.is_char_boundary(len) {
+        len -= 1;
+    }
+    let mut fds = libc::pollfd {
+        fd: 2,
+        events: libc::POLLOUT,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd; a zero timeout never waits.
+    let ready = unsafe { libc::poll(&mut fds, 1, 0) } == 1 && fds.revents & libc::POLLOUT != 0;
+    if !ready {
+        DROPPED.fetch_add(1, Relaxed);
+        return;
+    }
+    let dropped = DROPPED.swap(0, Relaxed);
+    if dropped > 0 {
+        let mut buf = [0u8; 96];
+        let mut w = &mut buf[..];
+        let _ = std::io::Write::write_fmt(
+            &mut w,
+            format_args!("rdpart: {dropped} earlier lines dropped: stderr was not writable\n"),
+        );
+        let n = 96 - w.len();
+        // SAFETY: a valid buffer of that length.
+        let _ = unsafe { libc::write(2, buf.as_ptr() as *const c_void, n) };
+    }
     // SAFETY: a valid buffer of that length.
-    let _ = unsafe { libc::write(2, msg.as_ptr() as *const c_void, msg.len()) };
+    let _ = unsafe { libc::write(2, msg.as_ptr() as *const c_void, len) };
 }

@@ -9,6 +9,7 @@
 
 use crate::clock;
 use crate::hash::{murmur64a, KAFKA_SEED};
+use crate::sys::{rd_kafka_topic_t, NameFn};
 use std::fmt::Write;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering::*};
 
@@ -25,6 +26,12 @@ pub const MIN_MESSAGES: u32 = 100;
 pub const DEFAULT_PARTITIONS: u32 = 4;
 /// Bytes of a hot key kept for the log line.
 const SHOWN: usize = 48;
+
+/// Where transitions are said: None, the producer's log (the plugin takes
+/// the news); Some, at once on stderr (`rdpart_new()` partitioners), naming
+/// the topic when its name can be read: the name function if known, else
+/// the placing librdkafka's (found by the partitioner's return address).
+pub type Stderr = Option<(Option<NameFn>, usize, *const rd_kafka_topic_t)>;
 
 /// The options.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,7 +130,7 @@ impl HotKeys {
     /// strategy placed it on `p` of `n`. `stderr`: say transitions there
     /// at once (a partitioner without a producer's log).
     #[inline]
-    pub fn place(&self, key: &[u8], p: u32, n: u32, o: HotKeyOptions, stderr: bool) -> u32 {
+    pub fn place(&self, key: &[u8], p: u32, n: u32, o: HotKeyOptions, stderr: Stderr) -> u32 {
         let id = identity(key);
         let now = clock::coarse_ms() | 1;
         let start = self.window.load(Relaxed);
@@ -205,7 +212,7 @@ impl HotKeys {
     /// roll against keys that would take an empty one).
     #[cold]
     #[inline(never)]
-    fn roll(&self, start: u32, now: u32, o: HotKeyOptions, n: u32, stderr: bool) {
+    fn roll(&self, start: u32, now: u32, o: HotKeyOptions, n: u32, stderr: Stderr) {
         if self
             .window
             .compare_exchange(start, now, Relaxed, Relaxed)
@@ -228,13 +235,20 @@ impl HotKeys {
     /// Records a transition, for the producer's log or at once on stderr.
     #[cold]
     #[inline(never)]
-    fn tell(&self, s: &Slot, hot: bool, share: u32, n: u32, o: HotKeyOptions, stderr: bool) {
+    fn tell(&self, s: &Slot, hot: bool, share: u32, n: u32, o: HotKeyOptions, stderr: Stderr) {
         s.share.store(share, Relaxed);
         s.spread.store(o.partitions.min(n).max(1), Relaxed);
         s.of.store(n, Relaxed);
-        if stderr {
+        if let Some((name, caller, rkt)) = stderr {
             let mut line = Line::default();
             let _ = write!(line, "rdpart: ");
+            let name = name.or_else(|| crate::loader::topic_name_for(caller));
+            if let Some(name) = name.filter(|_| !rkt.is_null()) {
+                // SAFETY: librdkafka's rd_kafka_topic_name of the topic
+                // being placed: a NUL-terminated name it keeps.
+                let topic = unsafe { std::ffi::CStr::from_ptr(name(rkt)) };
+                let _ = write!(line, "topic \"{}\": ", topic.to_string_lossy());
+            }
             let _ = self.notice(s, hot).write(&mut line);
             let _ = writeln!(line);
             crate::boundary::write_stderr(line.as_str());
@@ -292,7 +306,7 @@ impl Notice {
     pub fn key(&self, w: &mut impl Write) -> std::fmt::Result {
         let key = &self.key[..self.key_len];
         let more = if self.cut { "..." } else { "" };
-        if !key.is_empty() && key.iter().all(|&b| (0x20..0x7f).contains(&b) && b != b'"') {
+        if key.iter().all(|&b| (0x20..0x7f).contains(&b) && b != b'"') {
             // Printable ASCII: valid UTF-8.
             write!(w, "\"{}{more}\"", std::str::from_utf8(key).unwrap_or(""))
         } else {
@@ -304,14 +318,9 @@ impl Notice {
         }
     }
 
-    /// The key as text when printable, else as `0x` and hex.
-    pub fn key_text(&self) -> String {
-        let mut k = String::new();
-        let _ = self.key(&mut k);
-        match k.strip_prefix('"').and_then(|k| k.strip_suffix('"')) {
-            Some(text) => text.to_string(),
-            None => k,
-        }
+    /// The key's first bytes (48 at most), and whether the key is longer.
+    pub fn key_bytes(&self) -> (&[u8], bool) {
+        (&self.key[..self.key_len], self.cut)
     }
 
     /// The partitions a hot key goes to.
@@ -417,10 +426,10 @@ mod tests {
         let mut others = Vec::new();
         for i in 0..10_000u32 {
             if i % 5 < 2 {
-                seen[h.place(b"hot", 1, 6, ON, false) as usize] += 1;
+                seen[h.place(b"hot", 1, 6, ON, None) as usize] += 1;
             } else {
                 let k = format!("key-{}", i % 2000);
-                others.push(h.place(k.as_bytes(), 4, 6, ON, false));
+                others.push(h.place(k.as_bytes(), 4, 6, ON, None));
             }
         }
         // 40% of the messages: hot after MIN_MESSAGES, then in turn on 1, 2, 3.
@@ -445,13 +454,13 @@ mod tests {
         let h = HotKeys::default();
         for i in 0..20_000u32 {
             let k = format!("k{}", i % 500);
-            assert_eq!(h.place(k.as_bytes(), 2, 6, ON, false), 2);
+            assert_eq!(h.place(k.as_bytes(), 2, 6, ON, None), 2);
         }
         assert!(h.take_news().is_empty());
         // A key with all of a topic's messages.
         let h = HotKeys::default();
         for _ in 0..1000 {
-            h.place(b"\x00\x01", 0, 6, ON, false);
+            h.place(b"\x00\x01", 0, 6, ON, None);
         }
         let mut key = String::new();
         h.take_news()[0].key(&mut key).unwrap();
@@ -460,14 +469,14 @@ mod tests {
         h.window
             .store(clock::coarse_ms().wrapping_sub(WINDOW_MS + 1) | 1, Relaxed);
         for i in 0..5000u32 {
-            h.place(format!("o{i}").as_bytes(), 5, 6, ON, false);
+            h.place(format!("o{i}").as_bytes(), 5, 6, ON, None);
         }
         assert!(h.take_news().is_empty());
         h.window
             .store(clock::coarse_ms().wrapping_sub(WINDOW_MS + 1) | 1, Relaxed);
-        h.place(b"other", 5, 6, ON, false);
+        h.place(b"other", 5, 6, ON, None);
         let news = h.take_news();
         assert!(news.len() == 1 && !news[0].hot, "cooled");
-        assert_eq!(h.place(b"\x00\x01", 0, 6, ON, false), 0);
+        assert_eq!(h.place(b"\x00\x01", 0, 6, ON, None), 0);
     }
 }

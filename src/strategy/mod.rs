@@ -2,7 +2,7 @@
 //! partition. The strategies are declared once, below (name, recipe, the
 //! clients each matches); every other list of them (the exported
 //! callbacks, the header, the Python package, the README, the demo) is
-//! checked against this one by tests/strategies.rs. One file per strategy
+//! checked against this one by tests/lists.rs. One file per strategy
 //! with logic of its own; hashing lives in hash.rs.
 //!
 //! Every function here takes `n >= 1` and returns a partition in `0..n`;
@@ -228,7 +228,10 @@ fn keyless_adaptive(n: u32, ctx: &Ctx) -> u32 {
 /// A hot key's messages are spread (out of line).
 #[inline(never)]
 fn keyed_hot(key: &[u8], p: u32, n: u32, ctx: &Ctx, o: HotKeyOptions) -> u32 {
-    let stderr = matches!(ctx.topic, TopicRef::Table(_));
+    let stderr = match ctx.topic {
+        TopicRef::Table(_) => Some((ctx.name, ctx.caller, ctx.rkt)),
+        TopicRef::Known(_) => None,
+    };
     ctx.topic().hot_keys().place(key, p, n, o, stderr)
 }
 
