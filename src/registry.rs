@@ -340,8 +340,8 @@ fn topic_json(t: &ProducerTopic, st: &TopicStats) -> String {
         .map(|n| {
             let ps: Vec<String> = n.partitions().map(|p| p.to_string()).collect();
             format!(
-                "{{\"key\":{},\"share\":{:.4},\"partitions\":[{}]}}",
-                json_str(&n.key_text()),
+                "{{{},\"share\":{:.4},\"partitions\":[{}]}}",
+                key_json(n.key_bytes()),
                 n.share_ppm as f64 / 1e6,
                 ps.join(",")
             )
@@ -358,6 +358,27 @@ fn topic_json(t: &ProducerTopic, st: &TopicStats) -> String {
         parts.join(","),
         hot.join(",")
     )
+}
+
+/// A key for rdpart_stats(): `"key": "text"` when it is UTF-8 text without
+/// control characters, else `"key_hex": "hex"`; `"key_cut": true` when only
+/// its first bytes are kept. Two different keys never look alike.
+fn key_json((key, cut): (&[u8], bool)) -> String {
+    let mut o = match std::str::from_utf8(key) {
+        Ok(text) if !text.chars().any(char::is_control) => format!("\"key\":{}", json_str(text)),
+        _ => {
+            let mut h = String::from("\"key_hex\":\"");
+            for b in key {
+                let _ = write!(h, "{b:02x}");
+            }
+            h.push('"');
+            h
+        }
+    };
+    if cut {
+        o.push_str(",\"key_cut\":true");
+    }
+    o
 }
 
 /// A JSON string (RFC 8259 escapes).
@@ -380,6 +401,36 @@ fn json_str(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn keys_never_look_alike() {
+        let shown: Vec<String> = [
+            &b"0x2271"[..],
+            b"\"q",
+            b"",
+            b"\x00q",
+            b"caf\xc3\xa9",
+            b"\xff",
+        ]
+        .iter()
+        .map(|k| super::key_json((k, false)))
+        .collect();
+        assert_eq!(
+            shown,
+            [
+                "\"key\":\"0x2271\"",
+                "\"key\":\"\\\"q\"",
+                "\"key\":\"\"",
+                "\"key_hex\":\"0071\"",
+                "\"key\":\"café\"",
+                "\"key_hex\":\"ff\""
+            ]
+        );
+        assert_eq!(
+            super::key_json((b"ab", true)),
+            "\"key\":\"ab\",\"key_cut\":true"
+        );
+    }
+
     #[test]
     fn json_strings_are_escaped() {
         assert_eq!(super::json_str("a\"b\\c\n"), "\"a\\\"b\\\\c\\u000a\"");

@@ -164,15 +164,17 @@ pub fn parse_bool(shown: &str, value: &str) -> Result<bool, SetError> {
     }
 }
 
-/// Parse a share: 0 (off), or a decimal strictly between 0 and 1, as
-/// millionths (at least 1).
+/// Parse a share: 0 (off), or a decimal from 0.000001 to 0.999999 (rdpart
+/// counts shares in millionths: a value that would round to 0 or 1 cannot
+/// be honoured, and is refused).
 pub fn parse_share(shown: &str, value: &str) -> Result<u32, SetError> {
     match value.trim().parse::<f64>() {
         Ok(0.0) => Ok(0),
-        Ok(v) if v > 0.0 && v < 1.0 => Ok(((v * 1e6).round() as u32).clamp(1, 999_999)),
+        Ok(v) if (0.000_000_5..0.999_999_5).contains(&v) => Ok((v * 1e6).round() as u32),
         _ => Err(SetError::Invalid(format!(
             "Invalid value \"{}\" for configuration property \"{shown}\": \
-             expected 0 (off) or a share between 0 and 1, such as 0.2",
+             expected 0 (off) or a share between 0 and 1, from 0.000001 to 0.999999 (rdpart \
+             counts in millionths), such as 0.2",
             shorten(value, 24)
         ))),
     }
@@ -387,7 +389,18 @@ mod tests {
         c.set("hot.key.share", "hot.key.share", Some("0.25"))
             .unwrap();
         assert_eq!(c.hot.share_ppm, 250_000);
-        for bad in ["1", "-0.1", "nan", "inf", "x", "1.5", ""] {
+        for bad in [
+            "1",
+            "-0.1",
+            "nan",
+            "inf",
+            "x",
+            "1.5",
+            "",
+            "1e-300",
+            "0.0000001",
+            "0.9999999",
+        ] {
             let Err(SetError::Invalid(m)) = c.set("hot.key.share", "hot.key.share", Some(bad))
             else {
                 panic!("{bad} accepted")
@@ -399,6 +412,12 @@ mod tests {
         }
         c.set("hot.key.share", "hot.key.share", Some("0")).unwrap();
         assert_eq!(c.hot.share_ppm, 0);
+        c.set("hot.key.share", "hot.key.share", Some("0.000001"))
+            .unwrap();
+        assert_eq!(c.hot.share_ppm, 1);
+        c.set("hot.key.share", "hot.key.share", Some("0.999999"))
+            .unwrap();
+        assert_eq!(c.hot.share_ppm, 999_999);
     }
 
     #[test]
