@@ -36,6 +36,8 @@ pub struct Log {
     /// Lines waiting for the next on_send to carry them.
     pending: AtomicBool,
     outbox: Mutex<VecDeque<(i32, String)>>,
+    /// Lines pushed out of a full outbox since it was last drained.
+    dropped: std::sync::atomic::AtomicU64,
 }
 
 /// The producers whose `log_cb` is rdpart's relay, and their logs.
@@ -95,6 +97,7 @@ impl Log {
             let mut q = lock(&self.outbox);
             if q.len() == OUTBOX {
                 q.pop_front();
+                self.dropped.fetch_add(1, Relaxed);
             }
             q.push_back((level, msg.to_string()));
             self.pending.store(true, Release);
@@ -177,8 +180,68 @@ pub unsafe extern "C" fn relay(
             return;
         }
         let lines: Vec<(i32, String)> = lock(&log.outbox).drain(..).collect();
+        let dropped = log.dropped.swap(0, Relaxed);
+        if dropped > 0 {
+            // Said, not silently lost: the oldest lines made room.
+            log.call(
+                rk as *mut rd_kafka_t,
+                WARNING,
+                &format!(
+                    "rdpart: {dropped} earlier rdpart lines were dropped: more than {OUTBOX} \
+                     waited for the log queue (the application produced nothing meanwhile)"
+                ),
+            );
+        }
         for (level, msg) in lines {
             log.call(rk as *mut rd_kafka_t, level, &msg);
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static SEEN: Mutex<Vec<(i32, String)>> = Mutex::new(Vec::new());
+
+    unsafe extern "C" fn app_log(
+        _rk: *const rd_kafka_t,
+        level: c_int,
+        _f: *const c_char,
+        b: *const c_char,
+    ) {
+        // SAFETY: the relay passes a C string.
+        let b = unsafe { CStr::from_ptr(b) }.to_string_lossy().into_owned();
+        lock(&SEEN).push((level, b));
+    }
+
+    #[test]
+    fn lines_pushed_out_of_a_full_outbox_are_said_not_lost() {
+        let log = Arc::new(Log::default());
+        let rk = 0x1000 as *mut rd_kafka_t; // a key only: never dereferenced
+        assert!(log.bind(rk, app_log as *const () as usize, 7, true));
+        for i in 0..80 {
+            log.write(NOTICE, &format!("rdpart: notice {i}"), false);
+        }
+        // SAFETY: librdkafka's carrier line, as it logs a failed on_send.
+        unsafe {
+            relay(
+                rk,
+                4,
+                c"ICFAIL".as_ptr(),
+                c"[thrd:app]: Interceptor rdpart failed on_send for message: Local: Interrupted system call".as_ptr(),
+            )
+        };
+        log.unbind();
+        let seen = lock(&SEEN).clone();
+        assert_eq!(seen.len(), 65, "{seen:?}");
+        assert_eq!(seen[0].0, WARNING);
+        assert!(
+            seen[0].1.contains("16 earlier rdpart lines were dropped"),
+            "{}",
+            seen[0].1
+        );
+        assert_eq!(seen[1].1, "rdpart: notice 16");
+        assert_eq!(seen[64].1, "rdpart: notice 79");
+    }
 }
