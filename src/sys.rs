@@ -51,6 +51,11 @@ pub type rd_kafka_resp_err_t = c_int;
 pub const ERR_NO_ERROR: rd_kafka_resp_err_t = 0;
 pub const ERR_INVALID_ARG: rd_kafka_resp_err_t = -186;
 pub const ERR_CONFLICT: rd_kafka_resp_err_t = -173;
+/// RD_KAFKA_RESP_ERR__TRANSPORT, RD_KAFKA_RESP_ERR__TIMED_OUT.
+pub const ERR_TRANSPORT: rd_kafka_resp_err_t = -195;
+pub const ERR_TIMED_OUT: rd_kafka_resp_err_t = -185;
+/// RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION.
+pub const ERR_UNKNOWN_PARTITION: rd_kafka_resp_err_t = -190;
 /// RD_KAFKA_RESP_ERR__INTR: what an on_send that carries queued log lines
 /// returns (plugin/log.rs); librdkafka only logs it.
 pub const ERR_CARRIER: rd_kafka_resp_err_t = -141;

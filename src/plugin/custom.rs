@@ -25,7 +25,6 @@ use crate::sys::*;
 use std::cell::RefCell;
 use std::ffi::{c_char, c_void, CStr};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering::*};
-use std::sync::OnceLock;
 
 /// A message header, as the application's partitioner sees it.
 #[repr(C)]
@@ -116,8 +115,6 @@ pub struct Custom {
     made: AtomicBool,
     /// The Python package's bridge (`rdpart.partitioner.python`), 0: none.
     python: AtomicUsize,
-    /// CPython's C API, found in on_new (None: not a Python process).
-    py: OnceLock<Option<Python>>,
 }
 
 /// How long the first message of a topic waits for its partition count.
@@ -214,8 +211,8 @@ impl Custom {
     }
 
     /// CPython, when the process runs it (found in on_new).
-    fn py(&self) -> Option<&Python> {
-        self.py.get().and_then(Option::as_ref)
+    fn py(&self) -> Option<&'static Python> {
+        python::python()
     }
 
     fn wait_ms(&self) -> u32 {
@@ -229,7 +226,7 @@ impl Custom {
     pub fn made(&self) {
         if self.is_set() {
             self.made.store(true, Relaxed);
-            self.py.get_or_init(Python::find);
+            python::python();
         }
     }
 
@@ -261,6 +258,24 @@ fn parse_address(v: &str) -> Option<usize> {
     }
     let hex = v.strip_prefix("0x").or_else(|| v.strip_prefix("0X"))?;
     usize::from_str_radix(hex, 16).ok()
+}
+
+/// Whether on_send runs with the topic's lock held (in
+/// `rd_kafka_produce_batch()`), or cannot tell: then nothing may wait or
+/// run user code.
+///
+/// # Safety
+/// `msg` is on_send's message: every producer message is a
+/// `rd_kafka_msg_t`, whose flags follow the public message and a list link
+/// (rdkafka_msg.h).
+pub unsafe fn topic_locked(msg: *const rd_kafka_message_t) -> bool {
+    // SAFETY: the caller's contract.
+    let flags = unsafe {
+        *((msg as *const u8)
+            .add(std::mem::size_of::<rd_kafka_message_t>() + 2 * std::mem::size_of::<usize>())
+            as *const i32)
+    };
+    flags & F_PRODUCER_MESSAGE != F_PRODUCER_MESSAGE || flags & F_RKT_RDLOCKED != 0
 }
 
 /// The answer on_send leaves for the partitioner.
@@ -309,14 +324,8 @@ pub unsafe fn on_send(
     let topic = || unsafe { c_string((inst.api.topic_name)(m.rkt)) };
     // rd_kafka_produce_batch() calls on_send with the topic lock held (and
     // says so in the message's flags): no user code, no waiting there.
-    // SAFETY: every producer message is a rd_kafka_msg_t, whose flags
-    // follow the public message and a list link (rdkafka_msg.h).
-    let flags = unsafe {
-        *((msg as *const u8)
-            .add(std::mem::size_of::<rd_kafka_message_t>() + 2 * std::mem::size_of::<usize>())
-            as *const i32)
-    };
-    if flags & F_PRODUCER_MESSAGE != F_PRODUCER_MESSAGE || flags & F_RKT_RDLOCKED != 0 {
+    // SAFETY: on_send's message.
+    if unsafe { topic_locked(msg) } {
         return fail(
             inst,
             t,

@@ -121,6 +121,9 @@ pub unsafe extern "C" fn on_new(
         }
         let api = &inst.api;
         inst.custom.made();
+        // CPython's C API, if this is a Python process: looked up here, not
+        // when a first message waits (leaders.rs, custom.rs).
+        super::python::python();
         // The producer's log: its log_cb, log_level and log.queue. With a
         // queued log, rdpart's relay becomes the log_cb (log.rs); no
         // thread of the producer runs yet.
@@ -366,7 +369,14 @@ unsafe extern "C" fn on_send(
                 if let Some(w) = inst.leaders.get().filter(|_| inst.wants_leaders(&t.state)) {
                     // SAFETY: the topic lives while its message does.
                     let name = unsafe { std::ffi::CStr::from_ptr((inst.api.topic_name)(m.rkt)) };
-                    w.watch(name.to_owned(), rkt, inst.part.adapts(&t.state));
+                    // The first message waits for them only when rdpart
+                    // places it, and never under produce_batch's topic lock
+                    // (which a message with its own partition may be under,
+                    // unmarked).
+                    // SAFETY: on_send's message.
+                    let may_wait =
+                        m.partition == PARTITION_UA && !unsafe { super::custom::topic_locked(msg) };
+                    w.watch(name.to_owned(), rkt, inst.part.adapts(&t.state), may_wait);
                 }
                 t
             }
@@ -449,9 +459,17 @@ unsafe extern "C" fn on_acknowledgement(
         };
         // SAFETY: librdkafka's function and message, live for this call.
         let latency = || u64::try_from(unsafe { (inst.api.message_latency)(msg) }).ok();
+        // A message that failed for a partition the topic does not have
+        // (an explicit partition out of range) counts for no partition:
+        // what rdpart keeps is bounded by the partitions that exist.
+        let partition = if m.err == ERR_UNKNOWN_PARTITION {
+            PARTITION_UA
+        } else {
+            m.partition
+        };
         if let Some(st) = t.stats_if_any() {
             st.acknowledged(
-                m.partition,
+                partition,
                 m.err == ERR_NO_ERROR,
                 m.len.saturating_add(m.key_len),
             );
@@ -459,7 +477,7 @@ unsafe extern "C" fn on_acknowledgement(
         crate::strategy::acknowledged(
             &t.state,
             Report {
-                partition: m.partition,
+                partition,
                 delivered: m.err == ERR_NO_ERROR,
                 latency_us: &latency,
                 bytes: None,
@@ -542,20 +560,23 @@ unsafe extern "C" fn on_response_received(
     _corr_id: i32,
     _size: usize,
     rtt: i64,
-    _err: rd_kafka_resp_err_t,
+    err: rd_kafka_resp_err_t,
     ic_opaque: *mut c_void,
 ) -> rd_kafka_resp_err_t {
     boundary(ERR_NO_ERROR, || {
         // SAFETY: our own opaque, live while its producer is.
         if let Some(inst) = unsafe { Instance::from_opaque(ic_opaque) } {
-            inst.brokers.response_received(brokerid, rtt);
+            // _TRANSPORT (the connection broke: a crashed broker) or
+            // _TIMED_OUT: no answer from the broker at all.
+            let lost = err == ERR_TRANSPORT || err == ERR_TIMED_OUT;
+            inst.brokers.response_received(brokerid, rtt, lost);
         }
         ERR_NO_ERROR
     })
 }
 
 /// In rd_kafka_destroy() (librdkafka's main thread, before its broker
-/// threads end): stops the rack watcher, so nothing rdpart started
+/// threads end): stops the leader thread (leaders.rs), so nothing rdpart started
 /// outlives the producer's threads.
 unsafe extern "C" fn on_destroy(
     _rk: *mut rd_kafka_t,

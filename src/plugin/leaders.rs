@@ -68,6 +68,8 @@ struct Shared {
     stopped: Mutex<bool>,
     wake: Condvar,
     refresh: AtomicBool,
+    /// A new topic: ask at once, whatever the spacing.
+    fresh: AtomicBool,
     /// Topics told about having no partition in the rack (by name).
     told: Mutex<Vec<(CString, bool)>>,
     /// Topics whose leaders have been learnt at least once (by name).
@@ -100,6 +102,7 @@ impl Watcher {
                 stopped: Mutex::new(false),
                 wake: Condvar::new(),
                 refresh: AtomicBool::new(false),
+                fresh: AtomicBool::new(false),
                 told: Mutex::default(),
                 learnt: Mutex::default(),
                 probe: Mutex::default(),
@@ -123,7 +126,7 @@ impl Watcher {
     /// A topic seen before under another handle (an application that makes
     /// its topic handles again) neither waits nor probes: its new handle's
     /// state gets the leaders from the next look, asked for at once.
-    pub fn watch(&self, name: CString, rkt: usize, probe: bool) {
+    pub fn watch(&self, name: CString, rkt: usize, probe: bool, may_wait: bool) {
         let s = &self.shared;
         if !self.start(&name, rkt) {
             return;
@@ -132,18 +135,28 @@ impl Watcher {
             lock(&s.probe).push(name.clone());
         }
         self.wake_thread();
+        if !may_wait {
+            return;
+        }
         let deadline = Instant::now() + FIRST_WAIT;
-        let mut learnt = lock(&s.learnt);
-        while !learnt.contains(&name) && !s.stopped() {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                break;
+        let wait = || {
+            let mut learnt = lock(&s.learnt);
+            while !learnt.contains(&name) && !s.stopped() {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                learnt = s
+                    .learnt_cv
+                    .wait_timeout(learnt, left)
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
             }
-            learnt = s
-                .learnt_cv
-                .wait_timeout(learnt, left)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
+        };
+        // In a Python producer, the host's other threads run meanwhile.
+        match super::python::python() {
+            Some(py) => py.released(wait),
+            None => wait(),
         }
     }
 
@@ -174,7 +187,7 @@ impl Watcher {
         if thread.is_none() {
             let shared = Arc::clone(s);
             match std::thread::Builder::new()
-                .name("rdpart-racks".into())
+                .name("rdpart-leaders".into())
                 .spawn(move || shared.run())
             {
                 Ok(h) => *thread = Some(h),
@@ -185,8 +198,17 @@ impl Watcher {
                 ),
             }
         } else {
-            self.refresh();
+            self.ask_now();
         }
+    }
+
+    /// Asks for a new topic's leaders now: the first message of a topic
+    /// waits only as long as the cluster takes to answer, not for the
+    /// spacing between two requests.
+    fn ask_now(&self) {
+        self.shared.fresh.store(true, Relaxed);
+        let _g = lock(&self.shared.stopped);
+        self.shared.wake.notify_one();
     }
 
     /// Asks for the leaders again soon (a broker thread may call this).
@@ -239,7 +261,9 @@ impl Shared {
                     return;
                 }
                 let waited = began.elapsed();
-                let due = waited >= period || (waited >= SPACING && self.refresh.load(Relaxed));
+                let due = waited >= period
+                    || (waited >= SPACING && self.refresh.load(Relaxed))
+                    || self.fresh.swap(false, Relaxed);
                 if due {
                     break;
                 }
@@ -330,11 +354,28 @@ impl Shared {
             let descs = (api.result_topics)(res, &mut cnt);
             for i in 0..if descs.is_null() { 0 } else { cnt } {
                 let d = *descs.add(i);
+                let name = std::ffi::CStr::from_ptr((api.topic_name)(d));
                 let e = (api.topic_error)(d);
                 if !e.is_null() && (api.error_code)(e) != ERR_NO_ERROR {
+                    // The cluster answered: no such topic (yet). Its first
+                    // message waits no longer than that answer took; the
+                    // topic is asked for again soon, and the user told.
+                    if !lock(&self.learnt).iter().any(|n| n.as_c_str() == name) {
+                        self.log.write(
+                            log::NOTICE,
+                            &format!(
+                                "rdpart: topic \"{}\" is not known to the cluster yet: until its \
+                                 leaders are, its keyless messages go to every partition \
+                                 (rdpart.rack.aware)",
+                                name.to_string_lossy()
+                            ),
+                            false,
+                        );
+                    }
+                    self.learnt(name);
+                    self.refresh.store(true, Relaxed);
                     continue;
                 }
-                let name = std::ffi::CStr::from_ptr((api.topic_name)(d));
                 let Some(&(_, rkt)) = topics.iter().find(|(n, _)| n.as_c_str() == name) else {
                     continue;
                 };
@@ -470,7 +511,7 @@ impl Shared {
                                 PROBE_MS,
                             )
                         };
-                        round_trips.response_received(b, start.elapsed().as_micros() as i64);
+                        round_trips.response_received(b, start.elapsed().as_micros() as i64, false);
                         done.fetch_add(1, Relaxed);
                     });
                 if spawned.is_err() {
@@ -522,11 +563,16 @@ impl Shared {
         for i in 0..if m.topics.is_null() { 0 } else { n } {
             // SAFETY: topic_cnt topics, each with partition_cnt partitions.
             let mt = unsafe { &*m.topics.add(i) };
-            if mt.err != ERR_NO_ERROR || mt.topic.is_null() {
+            if mt.topic.is_null() {
                 continue;
             }
             // SAFETY: librdkafka's C string.
             let name = unsafe { std::ffi::CStr::from_ptr(mt.topic) };
+            if mt.err != ERR_NO_ERROR {
+                // As in apply(): answered, without leaders.
+                self.learnt(name);
+                continue;
+            }
             let Some(&(_, rkt)) = topics.iter().find(|(n, _)| n.as_c_str() == name) else {
                 continue;
             };

@@ -115,17 +115,18 @@ unsafe fn init(conf: *mut rd_kafka_conf_t) -> Result<(), String> {
     unsafe { inst.check_default_topic_conf(conf) }
         .map_err(|m| format!("{m} (a partitioner was set before plugin.library.paths)"))?;
     let mut config = Config::default();
-    if let Some(v) = api.get(conf, c"sticky.partitioning.linger.ms") {
-        // Set before the plugin loaded (or librdkafka's default, 10, which
-        // is rdpart's too): rdpart's sticky time.
-        match parse_int("sticky.partitioning.linger.ms", &v, STICKY_LINGER_MS) {
-            Ok(0) | Err(_) => {}
-            Ok(ms) => config.run.linger_ms = ms,
-        }
-    }
     // RDPART_CONFIG: rdpart's properties for hosts that cannot set
     // plugin.library.paths before them (properties kept in a hash map).
     properties::from_env(&mut config)?;
+    if let Some(v) = api.get(conf, c"sticky.partitioning.linger.ms") {
+        // Set on the conf before the plugin loaded: rdpart's sticky time,
+        // which wins over RDPART_CONFIG as every property set on the conf
+        // does. librdkafka's default (10, rdpart's too) is no setting.
+        match parse_int("sticky.partitioning.linger.ms", &v, STICKY_LINGER_MS) {
+            Ok(0 | 10) | Err(_) => {}
+            Ok(ms) => config.run.linger_ms = ms,
+        }
+    }
     inst.check_racks(&config)
         .map_err(|m| format!("RDPART_CONFIG: {m}"))?;
     inst.part.apply(config);

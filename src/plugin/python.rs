@@ -39,6 +39,12 @@ pub struct Python {
     err_clear: unsafe extern "C" fn(),
 }
 
+// SAFETY: function pointers and the address of CPython's None object, which
+// never change; calling any of them takes the GIL first, as CPython wants.
+unsafe impl Send for Python {}
+// SAFETY: as above; nothing in it is ever written after find().
+unsafe impl Sync for Python {}
+
 /// What the bridge answered.
 pub enum Reply {
     Partition(i64),
@@ -70,9 +76,16 @@ unsafe fn cast<F: Copy>(p: *mut c_void) -> F {
     unsafe { std::mem::transmute_copy::<*mut c_void, F>(&p) }
 }
 
+/// CPython's C API in this process, looked up once (in on_new, never on a
+/// placement); None when the process runs no CPython.
+pub fn python() -> Option<&'static Python> {
+    static PYTHON: std::sync::OnceLock<Option<Python>> = std::sync::OnceLock::new();
+    PYTHON.get_or_init(Python::find).as_ref()
+}
+
 impl Python {
     /// CPython's functions, when this process runs CPython (3.3 or later).
-    pub fn find() -> Option<Python> {
+    fn find() -> Option<Python> {
         let sym = |n: &CStr| {
             // SAFETY: a lookup of a C string in the global scope.
             let p = unsafe { libc::dlsym(libc::RTLD_DEFAULT, n.as_ptr()) };
