@@ -4,14 +4,16 @@
 //! time, before any message is produced, as well as Produce). A broker is
 //! slow when its average round trip, or the time it has kept requests
 //! waiting since its last response, is above `SLOW_FACTOR` times the
-//! lower quartile of the others' round trips and above `SLOW_FLOOR_US`;
-//! adaptive then leaves out the partitions it leads (load.rs), before any
-//! of their messages could be acknowledged. Fixed size, no locks: the
+//! lower quartile of the others' round trips and above `SLOW_FLOOR_US`, or
+//! when it is down: its connection failed under a request (a crashed
+//! broker) and it has not answered since. adaptive then leaves out the
+//! partitions it leads (load.rs), before any of their messages could be
+//! acknowledged, until it answers again or another broker leads them. Fixed size, no locks: the
 //! broker threads write, placement reads.
 
 use super::load::{halve_toward, SLOW_FACTOR, SLOW_FLOOR_US};
 use crate::clock;
-use std::sync::atomic::{AtomicI32, AtomicU32, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering::Relaxed};
 
 /// Brokers tracked per producer (more are not judged).
 pub(crate) const MAX_BROKERS: usize = 64;
@@ -35,6 +37,9 @@ struct Slot {
     waiting_since: AtomicU32,
     /// Average round trip, µs (0: none yet).
     rtt_us: AtomicU32,
+    /// A request failed for want of the broker (its connection broke or
+    /// the request timed out), and no answer came since.
+    down: AtomicBool,
 }
 
 impl Default for Brokers {
@@ -45,6 +50,7 @@ impl Default for Brokers {
                 outstanding: AtomicI32::new(0),
                 waiting_since: AtomicU32::new(0),
                 rtt_us: AtomicU32::new(0),
+                down: AtomicBool::new(false),
             }),
         }
     }
@@ -103,9 +109,14 @@ impl Brokers {
         }
     }
 
-    /// Broker `id` answered a request after `rtt_us` (negative: it failed).
-    pub fn response_received(&self, id: i32, rtt_us: i64) {
+    /// Broker `id` answered a request after `rtt_us` (negative: it failed);
+    /// `lost`: the request failed for want of the broker (its connection
+    /// broke, or it timed out), not with an answer.
+    pub fn response_received(&self, id: i32, rtt_us: i64, lost: bool) {
         let Some(s) = self.slot(id) else { return };
+        if lost != s.down.load(Relaxed) {
+            s.down.store(lost, Relaxed);
+        }
         let left = s.outstanding.fetch_sub(1, Relaxed) - 1;
         if left <= 0 {
             s.outstanding.store(0, Relaxed);
@@ -118,6 +129,19 @@ impl Brokers {
             s.rtt_us
                 .store(halve_toward(s.rtt_us.load(Relaxed), l), Relaxed);
         }
+    }
+
+    /// The brokers down now (their connection broke under a request, and
+    /// no answer came since).
+    pub fn down(&self) -> SlowBrokers {
+        let mut out = SlowBrokers::default();
+        for s in &self.slots {
+            let id = s.id.load(Relaxed);
+            if id != EMPTY && s.down.load(Relaxed) {
+                out.push(id);
+            }
+        }
+        out
     }
 
     /// The brokers slow now. With fewer than two brokers answered there is
@@ -151,7 +175,7 @@ impl Brokers {
             } else {
                 0
             };
-            if (s.rtt_us.load(Relaxed) as u64).max(waiting_us) > limit {
+            if s.down.load(Relaxed) || (s.rtt_us.load(Relaxed) as u64).max(waiting_us) > limit {
                 out.push(id);
             }
         }
@@ -170,8 +194,8 @@ mod tests {
         for id in [1, 2, 3] {
             b.request_sent(id);
         }
-        b.response_received(1, 800);
-        b.response_received(3, 1200);
+        b.response_received(1, 800, false);
+        b.response_received(3, 1200, false);
         assert!(
             b.slow(now).is_empty(),
             "broker 2 has waited for nothing yet"
@@ -179,29 +203,54 @@ mod tests {
         let s = b.slow(now.wrapping_add(200) | 1);
         assert!(s.contains(2) && !s.contains(1) && !s.contains(3));
         // It answers, slowly: slow by its round trip.
-        b.response_received(2, 600_000);
+        b.response_received(2, 600_000, false);
         assert!(b.slow(now.wrapping_add(200) | 1).contains(2));
         // Fast again: a few fast answers bring it back.
         for _ in 0..8 {
             b.request_sent(2);
-            b.response_received(2, 900);
+            b.response_received(2, 900, false);
         }
         assert!(b.slow(now.wrapping_add(200) | 1).is_empty());
+    }
+
+    #[test]
+    fn a_broker_whose_connection_broke_is_down_until_it_answers() {
+        let b = Brokers::default();
+        let now = clock::coarse_ms();
+        for id in [1, 2, 3] {
+            b.request_sent(id);
+            b.response_received(id, 900, false);
+        }
+        assert!(b.slow(now).is_empty());
+        // Killed: its in-flight request fails with its connection, and
+        // nothing is outstanding afterwards (librdkafka cannot reconnect).
+        b.request_sent(2);
+        b.response_received(2, -1, true);
+        let s = b.slow(now);
+        assert!(s.contains(2) && !s.contains(1) && !s.contains(3));
+        assert!(
+            b.slow(now.wrapping_add(60_000) | 1).contains(2),
+            "down until it answers"
+        );
+        // Back: its first answer ends it.
+        b.request_sent(2);
+        b.response_received(2, 900, false);
+        assert!(b.slow(now).is_empty());
     }
 
     #[test]
     fn one_broker_alone_is_slow_only_far_above_any_round_trip() {
         let b = Brokers::default();
         b.request_sent(7);
-        b.response_received(7, 120_000);
+        b.response_received(7, 120_000, false);
         assert!(b.slow(clock::coarse_ms()).is_empty());
         b.request_sent(7);
-        b.response_received(7, 900_000);
+        b.response_received(7, 900_000, false);
         assert!(b.slow(clock::coarse_ms()).contains(7));
         for id in 0..1000 {
             b.request_sent(id);
         }
         b.request_sent(-1);
-        b.response_received(-1, 10);
+        b.response_received(-1, 10, false);
     }
 }

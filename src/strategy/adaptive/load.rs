@@ -70,6 +70,9 @@ pub(super) struct Sent {
     pub(super) busy_since: AtomicU32,
     /// Left out at the last refresh.
     pub(super) out: AtomicBool,
+    /// Its leader was down at the last refresh (a crashed broker): avoided
+    /// even when every partition is left out.
+    pub(super) dead: AtomicBool,
     /// `placed` when the current epoch began.
     pub(super) base: AtomicI64,
 }
@@ -112,6 +115,8 @@ pub struct Load {
     pub(super) epoch: AtomicU32,
     /// Some partition is left out.
     pub(super) any_out: AtomicBool,
+    /// Some partition's leader is down.
+    pub(super) any_dead: AtomicBool,
     /// Clock (ms) of the next probe.
     pub(super) next_probe: AtomicU32,
     /// Where the next probe looks first.
@@ -134,6 +139,7 @@ impl Default for Load {
             refreshed: AtomicU32::new(0),
             epoch: AtomicU32::new(0),
             any_out: AtomicBool::new(false),
+            any_dead: AtomicBool::new(false),
             next_probe: AtomicU32::new(0),
             probe_cursor: AtomicU32::new(0),
             avg_bytes: AtomicU32::new(0),
@@ -281,6 +287,12 @@ impl Load {
         self.slot(p).is_some_and(|s| s.sent.out.load(Relaxed))
     }
 
+    /// Whether `p`'s leader was down at the last refresh.
+    #[inline]
+    pub(super) fn dead(&self, p: u32) -> bool {
+        self.slot(p).is_some_and(|s| s.sent.dead.load(Relaxed))
+    }
+
     /// Recomputes which partitions are left out (at most once per ms).
     /// `leaders`: each partition's leader, when learnt from the cluster
     /// (else the broker that acknowledged its last message); `brokers`: the
@@ -368,6 +380,8 @@ impl Load {
         // messages is acknowledged. (Not inferred from a partition's
         // latency, which may be its own: messages that waited for a leader.)
         let slow_now = brokers.map(|b| b.slow(now)).unwrap_or_default();
+        let down_now = brokers.map(|b| b.down()).unwrap_or_default();
+        let mut any_dead = false;
         let broker_of = |p: u32, s: &PartitionLoad| match leaders.and_then(|r| r.leader(p)) {
             Some(id) => id as u32 + 1,
             None => s.acks.broker.load(Relaxed),
@@ -404,13 +418,20 @@ impl Load {
                 && age_us > timeout_ms as u64 * 1000
                 && topic_ack.wrapping_sub(since) as i32 > 0;
             let broker = broker_of(p, s);
-            let out = slow || stalled || (broker != 0 && slow_now.contains(broker as i32 - 1));
+            let dead = broker != 0 && down_now.contains(broker as i32 - 1);
+            let out =
+                dead || slow || stalled || (broker != 0 && slow_now.contains(broker as i32 - 1));
             if s.sent.out.load(Relaxed) != out {
                 s.sent.out.store(out, Relaxed);
             }
+            if s.sent.dead.load(Relaxed) != dead {
+                s.sent.dead.store(dead, Relaxed);
+            }
             any |= out;
+            any_dead |= dead;
         }
         self.any_out.store(any, Relaxed);
+        self.any_dead.store(any_dead, Relaxed);
     }
 
     /// Records the broker (its id) that acknowledged a message of `p`.
@@ -612,9 +633,9 @@ mod tests {
         for id in 0..3 {
             b.request_sent(id);
         }
-        b.response_received(0, 900);
-        b.response_received(1, 1100);
-        b.response_received(2, 800_000);
+        b.response_received(0, 900, false);
+        b.response_received(1, 1100, false);
+        b.response_received(2, 800_000, false);
         l.refresh(clock::now_ms() | 1, 500, None, Some(&b));
         assert_eq!((0..6).filter(|&p| l.out(p)).collect::<Vec<_>>(), [2, 5]);
         // Leaders learnt from the cluster win over the last acknowledgement.

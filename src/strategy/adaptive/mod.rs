@@ -239,9 +239,19 @@ fn choose(
             }
         }
     }
-    // Every other partition is left out or not usable: stay, or any usable.
+    // Every other partition is left out or not usable: stay, or any usable,
+    // but not one whose leader is down (a crashed broker's partitions while
+    // every other broker waits for it to leave the ISR) while others exist.
     if let Some(p) = prev.filter(|&p| !load.out(p) && ctx.usable(t, p, n)) {
         return p;
+    }
+    if load.any_dead.load(Relaxed) {
+        for _ in 0..PROBES {
+            let p = pick(n, prev);
+            if !load.dead(p) && ctx.usable(t, p, n) {
+                return p;
+            }
+        }
     }
     let p = pick(n, prev);
     if ctx.usable(t, p, n) {
