@@ -179,8 +179,8 @@ fn rack_and_broker_views_do_not_allocate_on_the_keyless_path() {
     for id in 0..3 {
         b.request_sent(id);
     }
-    b.response_received(0, 900);
-    b.response_received(1, 1_100);
+    b.response_received(0, 900, false);
+    b.response_received(1, 1_100, false);
     // SAFETY: b outlives every placement below.
     unsafe { t.set_brokers(&b) };
     let ctx = Ctx::new(std::ptr::null(), TopicRef::Known(&t), 0);

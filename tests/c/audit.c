@@ -108,6 +108,8 @@ static struct {
         int32_t partition;
 } recs[MAXREC];
 static long nrec, delivered, dr_failed;
+static int32_t keyless_parts[64]; /* the first keyless messages' partitions */
+static int nkeyless;
 static rdpart_t *dr_part; /* set: every report goes to rdpart_delivered */
 
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
@@ -119,6 +121,8 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
                 dr_failed++;
         } else {
                 delivered++;
+                if (!m->key && nkeyless < 64)
+                        keyless_parts[nkeyless++] = m->partition;
                 if (m->key && m->key_len < sizeof(recs[0].key) && nrec < MAXREC) {
                         memcpy(recs[nrec].key, m->key, m->key_len);
                         recs[nrec].len = m->key_len;
@@ -132,6 +136,7 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
 static void reset_reports(void) {
         pthread_mutex_lock(&rec_lock);
         nrec = delivered = dr_failed = 0;
+        nkeyless = 0;
         pthread_mutex_unlock(&rec_lock);
 }
 
@@ -617,6 +622,116 @@ static void delimiter_conf(void) {
         mock_destroy();
 }
 
+/* RDPART_CONFIG gives way to sticky.partitioning.linger.ms set on the
+ * conf before the plugin: every property set on the conf wins (issue 26:
+ * the environment's 60 s won, 30 messages 20 ms apart on one partition). */
+static void env_order(void) {
+        const char *bootstraps = mock_cluster("env-order", 6, NULL, 0);
+        setenv("RDPART_CONFIG", "sticky.linger.ms=60000", 1);
+        char errstr[512];
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        rd_kafka_conf_set(conf, "bootstrap.servers", bootstraps, NULL, 0);
+        rd_kafka_conf_set(conf, "sticky.partitioning.linger.ms", "1", NULL, 0);
+        rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
+        if (rd_kafka_conf_set(conf, "plugin.library.paths", plugin, errstr, sizeof(errstr)) ||
+            rd_kafka_conf_set(conf, "rdpart.strategy", "sticky", errstr, sizeof(errstr))) {
+                fprintf(stderr, "plugin: %s\n", errstr);
+                exit(2);
+        }
+        unsetenv("RDPART_CONFIG");
+        rd_kafka_t *rk = producer(conf);
+        warm(rk, "env-order");
+        reset_reports();
+        for (int i = 0; i < 30; i++) {
+                rd_kafka_producev(rk, RD_KAFKA_V_TOPIC("env-order"), RD_KAFKA_V_VALUE("x", 1),
+                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+                rd_kafka_poll(rk, 20);
+        }
+        rd_kafka_flush(rk, 10000);
+        int runs = nkeyless > 0;
+        for (int i = 1; i < nkeyless; i++)
+                runs += keyless_parts[i] != keyless_parts[i - 1];
+        printf("  %d keyless messages 20 ms apart, sticky time 1 ms on the conf, 60 s in "
+               "RDPART_CONFIG: %d runs\n", nkeyless, runs);
+        CHECK(nkeyless == 30 && runs >= 10, "the environment won over the conf: %d runs of %d", runs,
+              nkeyless);
+        rd_kafka_destroy(rk);
+        mock_destroy();
+}
+
+/* Messages failed for a partition the topic lacks cost nothing per
+ * partition named (issue 26: 200 to partition 65000 cost +153 MB). */
+static void unknown_partition_memory(void) {
+        const char *bootstraps = mock_cluster("far", 4, NULL, 0);
+        rd_kafka_t *rk = producer(producer_conf(bootstraps, "adaptive"));
+        warm(rk, "far");
+        double before = rss_mb();
+        int failed = 0;
+        for (int i = 0; i < 200; i++)
+                failed += rd_kafka_producev(rk, RD_KAFKA_V_TOPIC("far"), RD_KAFKA_V_PARTITION(65000 - i),
+                                            RD_KAFKA_V_VALUE("x", 1),
+                                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                            RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION;
+        rd_kafka_flush(rk, 10000);
+        char *stats = malloc(1 << 16);
+        rdpart_stats(stats, 1 << 16);
+        double grew = rss_mb() - before;
+        printf("  200 messages to partitions 64801-65000 of 4: %d failed, RSS +%.1f MB\n", failed, grew);
+        CHECK(failed == 200, "%d of 200 failed", failed);
+        /* Nothing is kept for a partition that does not exist. */
+        CHECK(strstr(stats, "\"partition\":6") == NULL, "stats name missing partitions: %.300s", stats);
+        CHECK(grew < 20, "RSS grew %.1f MB", grew);
+        free(stats);
+        rd_kafka_destroy(rk);
+        mock_destroy();
+}
+
+/* An rdpart_new() partitioner says a hot key on stderr, naming the topic
+ * as docs/hot_keys.md shows (issue 26: the topic was left out). */
+static void hot_key_topic(void) {
+        const char *bootstraps = mock_cluster("hot-topic", 6, NULL, 0);
+        char errstr[512];
+        rdpart_conf_t *pc = rdpart_conf_new();
+        CHECK(rdpart_conf_set(pc, "strategy", "murmur2", errstr, sizeof errstr) == 0 &&
+                  rdpart_conf_set(pc, "hot.key.share", "0.2", errstr, sizeof errstr) == 0,
+              "%s", errstr);
+        rdpart_t *part = rdpart_new(pc, errstr, sizeof errstr);
+        rdpart_conf_destroy(pc);
+        rd_kafka_conf_t *conf = producer_conf(bootstraps, NULL);
+        rd_kafka_topic_conf_t *tconf = rd_kafka_topic_conf_new();
+        rd_kafka_topic_conf_set_partitioner_cb(tconf, rdpart_partition);
+        rd_kafka_topic_conf_set_opaque(tconf, part);
+        rd_kafka_conf_set_default_topic_conf(conf, tconf);
+        rd_kafka_t *rk = producer(conf);
+        warm(rk, "hot-topic");
+        /* stderr into a file while the key turns hot */
+        fflush(stderr);
+        FILE *cap = tmpfile();
+        int saved = dup(2);
+        dup2(fileno(cap), 2);
+        for (int i = 0; i < 2000; i++) {
+                char key[16];
+                snprintf(key, sizeof key, i % 2 ? "tenant-7" : "k%d", i);
+                rd_kafka_producev(rk, RD_KAFKA_V_TOPIC("hot-topic"), RD_KAFKA_V_KEY(key, strlen(key)),
+                                  RD_KAFKA_V_VALUE("x", 1), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                  RD_KAFKA_V_END);
+        }
+        rd_kafka_flush(rk, 10000);
+        fflush(stderr);
+        dup2(saved, 2);
+        close(saved);
+        char text[8192] = {0};
+        rewind(cap);
+        size_t got = fread(text, 1, sizeof text - 1, cap);
+        fclose(cap);
+        text[got] = 0;
+        CHECK(strstr(text, "rdpart: topic \"hot-topic\": key \"tenant-7\" is hot") != NULL,
+              "stderr says: %s", text);
+        rd_kafka_destroy(rk);
+        rdpart_destroy(part);
+        mock_destroy();
+}
+
 int main(int argc, char **argv) {
         if (argc < 3) {
                 fprintf(stderr, "usage: audit PLUGIN_PATH CASE ...\n");
@@ -647,7 +762,10 @@ int main(int argc, char **argv) {
                      {"inflight_threads", inflight_threads},
                      {"inflight_delivered", inflight_delivered},
                      {"delimiter_plugin", delimiter_plugin},
-                     {"delimiter_conf", delimiter_conf}};
+                     {"delimiter_conf", delimiter_conf},
+                     {"env_order", env_order},
+                     {"unknown_partition_memory", unknown_partition_memory},
+                     {"hot_key_topic", hot_key_topic}};
         for (int a = 2; a < argc; a++) {
                 size_t i = 0;
                 while (i < sizeof(cases) / sizeof(cases[0]) && strcmp(cases[i].name, argv[a]))
