@@ -62,7 +62,8 @@ MAX_PARTITIONS = 0x7FFFFFFF
 MAX_TIMEOUT = MAX_PARTITIONS // 1000
 
 
-def integer(least: int, most: Optional[int] = None, allowed: Optional[str] = None):
+def integer(least: int, most: Optional[int] = None,
+            allowed: Optional[str] = None) -> Callable[[str], int]:
     """An argparse type: an integer from ``least`` to ``most``; a bad one is
     a usage error (exit status 2) naming the argument and what is allowed."""
     if allowed is None:
@@ -121,15 +122,15 @@ def share(text: str) -> float:
 def table(header: Sequence[str], rows: Iterable[Sequence[object]], out: TextIO,
           right: Sequence[bool] = ()) -> None:
     """An aligned plain-text table; numeric columns (``right``) right-aligned."""
-    rows = [[str(c) for c in r] for r in rows]
-    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(header)]
+    cells = [[str(c) for c in r] for r in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(header)]
     just = [right[i] if i < len(right) else False for i in range(len(header))]
 
     def line(cells: Sequence[str]) -> str:
         return "  ".join(c.rjust(w) if j else c.ljust(w) for c, w, j in zip(cells, widths, just)).rstrip()
 
     out.write(line(header) + "\n")
-    for r in rows:
+    for r in cells:
         out.write(line(r) + "\n")
 
 
@@ -191,6 +192,8 @@ def read_keys(source: Optional[str], hex_: bool) -> Iterator[bytes]:
     """Keys, one per line, from a file or '-' (stdin), as bytes; line ends
     dropped."""
     if source in (None, "-"):
+        if sys.stdin is None:
+            raise UsageError("cannot read keys: stdin is closed (give keys as arguments or with --file)")
         lines: Iterable[bytes] = sys.stdin.buffer
     else:
         try:
@@ -198,12 +201,15 @@ def read_keys(source: Optional[str], hex_: bool) -> Iterator[bytes]:
         except OSError as e:
             raise UsageError(f"cannot read keys: {e}") from None
     try:
-        for line in lines:
-            line = line.rstrip(b"\r\n")
-            yield parse_key(line.decode("ascii", "replace"), True) if hex_ else line
+        try:
+            for line in lines:
+                line = line.rstrip(b"\r\n")
+                yield parse_key(line.decode("ascii", "replace"), True) if hex_ else line
+        except OSError as e:
+            raise UsageError(f"cannot read keys from {source or 'stdin'}: {e.strerror or e}") from None
     finally:
         if lines is not sys.stdin.buffer:
-            lines.close()  # type: ignore[union-attr]
+            lines.close()  # type: ignore[attr-defined]
 
 
 # --- place --------------------------------------------------------------------
@@ -222,7 +228,7 @@ def cmd_place(a: argparse.Namespace) -> int:
         raise UsageError("give keys as arguments or with --file, not both")
     if a.keys:
         keys: Iterable[bytes] = [parse_key(k, a.hex) for k in a.keys]
-    elif a.file or not sys.stdin.isatty():
+    elif a.file or (sys.stdin is not None and not sys.stdin.isatty()):
         keys = read_keys(a.file, a.hex)
     else:
         raise UsageError("no keys: give them as arguments, with --file, or on stdin")
@@ -269,7 +275,7 @@ def _expected(function: Any, strategy: str, topic: str, key: Optional[bytes], va
         raise UsageError(f"--partitioner, for key {show_key(key, False)}: {type(e).__name__}: {e}") from None
 
 
-def _rd(f, *args, **kw):
+def _rd(f: Callable[..., Any], *args: Any, **kw: Any) -> Any:
     try:
         return f(*args, **kw)
     except rdpart.RdpartError as e:
@@ -320,7 +326,8 @@ def cmd_growth(a: argparse.Namespace) -> int:
                      f"(the least any placement can move: {least:.2%})\n")
     rows = []
     for r in res:
-        moves = ", ".join(f"{t['from']}->{t['to']} {t['keys']}" for t in r["top_moves"])  # type: ignore[index]
+        top: Any = r["top_moves"]
+        moves = ", ".join(f"{t['from']}->{t['to']} {t['keys']}" for t in top)
         rows.append((r["strategy"], r["moved"], f"{r['moved_share']:.2%}", r["to_new_partitions"],
                      r["to_old_partitions"], moves))
     table(["strategy", "moved", "share", "to new", "to old", "largest moves (from->to keys)"], rows,
@@ -356,24 +363,28 @@ def cmd_verify(a: argparse.Namespace) -> int:
         consumer.close()
 
 
-def _consumer(a: argparse.Namespace, Consumer, KafkaException):
+def _consumer(a: argparse.Namespace, Consumer: Any, KafkaException: Any) -> Any:
     """A consumer that commits nothing, from -b, --timeout and -X."""
     conf = {"bootstrap.servers": a.bootstrap_servers, "group.id": f"rdpart-{a.command}-{uuid.uuid4()}",
             "enable.auto.commit": False, "enable.auto.offset.store": False,
             "auto.offset.reset": "earliest", "enable.partition.eof": True, "log_level": 0,
             "socket.connection.setup.timeout.ms": max(1000, int(a.timeout * 1000))}
     for prop in a.X or []:
-        name, eq, value = arg_text(prop, "-X").partition("=")
+        name, eq, value = (arg_text(prop, "-X") or "").partition("=")
         if not eq:
             raise UsageError(f"-X {prop}: expected name=value")
+        if name.strip().endswith("_cb") or name.strip() in ("logger", "on_delivery"):
+            raise UsageError(f"-X {name}: a callback cannot be set from the command line")
         conf[name] = value
     try:
         return Consumer(conf)
     except KafkaException as e:
         raise UsageError(f"consumer configuration: {e.args[0].str()}") from None
+    except (TypeError, ValueError) as e:
+        raise UsageError(f"consumer configuration: {e}") from None
 
 
-def _progress(total: int, enabled: bool):
+def _progress(total: int, enabled: bool) -> Any:
     """A tqdm bar on stderr, or None: when stderr is not a terminal, or
     tqdm is not installed (said once)."""
     if not enabled or not sys.stderr.isatty():
@@ -393,7 +404,8 @@ def _progress(total: int, enabled: bool):
     return tqdm(total=total, unit="msg", unit_scale=True, file=sys.stderr, desc="reading", leave=False, **dims)
 
 
-def _read(a, consumer, TopicPartition, KafkaError, KafkaException, OFFSET_BEGINNING,
+def _read(a: argparse.Namespace, consumer: Any, TopicPartition: Any, KafkaError: Any, KafkaException: Any,
+          OFFSET_BEGINNING: int,
           start: Callable[[int], None], each: Callable[[object], None]) -> Tuple[int, int, float]:
     """Reads a.topic from the beginning to its end (or --max-messages):
     start(partition count), then each(message). Returns the partition count,
@@ -423,7 +435,7 @@ def _read(a, consumer, TopicPartition, KafkaError, KafkaException, OFFSET_BEGINN
     limit = a.max_messages if a.max_messages is not None else float("inf")
     per = {p: 0 for p in ends}
     consumer.assign([TopicPartition(a.topic, p, OFFSET_BEGINNING) for p in todo])
-    bar = _progress(min(total, limit), not a.no_progress)
+    bar = _progress(int(min(total, limit)), not a.no_progress)
     read, started, idle_since = 0, time.monotonic(), time.monotonic()
     try:
         while todo and read < limit:
@@ -461,7 +473,8 @@ def _read(a, consumer, TopicPartition, KafkaError, KafkaException, OFFSET_BEGINN
     return n, read, time.monotonic() - started
 
 
-def _verify(a, strategy, consumer, TopicPartition, KafkaError, KafkaException, OFFSET_BEGINNING,
+def _verify(a: argparse.Namespace, strategy: str, consumer: Any, TopicPartition: Any, KafkaError: Any,
+            KafkaException: Any, OFFSET_BEGINNING: int,
             function: Any = None) -> int:
     stats: Dict[int, Dict[str, int]] = {}
     examples: List[Dict[str, object]] = []
@@ -471,7 +484,7 @@ def _verify(a, strategy, consumer, TopicPartition, KafkaError, KafkaException, O
         parts[0] = n
         stats.update({p: {"messages": 0, "placed": 0, "misplaced": 0, "keyless": 0} for p in range(n)})
 
-    def each(m) -> None:
+    def each(m: Any) -> None:
         p, key = m.partition(), m.key()
         st = stats[p]
         st["messages"] += 1
@@ -509,7 +522,8 @@ def _verify(a, strategy, consumer, TopicPartition, KafkaError, KafkaException, O
         out = sys.stdout
         out.write(f"topic {a.topic}: {n} partitions, {read} messages read in {elapsed:.2f} s, "
                   f"keys checked against {strategy}\n")
-        rows = [(p, s["messages"], s["placed"], s["misplaced"], s["keyless"]) for p, s in stats.items()]
+        rows: List[Tuple[object, ...]] = [(p, s["messages"], s["placed"], s["misplaced"], s["keyless"])
+                                          for p, s in stats.items()]
         rows.append(("all", read, placed, misplaced, keyless))
         table(["partition", "messages", "placed", "misplaced", "keyless"], rows, out, [True] * 5)
         if examples:
@@ -562,7 +576,7 @@ def cmd_skew(a: argparse.Namespace) -> int:
         messages.update({p: 0 for p in range(n)})
         sizes.update({p: 0 for p in range(n)})
 
-    def each(m) -> None:
+    def each(m: Any) -> None:
         p, key, value = m.partition(), m.key(), m.value()
         messages[p] += 1
         sizes[p] += len(key or b"") + len(value or b"")
@@ -591,7 +605,7 @@ def cmd_skew(a: argparse.Namespace) -> int:
     return 0
 
 
-def imbalance(counts: Sequence[int]) -> float:
+def imbalance(counts: Sequence[float]) -> float:
     """The fullest partition's messages against the mean (0 for none)."""
     total = sum(counts)
     return max(counts) / (total / len(counts)) if total else 0.0
@@ -616,7 +630,8 @@ def what_if(keys: Dict[bytes, int], strategy: str, n: int, delimiter: Optional[b
     return imbalance(plain), imbalance(spread_out)
 
 
-def skew_report(a, n, read, messages, sizes, keys, keyless, strategies) -> Dict[str, object]:
+def skew_report(a: argparse.Namespace, n: int, read: int, messages: Dict[int, int], sizes: Dict[int, int],
+                keys: Dict[bytes, int], keyless: int, strategies: Sequence[str]) -> Dict[str, object]:
     keyed = read - keyless
     heavy = sorted(keys.items(), key=lambda kc: -kc[1])[:a.top]
     counts = sorted(set([n] + list(a.partitions or [])))
@@ -639,7 +654,7 @@ def skew_report(a, n, read, messages, sizes, keys, keyless, strategies) -> Dict[
     }
 
 
-def _skew_table(r, out: TextIO) -> None:
+def _skew_table(r: Dict[str, Any], out: TextIO) -> None:
     out.write(f"topic {r['topic']}: {r['partitions']} partitions, {r['messages']} messages "
               f"({r['keyed']} keyed, {r['distinct_keys']} distinct keys), read in {r['seconds']:.2f} s\n")
     total = max(1, r["messages"])
@@ -660,7 +675,7 @@ def _skew_table(r, out: TextIO) -> None:
            for w in r["what_if"]], out, [False, True, True, True])
 
 
-def _skew_plot(r, path: str) -> None:
+def _skew_plot(r: Dict[str, Any], path: str) -> None:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -697,7 +712,7 @@ class Intermixed(argparse.ArgumentParser):
 
     _inner = False
 
-    def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:  # type: ignore[override]
         if self._inner:  # parse_known_intermixed_args calling back (before Python 3.13)
             return super().parse_known_args(args, namespace)
         self._inner = True
@@ -707,6 +722,15 @@ class Intermixed(argparse.ArgumentParser):
             self._inner = False
 
 
+class _Version(argparse.Action):
+    """--version: the loaded library's version, read only when asked (so
+    --help works without librdpart.so)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):  # type: ignore[no-untyped-def]
+        sys.stdout.write(f"rdpart {rdpart.__version__}\n")
+        parser.exit()
+
+
 def parser() -> argparse.ArgumentParser:
     fmt = argparse.RawDescriptionHelpFormatter
     ap = argparse.ArgumentParser(
@@ -714,7 +738,7 @@ def parser() -> argparse.ArgumentParser:
         description="Where Kafka keys go under each client's partitioner, what moves when a topic "
                     "grows, and whether a topic is placed as expected.",
         epilog="strategies: " + ", ".join(rdpart.STRATEGIES) + "\n\n" + "\n\n".join(EXAMPLES.values()))
-    ap.add_argument("--version", action="version", version=f"rdpart {rdpart.__version__}")
+    ap.add_argument("--version", action=_Version, nargs=0, help="show the library's version and exit")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=Intermixed)
 
     p = sub.add_parser("place", help="print the partition of each key", formatter_class=fmt,
@@ -811,21 +835,40 @@ def parser() -> argparse.ArgumentParser:
     return ap
 
 
+def _say(text: str) -> None:
+    """A line on stderr, if stderr is open."""
+    try:
+        if sys.stderr is not None:
+            sys.stderr.write(text)
+    except (OSError, ValueError):
+        pass
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    ap = parser()
-    a = ap.parse_args(argv)
+    if sys.stdout is None:  # started with stdout closed (>&-)
+        _say("rdpart: stdout is closed: nowhere to write the result\n")
+        return 2
+    try:
+        ap = parser()
+        a = ap.parse_args(argv)
+    except FileNotFoundError as e:  # librdpart.so missing (--version)
+        _say(f"rdpart: {e}\n")
+        return 2
     try:
         return a.func(a)
     except UsageError as e:
-        sys.stderr.write(f"rdpart {a.command}: {e}\n")
+        _say(f"rdpart {a.command}: {e}\n")
         return 2
     except FileNotFoundError as e:  # librdpart.so missing
-        sys.stderr.write(f"rdpart: {e}\n")
+        _say(f"rdpart: {e}\n")
         return 2
     except BrokenPipeError:
         return 0
     except KeyboardInterrupt:
         return 130
+    except OSError as e:  # stdout or a file that fails under us
+        _say(f"rdpart {a.command}: {e.strerror or e}\n")
+        return 2
 
 
 if __name__ == "__main__":

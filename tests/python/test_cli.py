@@ -451,3 +451,25 @@ def test_verify_with_your_own_partitioner(cli, mock_broker, tmp_path):
             "--partitioner", "mypart:other")
     assert r.returncode == 1
     assert json.loads(r.stdout)["misplaced"] == sum(mypart(k, 6) != 0 for k in keys)
+
+
+@pytest.mark.parametrize("shell, says", [
+    ("rdpart place murmur2 6 --file /proc/self/mem", b"cannot read keys from /proc/self/mem"),
+    ("rdpart growth --from 6 --to 7 /proc/self/mem", b"cannot read keys from /proc/self/mem"),
+    ("rdpart place murmur2 6 <&-", b"no keys"),
+    ("rdpart place murmur2 6 --file - <&-", b"stdin is closed"),
+    ("rdpart place murmur2 6 k >&-", b"stdout is closed"),
+    ("rdpart verify -b 127.0.0.1:1 -t t -s murmur2 -X error_cb=x", b"-X error_cb: a callback"),
+    ("rdpart skew -b 127.0.0.1:1 -t t -X stats_cb=1", b"-X stats_cb: a callback"),
+    ("RDPART_LIBRARY=/nonexistent rdpart --version", b"RDPART_LIBRARY=/nonexistent: no such file"),
+])
+def test_the_command_fails_with_a_message_never_a_traceback(cli, shell, says):
+    """Issue 26: each of these exited 1 with a traceback."""
+    r = subprocess.run(["sh", "-c", shell], cwd=cli.cwd, env=cli.env, capture_output=True, timeout=60)
+    assert r.returncode == 2 and says in r.stderr and b"Traceback" not in r.stderr, (r.returncode, r.stderr)
+
+
+def test_help_needs_no_library(cli):
+    r = subprocess.run(["sh", "-c", "RDPART_LIBRARY=/nonexistent rdpart --help"], cwd=cli.cwd, env=cli.env,
+                       capture_output=True, timeout=60)
+    assert r.returncode == 0 and b"usage: rdpart" in r.stdout, r.stderr
