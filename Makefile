@@ -1,8 +1,9 @@
 # rdpart: the two commands of the README, and a few helpers.
 #   make demo    the C and Python examples on librdkafka's embedded mock cluster
 #   make test    every test (installs what it needs)
-#   make check   the quick loop: format, lints, Rust tests, the header (no
-#                installs, no brokers: a minute or two once built)
+#   make check   the quick loop: format, lints (Rust; ruff and mypy for the
+#                Python package, installed with pip when missing), Rust
+#                tests, the header (no brokers: a minute or two once built)
 #   make bench   every benchmark, as markdown tables (see BENCHMARKS.md)
 #   make wheel   a redistributable Python wheel in target/wheels/
 #                (manylinux2014: glibc 2.17, built with zig; no Rust to install)
@@ -43,9 +44,10 @@ strategies:
 check:
 	cargo fmt --all -- --check
 	cargo clippy -q --all-targets -- -D warnings
+	@.ci/python_checks.sh
 	cargo test -q --release --lib
 	cargo test -q --release --test oracle --test per_topic --test no_alloc --test contract --test keyless \
-	  --test availability --test growth --test lists --test layering
+	  --test availability --test growth --test lists --test layering --test stderr_full
 	@cbindgen -q --config cbindgen.toml --output target/rdpart.h && diff -u include/rdpart.h target/rdpart.h \
 	  && echo "include/rdpart.h is current"
 

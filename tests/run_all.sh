@@ -24,6 +24,8 @@ else
   echo "skipped: clippy is not installed and no registry here serves it"
 fi
 
+.ci/python_checks.sh
+
 step "build"
 cargo build -q --release
 ln -sf librdpart.so target/release/librdpart.so.0  # its SONAME, as installed

@@ -111,7 +111,7 @@ def library_path() -> str:
 _lib: Optional[ctypes.CDLL] = None
 _lock = threading.Lock()
 _partitioners: Dict[object, int] = {}
-_partition = None  # lib.rdpart_partition, once loaded (typed loosely: a ctypes function)
+_partition: Any = None  # lib.rdpart_partition, once loaded (a ctypes function)
 
 
 def _library() -> ctypes.CDLL:
@@ -229,10 +229,11 @@ def config(strategy: str = "sticky", partitioner: Any = None,
     for k, v in options.items():
         name = "rdpart." + _option_name(k)
         if isinstance(v, (bytes, bytearray, memoryview)):
+            raw = bytes(v)
             try:
-                v = bytes(v).decode()
+                v = raw.decode()
             except UnicodeDecodeError:
-                raise RdpartError(f'Invalid value {bytes(v)!r} for configuration property "{name}": '
+                raise RdpartError(f'Invalid value {raw!r} for configuration property "{name}": '
                                   "confluent-kafka takes properties as UTF-8 text") from None
         if isinstance(v, bool):
             v = "true" if v else "false"

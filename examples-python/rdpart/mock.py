@@ -101,5 +101,5 @@ class MockCluster:
     def __enter__(self) -> "MockCluster":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()

@@ -98,22 +98,21 @@ class _Bridge:
                  headers: Optional[List[Tuple[str, Optional[bytes]]]], count: int,
                  available: Tuple[int, ...]) -> Union[int, bytes, str]:
         try:
-            r = self.function(topic, key, value, headers, Cluster(count, available))
+            r: object = self.function(topic, key, value, headers, Cluster(count, available))
             if r is None:
                 return _STRATEGY
-            tr = type(r)
-            if tr is int:
+            if type(r) is int:  # not bool
                 if 0 <= r <= 0x7FFFFFFF:
                     return r
                 return (f"the partitioner returned {r}, not a partition id (0..{count - 1}): "
                         "the message is not placed")
-            if tr is bytes:
+            if type(r) is bytes:
                 return r
-            if tr is str:
+            if isinstance(r, str):
                 return r.encode()
-            if tr is bytearray or tr is memoryview:
+            if isinstance(r, (bytearray, memoryview)):
                 return bytes(r)
-            return (f"the partitioner returned {r!r:.80} (a {tr.__name__}): expected a partition id "
+            return (f"the partitioner returned {r!r:.80} (a {type(r).__name__}): expected a partition id "
                     "(int), a routing key (bytes or str) or None: the message is not placed")
         except BaseException as e:  # noqa: BLE001 (nothing may cross into C)
             try:
