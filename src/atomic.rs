@@ -1,10 +1,12 @@
-//! Two shapes rdpart's shared state takes again and again, written once:
+//! The shapes rdpart's shared state takes again and again, written once:
 //!
 //! - [`AtomicBox`]: a value made on first use, installed with one
 //!   compare-and-swap (a racing maker frees its own), never moved, freed
 //!   with its owner;
 //! - [`AtomicFn`]: an optional C function pointer that may be swapped
-//!   while other threads read it.
+//!   while other threads read it;
+//! - [`AtomicSlice`] and [`Segments`]: per-partition values made on first
+//!   use, a slice or a list of growing slices, readers never waiting.
 
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering::*};

@@ -1,4 +1,5 @@
-//! Monotonic milliseconds for sticky placement.
+//! Monotonic milliseconds: sticky's runs, adaptive's latencies, hot keys'
+//! windows, and the plugin's waits.
 //!
 //! Reading the precise clock costs ~20 ns even through the vDSO, more than
 //! a whole murmur2 partitioning. The coarse clock (`CLOCK_MONOTONIC_COARSE`)

@@ -18,7 +18,7 @@ pub enum Keyless {
     /// Runs of messages on one available partition (sticky.rs).
     Sticky,
     /// Runs on partitions chosen by backlog, avoiding slow brokers
-    /// (adaptive.rs); keyed placements are counted too.
+    /// (adaptive/); keyed placements are counted too.
     Adaptive,
 }
 
