@@ -140,11 +140,22 @@ impl HotKeys {
             self.roll(start, now, o, n, stderr);
         }
         let total = self.total.fetch_add(1, Relaxed).wrapping_add(1);
-        let s = &self.slots[(id >> 58) as usize % SLOTS];
-        let held = s.key.load(Relaxed);
-        if held != id {
-            // Another key's slot: count against it, take it when it is empty.
-            // Atomic, so a roll's halving is never overwritten.
+        // Two places a key may be counted in (two choices): two heavy keys
+        // that share one place are counted apart in the other.
+        let (a, b) = places(id);
+        let (sa, sb) = (&self.slots[a], &self.slots[b]);
+        let s = if sa.key.load(Relaxed) == id {
+            sa
+        } else if sb.key.load(Relaxed) == id {
+            sb
+        } else {
+            // Held by other keys: count against the weaker, take it when
+            // it is empty. Atomic, so a roll's halving is never overwritten.
+            let s = if sb.count.load(Relaxed) < sa.count.load(Relaxed) {
+                sb
+            } else {
+                sa
+            };
             let taken = s
                 .count
                 .fetch_update(Relaxed, Relaxed, |c| c.checked_sub(1))
@@ -159,7 +170,7 @@ impl HotKeys {
                 }
             }
             return p;
-        }
+        };
         let count = s.count.fetch_add(1, Relaxed).wrapping_add(1);
         if !s.hot.load(Relaxed) {
             if count < MIN_MESSAGES
@@ -220,6 +231,9 @@ impl HotKeys {
         {
             return;
         }
+        // Halved once per window elapsed, so after a pause the counts are
+        // of the last second or two again, not of before the pause.
+        let windows = (now.wrapping_sub(start) / WINDOW_MS).clamp(1, 31);
         let total = self.total.load(Relaxed).max(1) as u64;
         for s in &self.slots {
             let count = s.count.load(Relaxed);
@@ -227,9 +241,9 @@ impl HotKeys {
             if s.hot.load(Relaxed) && share <= o.share_ppm && s.hot.swap(false, Relaxed) {
                 self.tell(s, false, share, n, o, stderr);
             }
-            s.count.store(count / 2, Relaxed);
+            s.count.store(count >> windows, Relaxed);
         }
-        self.total.store((total / 2) as u32, Relaxed);
+        self.total.store((total >> windows) as u32, Relaxed);
     }
 
     /// Records a transition, for the producer's log or at once on stderr.
@@ -376,6 +390,15 @@ fn identity(key: &[u8]) -> u64 {
     ) | 1
 }
 
+/// The two places of a key's identity in the table: its top 6 bits, and
+/// an odd step from there (never the same place).
+#[inline]
+fn places(id: u64) -> (usize, usize) {
+    let a = (id >> 58) as usize % SLOTS;
+    let b = (a + 1 + ((id >> 52) as usize & (SLOTS - 2))) % SLOTS;
+    (a, b)
+}
+
 /// A line built on the stack (no allocation), cut at its capacity.
 struct Line {
     buf: [u8; 512],
@@ -447,6 +470,71 @@ mod tests {
         let share = news[0].share_ppm;
         assert!((300_000..=500_000).contains(&share), "{share}");
         assert!(h.take_news().is_empty(), "said once");
+    }
+
+    #[test]
+    fn two_heavy_keys_that_share_a_place_are_both_hot() {
+        // Issue 26: "tenant-A" (45%) and a key with the same place (35%)
+        // were counted in one counter (their difference): neither hot.
+        let a = identity(b"tenant-A");
+        let other = (0..10_000)
+            .map(|i| format!("tenant-{i}"))
+            .find(|k| places(identity(k.as_bytes())).0 == places(a).0 && k != "tenant-A")
+            .unwrap();
+        let h = HotKeys::default();
+        for i in 0..20_000u32 {
+            let k = match i % 20 {
+                0..=8 => "tenant-A".to_string(),
+                9..=15 => other.clone(),
+                _ => format!("light-{i}"),
+            };
+            h.place(k.as_bytes(), 0, 6, ON, None);
+        }
+        let mut hot: Vec<String> = h
+            .hot_now()
+            .iter()
+            .map(|n| format!("{:?}", n.key_bytes().0))
+            .collect();
+        hot.sort();
+        let mut want = vec![
+            format!("{:?}", b"tenant-A"),
+            format!("{:?}", other.as_bytes()),
+        ];
+        want.sort();
+        assert_eq!(hot, want);
+    }
+
+    #[test]
+    fn after_a_pause_a_key_that_is_no_longer_heavy_cools() {
+        // Issue 26: counts halved once per roll, so after 3 s idle a key
+        // with 2% of the last second was still spread.
+        let h = HotKeys::default();
+        for i in 0..2000u32 {
+            let k = if i % 2 == 0 {
+                "heavy".to_string()
+            } else {
+                format!("k{i}")
+            };
+            h.place(k.as_bytes(), 0, 6, ON, None);
+        }
+        assert_eq!(h.hot_now().len(), 1);
+        // 3 s idle, then a second in which it has 2% of the messages.
+        h.window.store(
+            clock::coarse_ms().wrapping_sub(3 * WINDOW_MS + 1) | 1,
+            Relaxed,
+        );
+        for i in 0..1000u32 {
+            let k = if i % 50 == 0 {
+                "heavy".to_string()
+            } else {
+                format!("m{i}")
+            };
+            h.place(k.as_bytes(), 0, 6, ON, None);
+        }
+        h.window
+            .store(clock::coarse_ms().wrapping_sub(WINDOW_MS + 1) | 1, Relaxed);
+        h.place(b"one more", 0, 6, ON, None);
+        assert!(h.hot_now().is_empty(), "still hot after the pause");
     }
 
     #[test]
