@@ -91,6 +91,14 @@ pub struct Api {
             *mut c_void,
         ) -> rd_kafka_resp_err_t,
     >,
+    pub add_on_broker_state_change: Option<
+        unsafe extern "C" fn(
+            *mut rd_kafka_t,
+            *const c_char,
+            OnBrokerStateChange,
+            *mut c_void,
+        ) -> rd_kafka_resp_err_t,
+    >,
     /// `rd_kafka_message_headers`, `rd_kafka_header_get_all`.
     pub message_headers: Option<
         unsafe extern "C" fn(*const rd_kafka_message_t, *mut *mut c_void) -> rd_kafka_resp_err_t,
@@ -118,6 +126,17 @@ pub type OnRequestSent = unsafe extern "C" fn(
     i16,
     i32,
     usize,
+    *mut c_void,
+) -> rd_kafka_resp_err_t;
+
+/// librdkafka's on_broker_state_change interceptor.
+pub type OnBrokerStateChange = unsafe extern "C" fn(
+    *mut rd_kafka_t,
+    i32,
+    *const c_char,
+    *const c_char,
+    c_int,
+    *const c_char,
     *mut c_void,
 ) -> rd_kafka_resp_err_t;
 
@@ -169,6 +188,11 @@ impl Api {
                 add_on_response_received: func(
                     lib,
                     c"rd_kafka_interceptor_add_on_response_received",
+                )
+                .ok(),
+                add_on_broker_state_change: func(
+                    lib,
+                    c"rd_kafka_interceptor_add_on_broker_state_change",
                 )
                 .ok(),
                 message_headers: func(lib, c"rd_kafka_message_headers").ok(),

@@ -16,6 +16,8 @@
 //!   reach rdpart's partitioner (a topic made with its own topic conf);
 //! - `on_request_sent`, `on_response_received` (broker threads, every
 //!   request): each broker's round trips, for adaptive;
+//! - `on_broker_state_change` (broker threads): a broker down or up again,
+//!   for adaptive;
 //! - `on_destroy` (rd_kafka_destroy(), librdkafka's main thread): stops
 //!   the leader thread (leaders.rs);
 //! - `on_conf_destroy`: frees the instance and its topics.
@@ -167,6 +169,9 @@ pub unsafe extern "C" fn on_new(
             }
             if let Some(add) = api.add_on_response_received {
                 add(rk, c"rdpart".as_ptr(), on_response_received, ic_opaque);
+            }
+            if let Some(add) = api.add_on_broker_state_change {
+                add(rk, c"rdpart".as_ptr(), on_broker_state_change, ic_opaque);
             }
         }
         let debug = api.get(conf, c"debug").unwrap_or_default();
@@ -570,6 +575,36 @@ unsafe extern "C" fn on_response_received(
             // _TIMED_OUT: no answer from the broker at all.
             let lost = err == ERR_TRANSPORT || err == ERR_TIMED_OUT;
             inst.brokers.response_received(brokerid, rtt, lost);
+        }
+        ERR_NO_ERROR
+    })
+}
+
+/// A broker's connection changed state (its thread): DOWN (closed, or a
+/// connection that failed: a crashed broker with nothing in flight) and UP,
+/// for adaptive.
+unsafe extern "C" fn on_broker_state_change(
+    _rk: *mut rd_kafka_t,
+    broker_id: i32,
+    _secproto: *const c_char,
+    _name: *const c_char,
+    _port: std::ffi::c_int,
+    state: *const c_char,
+    ic_opaque: *mut c_void,
+) -> rd_kafka_resp_err_t {
+    boundary(ERR_NO_ERROR, || {
+        // SAFETY: our own opaque, live while its producer is.
+        let Some(inst) = (unsafe { Instance::from_opaque(ic_opaque) }) else {
+            return ERR_NO_ERROR;
+        };
+        if state.is_null() {
+            return ERR_NO_ERROR;
+        }
+        // SAFETY: librdkafka's state name, a static C string.
+        match unsafe { CStr::from_ptr(state) }.to_bytes() {
+            b"DOWN" => inst.brokers.state_changed(broker_id, false),
+            b"UP" => inst.brokers.state_changed(broker_id, true),
+            _ => {}
         }
         ERR_NO_ERROR
     })

@@ -5,8 +5,9 @@
 //! slow when its average round trip, or the time it has kept requests
 //! waiting since its last response, is above `SLOW_FACTOR` times the
 //! lower quartile of the others' round trips and above `SLOW_FLOOR_US`, or
-//! when it is down: its connection failed under a request (a crashed
-//! broker) and it has not answered since. adaptive then leaves out the
+//! when it is down: its connection failed under a request or went down
+//! (a crashed broker; `on_broker_state_change`) and it has not answered or
+//! come up since. adaptive then leaves out the
 //! partitions it leads (load.rs), before any of their messages could be
 //! acknowledged, until it answers again or another broker leads them. Fixed size, no locks: the
 //! broker threads write, placement reads.
@@ -131,8 +132,18 @@ impl Brokers {
         }
     }
 
-    /// The brokers down now (their connection broke under a request, and
-    /// no answer came since).
+    /// Broker `id`'s connection went down (`up`: false), or is up again
+    /// (librdkafka's broker states DOWN and UP).
+    pub fn state_changed(&self, id: i32, up: bool) {
+        if let Some(s) = self.slot(id) {
+            if s.down.load(Relaxed) == up {
+                s.down.store(!up, Relaxed);
+            }
+        }
+    }
+
+    /// The brokers down now (their connection broke under a request, or
+    /// went down, and no answer came since).
     pub fn down(&self) -> SlowBrokers {
         let mut out = SlowBrokers::default();
         for s in &self.slots {
@@ -235,6 +246,11 @@ mod tests {
         // Back: its first answer ends it.
         b.request_sent(2);
         b.response_received(2, 900, false);
+        assert!(b.slow(now).is_empty());
+        // Killed with nothing in flight: its connection goes down.
+        b.state_changed(3, false);
+        assert!(b.slow(now).contains(3) && b.down().contains(3));
+        b.state_changed(3, true);
         assert!(b.slow(now).is_empty());
     }
 
