@@ -381,7 +381,13 @@ unsafe extern "C" fn on_send(
                     // SAFETY: on_send's message.
                     let may_wait =
                         m.partition == PARTITION_UA && !unsafe { super::custom::topic_locked(msg) };
-                    w.watch(name.to_owned(), rkt, inst.part.adapts(&t.state), may_wait);
+                    // adaptive's probes of the leaders (leaders.rs) serve
+                    // the first messages rdpart places: not for a topic
+                    // first seen with its own partition (a probe to a
+                    // broker not connected yet may wait out librdkafka's
+                    // socket timeout, which on_destroy then waits for).
+                    let probe = may_wait && inst.part.adapts(&t.state);
+                    w.watch(name.to_owned(), rkt, probe, may_wait);
                 }
                 t
             }
