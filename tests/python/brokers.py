@@ -144,6 +144,19 @@ class KafkaCluster:
                 raise RuntimeError(f"Kafka not ready after {timeout} s; see {self.dir}")
             time.sleep(0.3)
 
+    def wait_in_sync(self, topic: str, timeout: float = 120) -> None:
+        """Until every replica of the topic is in sync again (a restarted
+        node caught up), so that the tests after find a whole cluster."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                md = self.admin.list_topics(topic, timeout=5).topics[topic]
+                if all(len(p.isrs) == len(p.replicas) and p.leader >= 0 for p in md.partitions.values()):
+                    return
+            except Exception:  # noqa: BLE001 - a metadata request during recovery
+                pass
+            time.sleep(0.5)
+
     def leaders(self, topic: str) -> Dict[int, int]:
         md = self.admin.list_topics(topic, timeout=10).topics[topic]
         return {p: m.leader for p, m in md.partitions.items()}

@@ -471,6 +471,7 @@ def test_on_kafka_partitions_added_and_a_broker_down_past_the_metadata_lifetime(
         time.sleep(0.002)
     assert p.flush(60) == 0
     kafka.wait_ready()
+    kafka.wait_in_sync(topic)
     got = read_back(kafka.bootstrap_servers, topic, 8, i - sum(failed.values()), timeout=60)
     wrong = [(part, v) for part, _, v in got if part != said[v][0]]
     assert wrong == [], f"{len(wrong)} of {len(got)} messages not where the function said: {wrong[:5]}"
