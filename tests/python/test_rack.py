@@ -27,8 +27,15 @@ KEYLESS = ["sticky", "random", "round_robin", "adaptive", "consistent_random", "
 def leaders(bootstrap: str, topic: str):
     """{partition: leader's rack}, from the cluster's own metadata."""
     a = AdminClient({"bootstrap.servers": bootstrap, "log_level": 2})
-    md = a.list_topics(topic, timeout=10).topics[topic]
-    return {p: f"r{m.leader}" for p, m in md.partitions.items()}
+    # A broker answering from a cache not yet updated (one restarted by an
+    # earlier test) may not know a topic just created: ask until one does.
+    deadline = time.monotonic() + 30
+    while True:
+        md = a.list_topics(topic, timeout=10).topics[topic]
+        if (md.partitions and all(m.leader >= 0 for m in md.partitions.values())) \
+                or time.monotonic() > deadline:
+            return {p: f"r{m.leader}" for p, m in md.partitions.items()}
+        time.sleep(0.3)
 
 
 def producer(broker, strategy, logger=None, **options):
