@@ -40,7 +40,7 @@ def to_strategy(topic, key, value, headers, cluster):
 def java_style(topic, key, value, headers, cluster):
     """Random over the available partitions, the Java client's example."""
     import random
-    return random.choice(cluster.available)
+    return random.choice(cluster.available or range(cluster.partition_count))
 
 
 CASES = [
