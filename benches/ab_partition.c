@@ -1,10 +1,10 @@
 /*
- * A/B of two librdpart builds in one process: rdpart_murmur2 and
- * rdpart_partition (an rdpart_new() partitioner, strategy murmur2, no other
- * option) on 16-byte keys, and rdpart_sticky on NULL keys (keyless, no
- * topic), 6 partitions, best of 15 alternating runs. Made to show that
- * key.delimiter and topic.strategy cost nothing when unset, and sticky's
- * keyless cost against murmur2's:
+ * A/B of librdpart builds in one process: per call, on 6 partitions, best
+ * of 15 alternating runs of 20 million calls, with no topic (rkt NULL):
+ * rdpart_murmur2 and rdpart_partition (an rdpart_new() partitioner,
+ * strategy murmur2, no other option) on 16-byte keys; rdpart_sticky,
+ * rdpart_random and rdpart_round_robin on NULL keys. Each figure also as a
+ * ratio to rdpart_murmur2 of the same build in the same run.
  *
  *   git worktree add /tmp/old <commit> && (cd /tmp/old && cargo build --release --lib)
  *   cargo build --release --lib
@@ -13,42 +13,91 @@
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
-#include <stdio.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 typedef int32_t (*part_f)(const void *, const void *, size_t, int32_t, void *, void *);
 typedef void *(*conf_new_f)(void);
 typedef int (*conf_set_f)(void *, const char *, const char *, char *, size_t);
 typedef void *(*new_f)(void *, char *, size_t);
-static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec * 1e9 + t.tv_nsec; }
+static double now(void) {
+        struct timespec t;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        return t.tv_sec * 1e9 + t.tv_nsec;
+}
+#define LIBS 4
+#define FNS 5
+static const char *names[FNS] = {"rdpart_murmur2", "rdpart_partition", "rdpart_sticky",
+                                 "rdpart_random", "rdpart_round_robin"};
 int main(int argc, char **argv) {
-        part_f f[2]; void *p[2]; part_f m[2]; part_f st[2];
-        for (int i = 0; i < 2; i++) {
-                void *h = dlopen(argv[1 + i], RTLD_NOW | RTLD_LOCAL);
-                if (!h) { fprintf(stderr, "%s\n", dlerror()); return 1; }
-                conf_new_f cn = dlsym(h, "rdpart_conf_new"); conf_set_f cs = dlsym(h, "rdpart_conf_set"); new_f nw = dlsym(h, "rdpart_new");
-                void *c = cn(); char e[256]; cs(c, "strategy", "murmur2", e, sizeof e);
-                p[i] = nw(c, e, sizeof e); f[i] = dlsym(h, "rdpart_partition"); m[i] = dlsym(h, "rdpart_murmur2"); st[i] = dlsym(h, "rdpart_sticky");
+        int libs = argc - 1;
+        if (libs < 1 || libs > LIBS) {
+                fprintf(stderr, "usage: ab_partition LIB.so [LIB.so ...] (at most %d)\n", LIBS);
+                return 2;
         }
-        static uint8_t keys[256 * 16]; uint64_t x = 88172645463325252ull;
-        for (size_t i = 0; i < sizeof keys; i++) { x ^= x << 13; x ^= x >> 7; x ^= x << 17; keys[i] = x; }
-        const long N = 20000000; double best[2][3] = {{1e99, 1e99, 1e99}, {1e99, 1e99, 1e99}}; volatile long acc = 0;
+        part_f f[LIBS][FNS];
+        void *p[LIBS];
+        for (int i = 0; i < libs; i++) {
+                void *h = dlopen(argv[1 + i], RTLD_NOW | RTLD_LOCAL);
+                if (!h) {
+                        fprintf(stderr, "%s\n", dlerror());
+                        return 1;
+                }
+                conf_new_f cn = (conf_new_f)dlsym(h, "rdpart_conf_new");
+                conf_set_f cs = (conf_set_f)dlsym(h, "rdpart_conf_set");
+                new_f nw = (new_f)dlsym(h, "rdpart_new");
+                void *c = cn();
+                char e[256];
+                cs(c, "strategy", "murmur2", e, sizeof e);
+                p[i] = nw(c, e, sizeof e);
+                for (int w = 0; w < FNS; w++)
+                        f[i][w] = (part_f)dlsym(h, names[w]);
+        }
+        static uint8_t keys[256 * 16];
+        uint64_t x = 88172645463325252ull;
+        for (size_t i = 0; i < sizeof keys; i++) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                keys[i] = (uint8_t)x;
+        }
+        const long N = 20000000;
+        double best[LIBS][FNS];
+        for (int i = 0; i < libs; i++)
+                for (int w = 0; w < FNS; w++)
+                        best[i][w] = 1e99;
+        volatile long acc = 0;
         for (int r = 0; r < 15; r++)
-                for (int i = 0; i < 2; i++)
-                        for (int which = 0; which < 3; which++) {
-                                double t = now(); long a = 0;
-                                for (long k = 0; k < N; k++)
-                                        a += which == 2 ? st[i](NULL, NULL, 0, 6, NULL, NULL)
-                                             : which ? f[i](NULL, keys + (k & 255) * 16, 16, 6, p[i], NULL)
-                                                     : m[i](NULL, keys + (k & 255) * 16, 16, 6, NULL, NULL);
-                                acc += a; t = (now() - t) / N;
-                                if (t < best[i][which]) best[i][which] = t;
+                for (int i = 0; i < libs; i++)
+                        for (int w = 0; w < FNS; w++) {
+                                part_f fn = f[i][w];
+                                double t = now();
+                                long a = 0;
+                                if (w < 2)
+                                        for (long k = 0; k < N; k++)
+                                                a += fn(NULL, keys + (k & 255) * 16, 16, 6,
+                                                        w ? p[i] : NULL, NULL);
+                                else
+                                        for (long k = 0; k < N; k++)
+                                                a += fn(NULL, NULL, 0, 6, NULL, NULL);
+                                acc += a;
+                                t = (now() - t) / N;
+                                if (t < best[i][w])
+                                        best[i][w] = t;
                         }
-        printf("old: murmur2 %.2f ns, rdpart_partition %.2f ns (%.2fx)\n", best[0][0], best[0][1], best[0][1] / best[0][0]);
-        printf("new: murmur2 %.2f ns, rdpart_partition %.2f ns (%.2fx)\n", best[1][0], best[1][1], best[1][1] / best[1][0]);
-        printf("new/old rdpart_partition: %.3fx\n", best[1][1] / best[0][1]);
-        printf("old: rdpart_sticky keyless %.2f ns (%.2fx murmur2)\n", best[0][2], best[0][2] / best[0][0]);
-        printf("new: rdpart_sticky keyless %.2f ns (%.2fx murmur2)\n", best[1][2], best[1][2] / best[1][0]);
+        printf("| function |");
+        for (int i = 0; i < libs; i++)
+                printf(" %s |", argv[1 + i]);
+        printf("\n|---|");
+        for (int i = 0; i < libs; i++)
+                printf("---:|");
+        printf("\n");
+        for (int w = 0; w < FNS; w++) {
+                printf("| %s%s |", names[w], w < 2 ? ", 16 B keys" : ", NULL keys");
+                for (int i = 0; i < libs; i++)
+                        printf(" %.2f ns (%.2fx) |", best[i][w], best[i][w] / best[i][0]);
+                printf("\n");
+        }
         return 0;
 }

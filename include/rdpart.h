@@ -482,9 +482,9 @@ void rdpart_destroy(struct rdpart_t *part);
  *     rdpart_set_available(rd_kafka_topic_partition_available);
  *
  * Without it, rdpart uses the one in the global scope when librdpart was
- * loaded (a program linked with both libraries needs nothing), and treats
- * every partition as available when there was none (saying so once on
- * stderr). Call it before producing: when librdkafka is linked statically,
+ * loaded, when the program links that librdkafka (a program linked with
+ * both libraries needs nothing), and treats every partition as available
+ * when there was none (saying so once on stderr). Call it before producing: when librdkafka is linked statically,
  * or when several copies of librdkafka are in the process. NULL: back to
  * the one found at load. The plugin needs none of this: it binds to the
  * librdkafka that loaded it.

@@ -173,25 +173,18 @@ impl Partitioner {
     /// `key.delimiter` and `topic.strategy`, the placement is exactly what
     /// it was before they existed: one test of `options`.
     #[inline]
-    pub fn place(
-        &self,
-        rkt: *const rd_kafka_topic_t,
-        topic: TopicRef,
-        key: Key,
-        n: u32,
-        caller: usize,
-    ) -> u32 {
+    pub fn place(&self, rkt: *const rd_kafka_topic_t, topic: TopicRef, key: Key, n: u32) -> u32 {
         // One load: the strategy, or OPTIONS when options are set.
         let s = self.fast.load(Relaxed);
         if s == OPTIONS {
-            return self.place_with_options(rkt, topic, key, n, caller);
+            return self.place_with_options(rkt, topic, key, n);
         }
-        Strategy::from_u8(s).place(key, n, &self.ctx(rkt, topic, caller))
+        Strategy::from_u8(s).place(key, n, &self.ctx(rkt, topic))
     }
 
     /// What a placement knows besides the key.
     #[inline]
-    fn ctx<'a>(&self, rkt: *const rd_kafka_topic_t, topic: TopicRef<'a>, caller: usize) -> Ctx<'a> {
+    fn ctx<'a>(&self, rkt: *const rd_kafka_topic_t, topic: TopicRef<'a>) -> Ctx<'a> {
         Ctx {
             rkt,
             available: self.available.get(),
@@ -199,7 +192,6 @@ impl Partitioner {
             run: self.run(),
             adaptive: self.adaptive(),
             name: self.name.get(),
-            caller,
         }
     }
 
@@ -214,9 +206,8 @@ impl Partitioner {
         topic: TopicRef,
         key: Key,
         n: u32,
-        caller: usize,
     ) -> u32 {
-        let ctx = self.ctx(rkt, topic, caller);
+        let ctx = self.ctx(rkt, topic);
         let delimiter = KeyDelimiter::from_parts(
             self.delimiter_bytes.load(Relaxed),
             self.delimiter_len.load(Relaxed),

@@ -263,14 +263,13 @@ pub unsafe fn place_plain<const S: u8>(
     keydata: *const c_void,
     keylen: usize,
     partition_cnt: i32,
-    caller: usize,
 ) -> i32 {
     if partition_cnt < 1 {
         return PARTITION_UA;
     }
     let strategy = Strategy::from_u8(S);
     boundary(PARTITION_UA, || {
-        let ctx = Ctx::new(rkt, TopicRef::Table(&PLAIN), caller);
+        let ctx = Ctx::new(rkt, TopicRef::Table(&PLAIN));
         // SAFETY: the caller's contract for keydata/keylen.
         strategy.place(unsafe { key(keydata, keylen) }, partition_cnt as u32, &ctx) as i32
     })

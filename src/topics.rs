@@ -169,6 +169,12 @@ impl<T: Fresh> Topics<T> {
         }
     }
 
+    /// The value of calls without a topic.
+    #[inline(always)]
+    pub fn without_topic(&self) -> &T {
+        &self.null_topic
+    }
+
     /// The value of topic `rkt`, if it has one. Lock-free.
     #[inline]
     pub fn get(&self, rkt: usize) -> Option<&T> {

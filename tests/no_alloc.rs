@@ -183,7 +183,7 @@ fn rack_and_broker_views_do_not_allocate_on_the_keyless_path() {
     b.response_received(1, 1_100, false);
     // SAFETY: b outlives every placement below.
     unsafe { t.set_brokers(&b) };
-    let ctx = Ctx::new(std::ptr::null(), TopicRef::Known(&t), 0);
+    let ctx = Ctx::new(std::ptr::null(), TopicRef::Known(&t));
     let latency = || Some(2_000u64);
     let run = || {
         for _ in 0..5_000 {

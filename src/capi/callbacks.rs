@@ -1,57 +1,11 @@
 //! The partitioner callbacks (rdpart.h's first section): one per strategy,
 //! with librdkafka's exact signature, each a copy of the plain body
-//! (registry.rs) for its strategy. Those that may ask librdkafka about
-//! partitions are naked trampolines that pass their return address on,
-//! which tells which librdkafka called them (loader.rs).
+//! (registry.rs) for its strategy.
 
 use crate::registry::place_plain;
 use crate::strategy::Strategy;
 use crate::sys::rd_kafka_topic_t;
 use std::ffi::c_void;
-
-/// The body of an exported callback, with the caller's return address as a
-/// seventh argument (see `with_caller!`).
-macro_rules! placed {
-    ($name:ident, $strategy:ident) => {
-        pub(super) unsafe extern "C" fn $name(
-            rkt: *const rd_kafka_topic_t,
-            keydata: *const c_void,
-            keylen: usize,
-            partition_cnt: i32,
-            _rkt_opaque: *mut c_void,
-            _msg_opaque: *mut c_void,
-            caller: usize,
-        ) -> i32 {
-            // SAFETY: the callback contract, passed on.
-            unsafe {
-                place_plain::<{ Strategy::$strategy as u8 }>(
-                    rkt,
-                    keydata,
-                    keylen,
-                    partition_cnt,
-                    caller,
-                )
-            }
-        }
-    };
-}
-
-// The callbacks that may ask librdkafka about partitions are trampolines
-// (with_caller!) that hand their return address, which tells which
-// librdkafka called them (loader.rs), to these bodies.
-placed!(placed_murmur2_random, Murmur2Random);
-placed!(placed_consistent_random, ConsistentRandom);
-placed!(placed_fnv1a_random, Fnv1aRandom);
-placed!(placed_jump, Jump);
-placed!(placed_random, Random);
-placed!(placed_round_robin, RoundRobin);
-placed!(placed_sticky, Sticky);
-placed!(placed_kafkajs, Kafkajs);
-placed!(placed_kafkajs_legacy, KafkajsLegacy);
-placed!(placed_sarama_reference, SaramaReference);
-placed!(placed_sarama_crc, SaramaCrc);
-placed!(placed_kafka_go_hash, KafkaGoHash);
-placed!(placed_adaptive, Adaptive);
 
 /// Keyed: `(murmur2(key) & 0x7fffffff) % partition_cnt`; a NULL key hashes
 /// as "". Same partition as librdkafka's `murmur2` and the Java client's
@@ -67,13 +21,12 @@ pub unsafe extern "C" fn rdpart_murmur2(
 ) -> i32 {
     let _ = (rkt_opaque, msg_opaque);
     // SAFETY: the callback contract, passed on.
-    unsafe { place_plain::<{ Strategy::Murmur2 as u8 }>(rkt, keydata, keylen, partition_cnt, 0) }
+    unsafe { place_plain::<{ Strategy::Murmur2 as u8 }>(rkt, keydata, keylen, partition_cnt) }
 }
 
 /// As rdpart_murmur2, but a NULL key goes to a random available partition
 /// (an empty key still hashes). Like librdkafka's `murmur2_random`.
 #[no_mangle]
-#[unsafe(naked)]
 pub unsafe extern "C" fn rdpart_murmur2_random(
     rkt: *const rd_kafka_topic_t,
     keydata: *const c_void,
@@ -82,7 +35,9 @@ pub unsafe extern "C" fn rdpart_murmur2_random(
     rkt_opaque: *mut c_void,
     msg_opaque: *mut c_void,
 ) -> i32 {
-    with_caller!(placed_murmur2_random)
+    let _ = (rkt_opaque, msg_opaque);
+    // SAFETY: the callback contract, passed on.
+    unsafe { place_plain::<{ Strategy::Murmur2Random as u8 }>(rkt, keydata, keylen, partition_cnt) }
 }
 
 /// `crc32(key) % partition_cnt` (zlib CRC-32); NULL and empty keys go to
@@ -99,13 +54,12 @@ pub unsafe extern "C" fn rdpart_consistent(
 ) -> i32 {
     let _ = (rkt_opaque, msg_opaque);
     // SAFETY: the callback contract, passed on.
-    unsafe { place_plain::<{ Strategy::Consistent as u8 }>(rkt, keydata, keylen, partition_cnt, 0) }
+    unsafe { place_plain::<{ Strategy::Consistent as u8 }>(rkt, keydata, keylen, partition_cnt) }
 }
 
 /// As rdpart_consistent, but NULL and empty keys go to a random available
 /// partition. Like librdkafka's `consistent_random`, its default.
 #[no_mangle]
-#[unsafe(naked)]
 pub unsafe extern "C" fn rdpart_consistent_random(
     rkt: *const rd_kafka_topic_t,
     keydata: *const c_void,
@@ -114,7 +68,11 @@ pub unsafe extern "C" fn rdpart_consistent_random(
     rkt_opaque: *mut c_void,
     msg_opaque: *mut c_void,
 ) -> i32 {
-    with_caller!(placed_consistent_random)
+    let _ = (rkt_opaque, msg_opaque);
+    // SAFETY: the callback contract, passed on.
+    unsafe {
+        place_plain::<{ Strategy::ConsistentRandom as u8 }>(rkt, keydata, keylen, partition_cnt)
+    }
 }
 
 /// `abs(int32 fnv1a(key)) % partition_cnt`; a NULL key hashes as "". Like
@@ -130,13 +88,12 @@ pub unsafe extern "C" fn rdpart_fnv1a(
 ) -> i32 {
     let _ = (rkt_opaque, msg_opaque);
     // SAFETY: the callback contract, passed on.
-    unsafe { place_plain::<{ Strategy::Fnv1a as u8 }>(rkt, keydata, keylen, partition_cnt, 0) }
+    unsafe { place_plain::<{ Strategy::Fnv1a as u8 }>(rkt, keydata, keylen, partition_cnt) }
 }
 
 /// As rdpart_fnv1a, but a NULL key goes to a random available partition
 /// (an empty key still hashes). Like librdkafka's `fnv1a_random`.
 #[no_mangle]
-#[unsafe(naked)]
 pub unsafe extern "C" fn rdpart_fnv1a_random(
     rkt: *const rd_kafka_topic_t,
     keydata: *const c_void,
@@ -145,7 +102,9 @@ pub unsafe extern "C" fn rdpart_fnv1a_random(
     rkt_opaque: *mut c_void,
     msg_opaque: *mut c_void,
 ) -> i32 {
-    with_caller!(placed_fnv1a_random)
+    let _ = (rkt_opaque, msg_opaque);
+    // SAFETY: the callback contract, passed on.
+    unsafe { place_plain::<{ Strategy::Fnv1aRandom as u8 }>(rkt, keydata, keylen, partition_cnt) }
 }
 
 /// Jump consistent hash: `jump(murmur64a(key, 0x9747b28c), partition_cnt)`.
@@ -153,7 +112,6 @@ pub unsafe extern "C" fn rdpart_fnv1a_random(
 /// keys, all to the new partition. NULL key: random available partition;
 /// empty key: hashes as "".
 #[no_mangle]
-#[unsafe(naked)]
 pub unsafe extern "C" fn rdpart_jump(
     rkt: *const rd_kafka_topic_t,
     keydata: *const c_void,
@@ -162,13 +120,14 @@ pub unsafe extern "C" fn rdpart_jump(
     rkt_opaque: *mut c_void,
     msg_opaque: *mut c_void,
 ) -> i32 {
-    with_caller!(placed_jump)
+    let _ = (rkt_opaque, msg_opaque);
+    // SAFETY: the callback contract, passed on.
+    unsafe { place_plain::<{ Strategy::Jump as u8 }>(rkt, keydata, keylen, partition_cnt) }
 }
 
 /// Key ignored: uniform over the partitions that have a leader (all of
 /// them when none has, or when rkt is NULL).
 #[no_mangle]
-#[unsafe(naked)]
 pub unsafe extern "C" fn rdpart_random(
     rkt: *const rd_kafka_topic_t,
     keydata: *const c_void,
@@ -177,7 +136,9 @@ pub unsafe extern "C" fn rdpart_random(
     rkt_opaque: *mut c_void,
     msg_opaque: *mut c_void,
 ) -> i32 {
-    with_caller!(placed_random)
+    let _ = (rkt_opaque, msg_opaque);
+    // SAFETY: the callback contract, passed on.
+    unsafe { place_plain::<{ Strategy::Random as u8 }>(rkt, keydata, keylen, partition_cnt) }
 }
 
 /// Key ignored: the next partition of the topic's cycle, skipping those
@@ -185,7 +146,6 @@ pub unsafe extern "C" fn rdpart_random(
 /// thread has its own cycle, so threads never contend); lock-free and safe
 /// from any number of threads.
 #[no_mangle]
-#[unsafe(naked)]
 pub unsafe extern "C" fn rdpart_round_robin(
     rkt: *const rd_kafka_topic_t,
     keydata: *const c_void,
@@ -194,7 +154,9 @@ pub unsafe extern "C" fn rdpart_round_robin(
     rkt_opaque: *mut c_void,
     msg_opaque: *mut c_void,
 ) -> i32 {
-    with_caller!(placed_round_robin)
+    let _ = (rkt_opaque, msg_opaque);
+    // SAFETY: the callback contract, passed on.
+    unsafe { place_plain::<{ Strategy::RoundRobin as u8 }>(rkt, keydata, keylen, partition_cnt) }
 }
 
 /// The Java client's default: keyed (and empty-key) messages as
@@ -205,7 +167,6 @@ pub unsafe extern "C" fn rdpart_round_robin(
 /// rdpart_new() for other limits. librdkafka only passes NULL-key messages
 /// to a callback when `sticky.partitioning.linger.ms=0`.
 #[no_mangle]
-#[unsafe(naked)]
 pub unsafe extern "C" fn rdpart_sticky(
     rkt: *const rd_kafka_topic_t,
     keydata: *const c_void,
@@ -214,14 +175,15 @@ pub unsafe extern "C" fn rdpart_sticky(
     rkt_opaque: *mut c_void,
     msg_opaque: *mut c_void,
 ) -> i32 {
-    with_caller!(placed_sticky)
+    let _ = (rkt_opaque, msg_opaque);
+    // SAFETY: the callback contract, passed on.
+    unsafe { place_plain::<{ Strategy::Sticky as u8 }>(rkt, keydata, keylen, partition_cnt) }
 }
 
 /// KafkaJS's DefaultPartitioner (KafkaJS >= 2.0; its
 /// JavaCompatiblePartitioner in 1.x): keyed and empty keys as
 /// rdpart_murmur2; a NULL key goes to the next available partition in turn.
 #[no_mangle]
-#[unsafe(naked)]
 pub unsafe extern "C" fn rdpart_kafkajs(
     rkt: *const rd_kafka_topic_t,
     keydata: *const c_void,
@@ -230,7 +192,9 @@ pub unsafe extern "C" fn rdpart_kafkajs(
     rkt_opaque: *mut c_void,
     msg_opaque: *mut c_void,
 ) -> i32 {
-    with_caller!(placed_kafkajs)
+    let _ = (rkt_opaque, msg_opaque);
+    // SAFETY: the callback contract, passed on.
+    unsafe { place_plain::<{ Strategy::Kafkajs as u8 }>(rkt, keydata, keylen, partition_cnt) }
 }
 
 /// KafkaJS's LegacyPartitioner, the KafkaJS 1.x default: keyed and empty
@@ -238,7 +202,6 @@ pub unsafe extern "C" fn rdpart_kafkajs(
 /// Kafka's murmur2 for many keys), `& 0x7fffffff`, `% partition_cnt`; a
 /// NULL key goes to the next available partition in turn.
 #[no_mangle]
-#[unsafe(naked)]
 pub unsafe extern "C" fn rdpart_kafkajs_legacy(
     rkt: *const rd_kafka_topic_t,
     keydata: *const c_void,
@@ -247,14 +210,15 @@ pub unsafe extern "C" fn rdpart_kafkajs_legacy(
     rkt_opaque: *mut c_void,
     msg_opaque: *mut c_void,
 ) -> i32 {
-    with_caller!(placed_kafkajs_legacy)
+    let _ = (rkt_opaque, msg_opaque);
+    // SAFETY: the callback contract, passed on.
+    unsafe { place_plain::<{ Strategy::KafkajsLegacy as u8 }>(rkt, keydata, keylen, partition_cnt) }
 }
 
 /// Sarama's NewReferenceHashPartitioner and kafka-go's ReferenceHash:
 /// `(fnv1a(key) & 0x7fffffff) % partition_cnt` for keyed and empty keys; a
 /// NULL key goes to a random available partition.
 #[no_mangle]
-#[unsafe(naked)]
 pub unsafe extern "C" fn rdpart_sarama_reference(
     rkt: *const rd_kafka_topic_t,
     keydata: *const c_void,
@@ -263,14 +227,17 @@ pub unsafe extern "C" fn rdpart_sarama_reference(
     rkt_opaque: *mut c_void,
     msg_opaque: *mut c_void,
 ) -> i32 {
-    with_caller!(placed_sarama_reference)
+    let _ = (rkt_opaque, msg_opaque);
+    // SAFETY: the callback contract, passed on.
+    unsafe {
+        place_plain::<{ Strategy::SaramaReference as u8 }>(rkt, keydata, keylen, partition_cnt)
+    }
 }
 
 /// Sarama's NewConsistentCRCHashPartitioner: `crc32(key) % partition_cnt`
 /// for keyed and empty keys (an empty key: partition 0); a NULL key goes to
 /// a random available partition.
 #[no_mangle]
-#[unsafe(naked)]
 pub unsafe extern "C" fn rdpart_sarama_crc(
     rkt: *const rd_kafka_topic_t,
     keydata: *const c_void,
@@ -279,13 +246,14 @@ pub unsafe extern "C" fn rdpart_sarama_crc(
     rkt_opaque: *mut c_void,
     msg_opaque: *mut c_void,
 ) -> i32 {
-    with_caller!(placed_sarama_crc)
+    let _ = (rkt_opaque, msg_opaque);
+    // SAFETY: the callback contract, passed on.
+    unsafe { place_plain::<{ Strategy::SaramaCrc as u8 }>(rkt, keydata, keylen, partition_cnt) }
 }
 
 /// kafka-go's Hash balancer: keyed and empty keys as rdpart_fnv1a; a NULL
 /// key goes to the next available partition in turn.
 #[no_mangle]
-#[unsafe(naked)]
 pub unsafe extern "C" fn rdpart_kafka_go_hash(
     rkt: *const rd_kafka_topic_t,
     keydata: *const c_void,
@@ -294,7 +262,9 @@ pub unsafe extern "C" fn rdpart_kafka_go_hash(
     rkt_opaque: *mut c_void,
     msg_opaque: *mut c_void,
 ) -> i32 {
-    with_caller!(placed_kafka_go_hash)
+    let _ = (rkt_opaque, msg_opaque);
+    // SAFETY: the callback contract, passed on.
+    unsafe { place_plain::<{ Strategy::KafkaGoHash as u8 }>(rkt, keydata, keylen, partition_cnt) }
 }
 
 /// Keyed messages as rdpart_murmur2; NULL keys in sticky runs of 256 KB
@@ -303,7 +273,6 @@ pub unsafe extern "C" fn rdpart_kafka_go_hash(
 /// which only the plugin sees: as a plain callback it balances the counts
 /// placed, and never leaves a partition out. Opaques are ignored.
 #[no_mangle]
-#[unsafe(naked)]
 pub unsafe extern "C" fn rdpart_adaptive(
     rkt: *const rd_kafka_topic_t,
     keydata: *const c_void,
@@ -312,5 +281,7 @@ pub unsafe extern "C" fn rdpart_adaptive(
     rkt_opaque: *mut c_void,
     msg_opaque: *mut c_void,
 ) -> i32 {
-    with_caller!(placed_adaptive)
+    let _ = (rkt_opaque, msg_opaque);
+    // SAFETY: the callback contract, passed on.
+    unsafe { place_plain::<{ Strategy::Adaptive as u8 }>(rkt, keydata, keylen, partition_cnt) }
 }

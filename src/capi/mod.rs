@@ -15,29 +15,6 @@
 
 #![allow(clippy::missing_safety_doc)]
 
-/// The body of a naked callback: calls `$body` with the same six
-/// arguments and, as the seventh, the callback's return address (the code
-/// of the librdkafka that called it), then returns what `$body` returns.
-#[cfg(target_arch = "x86_64")]
-macro_rules! with_caller {
-    ($body:ident) => {
-        // At entry [rsp] is the return address. Pushing it makes it the
-        // seventh (stack) argument and aligns the stack for the call.
-        core::arch::naked_asm!("mov rax, [rsp]", "push rax", "call {f}", "pop rcx", "ret", f = sym $body)
-    };
-}
-#[cfg(target_arch = "aarch64")]
-macro_rules! with_caller {
-    ($body:ident) => {
-        // The return address is in x30; x6 is the seventh argument.
-        core::arch::naked_asm!("mov x6, x30", "b {f}", f = sym $body)
-    };
-}
-#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-compile_error!(
-    "rdpart's callbacks are written for x86_64 and aarch64 (see with_caller! in capi/mod.rs)"
-);
-
 mod callbacks;
 mod conf;
 mod partitioner;

@@ -102,7 +102,6 @@ pub unsafe extern "C" fn rdpart_new(
 /// `rdpart_t *`. A NULL or foreign `rkt_opaque` places as the default
 /// configuration (sticky) would. Same contract as the other callbacks.
 #[no_mangle]
-#[unsafe(naked)]
 pub unsafe extern "C" fn rdpart_partition(
     rkt: *const rd_kafka_topic_t,
     keydata: *const c_void,
@@ -111,19 +110,7 @@ pub unsafe extern "C" fn rdpart_partition(
     rkt_opaque: *mut c_void,
     msg_opaque: *mut c_void,
 ) -> i32 {
-    with_caller!(partition_placed)
-}
-
-/// rdpart_partition's body (see with_caller!).
-unsafe extern "C" fn partition_placed(
-    rkt: *const rd_kafka_topic_t,
-    keydata: *const c_void,
-    keylen: usize,
-    partition_cnt: i32,
-    rkt_opaque: *mut c_void,
-    _msg_opaque: *mut c_void,
-    caller: usize,
-) -> i32 {
+    let _ = msg_opaque;
     if partition_cnt < 1 {
         return PARTITION_UA;
     }
@@ -136,17 +123,10 @@ unsafe extern "C" fn partition_placed(
                 TopicRef::Table(&p.topics),
                 unsafe { key(keydata, keylen) },
                 partition_cnt as u32,
-                caller,
             ) as i32,
             // SAFETY: the callback contract, passed on.
             None => unsafe {
-                place_plain::<{ Strategy::Sticky as u8 }>(
-                    rkt,
-                    keydata,
-                    keylen,
-                    partition_cnt,
-                    caller,
-                )
+                place_plain::<{ Strategy::Sticky as u8 }>(rkt, keydata, keylen, partition_cnt)
             },
         }
     })
@@ -173,9 +153,9 @@ pub unsafe extern "C" fn rdpart_destroy(part: *mut rdpart_t) {
 ///     rdpart_set_available(rd_kafka_topic_partition_available);
 ///
 /// Without it, rdpart uses the one in the global scope when librdpart was
-/// loaded (a program linked with both libraries needs nothing), and treats
-/// every partition as available when there was none (saying so once on
-/// stderr). Call it before producing: when librdkafka is linked statically,
+/// loaded, when the program links that librdkafka (a program linked with
+/// both libraries needs nothing), and treats every partition as available
+/// when there was none (saying so once on stderr). Call it before producing: when librdkafka is linked statically,
 /// or when several copies of librdkafka are in the process. NULL: back to
 /// the one found at load. The plugin needs none of this: it binds to the
 /// librdkafka that loaded it.

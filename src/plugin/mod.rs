@@ -280,7 +280,7 @@ pub unsafe extern "C" fn plugin_partition(
                 }
                 let place = |key: crate::boundary::Key| {
                     inst.part
-                        .place(rkt, TopicRef::Known(&t.state), key, partition_cnt as u32, 0)
+                        .place(rkt, TopicRef::Known(&t.state), key, partition_cnt as u32)
                         as i32
                 };
                 if inst.custom.is_set() {
@@ -302,7 +302,7 @@ pub unsafe extern "C" fn plugin_partition(
             // producer (a direct call). Place as the default would.
             // SAFETY: the callback contract, passed on.
             None => unsafe {
-                place_plain::<{ Strategy::Sticky as u8 }>(rkt, keydata, keylen, partition_cnt, 0)
+                place_plain::<{ Strategy::Sticky as u8 }>(rkt, keydata, keylen, partition_cnt)
             },
         }
     })

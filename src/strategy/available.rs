@@ -28,18 +28,17 @@ pub(crate) const DARK_MS: u32 = 100;
 
 impl Ctx<'_> {
     /// The availability function, when there is a topic to ask about.
-    #[inline]
+    #[inline(always)]
     fn asker(&self) -> Option<AvailableFn> {
         if self.rkt.is_null() {
             None
         } else {
-            self.available
-                .or_else(|| crate::loader::global_available(self.caller))
+            self.available.or_else(crate::loader::global_available)
         }
     }
 
     /// Whether partition `p` (of `n`) has a leader; true when rdpart cannot ask.
-    #[inline]
+    #[inline(always)]
     pub fn has_leader(&self, p: u32) -> bool {
         match self.asker() {
             // SAFETY: rkt is the topic librdkafka passed to the partitioner
@@ -50,7 +49,7 @@ impl Ctx<'_> {
     }
 
     /// Whether keyless placement may use partition `p` of `n`.
-    #[inline]
+    #[inline(always)]
     pub fn usable(&self, t: &TopicState, p: u32, n: u32) -> bool {
         if !self.in_rack(t, p) {
             false

@@ -38,9 +38,6 @@ pub struct Ctx<'a> {
     /// For a table, it tells a topic from a destroyed one whose handle had
     /// the same address.
     pub name: Option<NameFn>,
-    /// The partitioner's return address (0: unknown), which tells which
-    /// librdkafka calls it (loader.rs).
-    pub caller: usize,
 }
 
 /// Where a placement finds its topic's state: already looked up (the
@@ -53,7 +50,7 @@ pub enum TopicRef<'a> {
 
 impl Ctx<'_> {
     /// A context for topic `rkt` with default options.
-    pub fn new(rkt: *const rd_kafka_topic_t, topic: TopicRef<'_>, caller: usize) -> Ctx<'_> {
+    pub fn new(rkt: *const rd_kafka_topic_t, topic: TopicRef<'_>) -> Ctx<'_> {
         Ctx {
             rkt,
             available: None,
@@ -61,31 +58,37 @@ impl Ctx<'_> {
             run: RunLimits::default(),
             adaptive: AdaptiveOptions::default(),
             name: None,
-            caller,
         }
     }
 
     /// `rd_kafka_topic_name` of the librdkafka placing, if known.
     #[inline]
     pub fn name_fn(&self) -> Option<NameFn> {
-        self.name
-            .or_else(|| crate::loader::topic_name_for(self.caller))
+        self.name.or_else(crate::loader::topic_name)
     }
 
-    #[inline]
+    /// The topic's state: as given, the table's value of calls without a
+    /// topic, or the table's value of this topic (looked up out of line).
+    #[inline(always)]
     pub fn topic(&self) -> &TopicState {
         match self.topic {
             TopicRef::Known(t) => t,
-            TopicRef::Table(t) => match self.name_fn() {
-                Some(name) if !self.rkt.is_null() => {
-                    // SAFETY: the topic librdkafka is placing a message of,
-                    // and that librdkafka's rd_kafka_topic_name.
-                    let n = unsafe { name(self.rkt) };
-                    // SAFETY: librdkafka's topic name, a C string.
-                    unsafe { t.get_named(self.rkt as usize, n) }
-                }
-                _ => t.get_or_insert(self.rkt as usize),
-            },
+            TopicRef::Table(t) if self.rkt.is_null() => t.without_topic(),
+            TopicRef::Table(t) => self.look_up(t),
+        }
+    }
+
+    #[inline(never)]
+    fn look_up<'t>(&self, t: &'t Topics<TopicState>) -> &'t TopicState {
+        match self.name_fn() {
+            Some(name) => {
+                // SAFETY: the topic librdkafka is placing a message of,
+                // and that librdkafka's rd_kafka_topic_name.
+                let n = unsafe { name(self.rkt) };
+                // SAFETY: librdkafka's topic name, a C string.
+                unsafe { t.get_named(self.rkt as usize, n) }
+            }
+            None => t.get_or_insert(self.rkt as usize),
         }
     }
 }

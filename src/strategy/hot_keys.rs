@@ -30,8 +30,8 @@ const SHOWN: usize = 48;
 /// Where transitions are said: None, the producer's log (the plugin takes
 /// the news); Some, at once on stderr (`rdpart_new()` partitioners), naming
 /// the topic when its name can be read: the name function if known, else
-/// the placing librdkafka's (found by the partitioner's return address).
-pub type Stderr = Option<(Option<NameFn>, usize, *const rd_kafka_topic_t)>;
+/// the process's librdkafka's (loader.rs).
+pub type Stderr = Option<(Option<NameFn>, *const rd_kafka_topic_t)>;
 
 /// The options.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -253,10 +253,10 @@ impl HotKeys {
         s.share.store(share, Relaxed);
         s.spread.store(o.partitions.min(n).max(1), Relaxed);
         s.of.store(n, Relaxed);
-        if let Some((name, caller, rkt)) = stderr {
+        if let Some((name, rkt)) = stderr {
             let mut line = Line::default();
             let _ = write!(line, "rdpart: ");
-            let name = name.or_else(|| crate::loader::topic_name_for(caller));
+            let name = name.or_else(crate::loader::topic_name);
             if let Some(name) = name.filter(|_| !rkt.is_null()) {
                 // SAFETY: librdkafka's rd_kafka_topic_name of the topic
                 // being placed: a NUL-terminated name it keeps.

@@ -229,7 +229,7 @@ fn keyless_adaptive(n: u32, ctx: &Ctx) -> u32 {
 #[inline(never)]
 fn keyed_hot(key: &[u8], p: u32, n: u32, ctx: &Ctx, o: HotKeyOptions) -> u32 {
     let stderr = match ctx.topic {
-        TopicRef::Table(_) => Some((ctx.name, ctx.caller, ctx.rkt)),
+        TopicRef::Table(_) => Some((ctx.name, ctx.rkt)),
         TopicRef::Known(_) => None,
     };
     ctx.topic().hot_keys().place(key, p, n, o, stderr)

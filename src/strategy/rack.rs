@@ -104,7 +104,7 @@ impl Rack {
 
 impl Ctx<'_> {
     /// Whether rack awareness lets keyless placement use partition `p`.
-    #[inline]
+    #[inline(always)]
     pub fn in_rack(&self, t: &TopicState, p: u32) -> bool {
         t.rack_if_any().is_none_or(|r| r.allows(p))
     }
@@ -132,7 +132,7 @@ mod tests {
     use crate::topics::Topics;
 
     fn place_many(s: Strategy, n: u32, topics: &Topics<TopicState>) -> Vec<u32> {
-        let ctx = Ctx::new(std::ptr::null(), TopicRef::Table(topics), 0);
+        let ctx = Ctx::new(std::ptr::null(), TopicRef::Table(topics));
         let mut counts = vec![0; n as usize];
         for _ in 0..60_000 {
             counts[s.place(None, n, &ctx) as usize] += 1;
@@ -174,7 +174,7 @@ mod tests {
         }
         let t = TopicState::null();
         t.rack().update(6, |p| Some((p as i32 % 3 + 1, p % 3 == 0)));
-        let mut ctx = Ctx::new(8 as *const _, TopicRef::Known(&t), 0);
+        let mut ctx = Ctx::new(8 as *const _, TopicRef::Known(&t));
         ctx.available = Some(available);
         for s in [Strategy::Random, Strategy::RoundRobin, Strategy::Sticky] {
             let mut counts = [0u32; 6];
@@ -194,7 +194,7 @@ mod tests {
         let topics: Topics<TopicState> = Topics::default();
         let t = topics.get_or_insert(0);
         t.rack().update(6, |p| Some((p as i32 % 3 + 1, p == 0)));
-        let ctx = Ctx::new(std::ptr::null(), TopicRef::Table(&topics), 0);
+        let ctx = Ctx::new(std::ptr::null(), TopicRef::Table(&topics));
         for k in 0..1000u32 {
             let key = k.to_le_bytes();
             assert_eq!(

@@ -29,6 +29,9 @@
  *                       as "k" by murmur2
  *   delimiter_conf      rdpart_conf_set(key.delimiter, byte 0xff) accepted,
  *                       and the same placement
+ *   wrapping_partitioner  rdpart_partition() wrapped by an application
+ *                       partitioner and called directly: topic.strategy
+ *                       kept; rdpart_random() wrapped: availability kept
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -732,6 +735,106 @@ static void hot_key_topic(void) {
         mock_destroy();
 }
 
+/* ---- an application partitioner that wraps rdpart's ---- */
+
+static rdpart_t *wrapped;
+static int32_t wrapped_random[6];
+static int leaderless_seen; /* placements that saw partition 2 without a leader */
+
+/* What an application writes to log, count or override placements. */
+static int32_t wrap_partition(const rd_kafka_topic_t *rkt, const void *key, size_t len, int32_t n,
+                              void *rkt_opaque, void *msg_opaque) {
+        return rdpart_partition(rkt, key, len, n, rkt_opaque, msg_opaque);
+}
+
+static int32_t wrap_random(const rd_kafka_topic_t *rkt, const void *key, size_t len, int32_t n,
+                           void *rkt_opaque, void *msg_opaque) {
+        int32_t p = rdpart_random(rkt, key, len, n, rkt_opaque, msg_opaque);
+        if (!rd_kafka_topic_partition_available(rkt, 2))
+                __atomic_add_fetch(&leaderless_seen, 1, __ATOMIC_RELAXED);
+        if (p >= 0 && p < 6)
+                __atomic_add_fetch(&wrapped_random[p], 1, __ATOMIC_RELAXED);
+        return p;
+}
+
+/* rdpart_partition() wrapped by an application partitioner, and called
+ * directly with a real topic (to know where a key goes): "orders" placed
+ * by orders:jump (the topic's name is read), and rdpart_random() wrapped
+ * never places on a partition without a leader (availability is asked). */
+static void wrapping_partitioner(void) {
+        char errstr[512];
+        const int32_t n = 6;
+        const char *bootstraps = mock_cluster("orders", n, "events", n);
+        rd_kafka_mock_partition_set_leader(mock, "events", 2, -1);
+        rdpart_conf_t *pc = rdpart_conf_new();
+        CHECK(rdpart_conf_set(pc, "strategy", "murmur2", errstr, sizeof errstr) == 0 &&
+                  rdpart_conf_set(pc, "topic.strategy", "orders:jump", errstr, sizeof errstr) == 0,
+              "%s", errstr);
+        wrapped = rdpart_new(pc, errstr, sizeof errstr);
+        rdpart_conf_destroy(pc);
+        rd_kafka_t *rk = producer(producer_conf(bootstraps, NULL));
+        rd_kafka_topic_conf_t *tconf = rd_kafka_topic_conf_new();
+        rd_kafka_topic_conf_set_partitioner_cb(tconf, wrap_partition);
+        rd_kafka_topic_conf_set_opaque(tconf, wrapped);
+        rd_kafka_topic_t *orders = rd_kafka_topic_new(rk, "orders", tconf);
+        tconf = rd_kafka_topic_conf_new();
+        rd_kafka_topic_conf_set_partitioner_cb(tconf, wrap_random);
+        rd_kafka_topic_t *events = rd_kafka_topic_new(rk, "events", tconf);
+        reset_reports();
+        const int keys = 200;
+        int direct_wrong = 0;
+        for (int i = 0; i < keys; i++) {
+                char key[32];
+                int len = snprintf(key, sizeof key, "order-%d", i);
+                rd_kafka_produce(orders, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, "v", 1, key,
+                                 (size_t)len, NULL);
+                direct_wrong += rdpart_partition(orders, key, (size_t)len, n, wrapped, NULL) !=
+                                jump_oracle(key, (size_t)len, n);
+        }
+        rd_kafka_flush(rk, 10000);
+        int wrong = 0;
+        for (long i = 0; i < nrec; i++)
+                wrong += recs[i].partition != jump_oracle(recs[i].key, recs[i].len, n);
+        CHECK(delivered == keys && wrong == 0,
+              "wrapped rdpart_partition: %d of %ld keys of \"orders\" not where orders:jump puts "
+              "them (%ld of %d delivered)",
+              wrong, nrec, delivered, keys);
+        CHECK(direct_wrong == 0,
+              "rdpart_partition called directly: %d of %d keys not where orders:jump puts them",
+              direct_wrong, keys);
+        /* Keyless, after the metadata (partition 2 without a leader) is
+         * known and rdpart's warm-up of a new topic (100 ms, while leaders
+         * may not be known yet) is over. */
+        rd_kafka_produce(events, 0, RD_KAFKA_MSG_F_COPY, "w", 1, NULL, 0, NULL);
+        rd_kafka_flush(rk, 10000);
+        rd_kafka_produce(events, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, "w", 1, NULL, 0, NULL);
+        nanosleep(&(struct timespec){0, 300 * 1000 * 1000}, NULL);
+        memset(wrapped_random, 0, sizeof wrapped_random);
+        leaderless_seen = 0;
+        for (int i = 0; i < 600; i++)
+                rd_kafka_produce(events, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, "v", 1, NULL, 0,
+                                 NULL);
+        int others = 0;
+        for (int p = 0; p < n; p++)
+                others += p != 2 && wrapped_random[p] > 0;
+        CHECK(leaderless_seen == 600, "librdkafka saw partition 2 without a leader in %d of 600",
+              leaderless_seen);
+        CHECK(wrapped_random[2] == 0 && others == 5,
+              "wrapped rdpart_random placed %d of 600 on the partition without a leader (%d "
+              "others used)",
+              wrapped_random[2], others);
+        printf("  wrapped: %d of %d keys misplaced; direct: %d; random on the leaderless "
+               "partition: %d of 600\n",
+               wrong, keys, direct_wrong, wrapped_random[2]);
+        rd_kafka_purge(rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+        rd_kafka_flush(rk, 1000);
+        rd_kafka_topic_destroy(orders);
+        rd_kafka_topic_destroy(events);
+        rd_kafka_destroy(rk);
+        rdpart_destroy(wrapped);
+        mock_destroy();
+}
+
 int main(int argc, char **argv) {
         if (argc < 3) {
                 fprintf(stderr, "usage: audit PLUGIN_PATH CASE ...\n");
@@ -765,7 +868,8 @@ int main(int argc, char **argv) {
                      {"delimiter_conf", delimiter_conf},
                      {"env_order", env_order},
                      {"unknown_partition_memory", unknown_partition_memory},
-                     {"hot_key_topic", hot_key_topic}};
+                     {"hot_key_topic", hot_key_topic},
+                     {"wrapping_partitioner", wrapping_partitioner}};
         for (int a = 2; a < argc; a++) {
                 size_t i = 0;
                 while (i < sizeof(cases) / sizeof(cases[0]) && strcmp(cases[i].name, argv[a]))

@@ -70,8 +70,18 @@ run "$out/static_callbacks" "$so" "$second" before set_available
 gcc "${cflags[@]}" $rdk_cflags tests/c/audit.c -o "$out/audit" $rdk_libs -L"$lib" -Wl,-rpath,"$lib" -lrdpart -lpthread
 for c in reused_handles adaptive_memory adaptive_max_partition inflight_batch inflight_threads \
          inflight_delivered delimiter_plugin delimiter_conf env_order unknown_partition_memory \
-         hot_key_topic; do
+         hot_key_topic wrapping_partitioner; do
   run "$out/audit" "$so" "$c" 2> "$out/audit-$c.err" || { grep -v '^%' "$out/audit-$c.err"; exit 1; }
+done
+
+# A host built with AddressSanitizer (whose backtrace interceptor is the
+# first frame rdpart sees while loading): the plugin loads and places, and
+# the callbacks wrapped by the application keep topic names and leaders.
+gcc "${cflags[@]}" -fsanitize=address $rdk_cflags tests/c/audit.c -o "$out/audit_asan" $rdk_libs \
+  -L"$lib" -Wl,-rpath,"$lib" -lrdpart -lpthread
+for c in delimiter_plugin wrapping_partitioner; do
+  ASAN_OPTIONS=detect_leaks=0 run "$out/audit_asan" "$so" "$c" 2> "$out/audit_asan-$c.err" ||
+    { grep -v '^%' "$out/audit_asan-$c.err"; exit 1; }
 done
 
 # rdpart.partitioner.cb: the application's own partitioner from C (mock

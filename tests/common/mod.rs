@@ -176,8 +176,7 @@ pub struct TestPart {
 
 impl TestPart {
     pub fn partition(&self, rkt: *const rd_kafka_topic_t, key: Option<&[u8]>, n: u32) -> u32 {
-        self.part
-            .place(rkt, TopicRef::Table(&self.topics), key, n, 0)
+        self.part.place(rkt, TopicRef::Table(&self.topics), key, n)
     }
 }
 

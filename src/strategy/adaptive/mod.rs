@@ -316,7 +316,7 @@ mod tests {
     }
 
     fn ctx(topics: &Topics<TopicState>) -> Ctx<'_> {
-        Ctx::new(std::ptr::null(), TopicRef::Table(topics), 0)
+        Ctx::new(std::ptr::null(), TopicRef::Table(topics))
     }
 
     #[test]
