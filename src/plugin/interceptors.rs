@@ -25,7 +25,7 @@
 use super::{log, plugin_partition, Instance};
 use crate::boundary::{boundary, c_string, write_errstr};
 use crate::config::SetError;
-use crate::registry::{TopicStats, PRODUCERS};
+use crate::registry::{ProducerTopic, TopicStats, PRODUCERS};
 use crate::strategy::Report;
 use crate::sys::*;
 use std::ffi::{c_char, c_void, CStr};
@@ -405,16 +405,8 @@ unsafe extern "C" fn on_send(
             TopicStats::new(producer, topic, inst.part.strategy_of(&t.state).name())
         })
         .sent(bytes);
-        // Keys that turned hot or cooled since: on the producer's log.
-        if let Some(h) = t.state.hot_keys_if_any() {
-            for n in h.take_news() {
-                let mut line = String::new();
-                let _ = n.write(&mut line);
-                // SAFETY: the topic lives while its message does.
-                let topic = unsafe { c_string((inst.api.topic_name)(m.rkt)) };
-                inst.log(log::NOTICE, &format!("rdpart: topic \"{topic}\": {line}"));
-            }
-        }
+        // SAFETY: on_send's topic, live for the call.
+        unsafe { say_hot_keys(inst, t, m.rkt) };
         if m.partition == PARTITION_UA && !t.ua_seen.load(Relaxed) {
             t.ua_seen.store(true, Relaxed);
         }
@@ -496,7 +488,14 @@ unsafe extern "C" fn on_acknowledgement(
                 broker: inst.api.broker_id.map_or(-1, |f| unsafe { f(msg) }),
             },
         );
-        if m.err != ERR_NO_ERROR || m.rkt.is_null() {
+        if m.rkt.is_null() {
+            return ERR_NO_ERROR;
+        }
+        // Keys that turned hot while librdkafka placed messages parked
+        // before the topic's metadata (its thread, no on_send after them).
+        // SAFETY: the message's topic, live for the call.
+        unsafe { say_hot_keys(inst, t, m.rkt) };
+        if m.err != ERR_NO_ERROR {
             return ERR_NO_ERROR;
         }
         // Delivered by a broker other than the leader rdpart knows: the
@@ -535,6 +534,24 @@ unsafe extern "C" fn on_acknowledgement(
         }
         ERR_NO_ERROR
     })
+}
+
+/// Says on the producer's log which keys of topic `t` turned hot or cooled
+/// since last said (one flag read when none did).
+///
+/// # Safety
+/// `rkt` is the topic's live handle.
+unsafe fn say_hot_keys(inst: &Instance, t: &ProducerTopic, rkt: *mut rd_kafka_topic_t) {
+    let Some(h) = t.state.hot_keys_if_any() else {
+        return;
+    };
+    for n in h.take_news() {
+        let mut line = String::new();
+        let _ = n.write(&mut line);
+        // SAFETY: the caller's contract.
+        let topic = unsafe { c_string((inst.api.topic_name)(rkt)) };
+        inst.log(log::NOTICE, &format!("rdpart: topic \"{topic}\": {line}"));
+    }
 }
 
 /// Every request a broker is sent (its thread): adaptive's round trips.

@@ -29,6 +29,9 @@
  *                       as "k" by murmur2
  *   delimiter_conf      rdpart_conf_set(key.delimiter, byte 0xff) accepted,
  *                       and the same placement
+ *   hot_key_parked      plugin hot.key.share: a key turning hot while
+ *                       librdkafka places messages parked before the
+ *                       metadata is said on the log
  *   wrapping_partitioner  rdpart_partition() wrapped by an application
  *                       partitioner and called directly: topic.strategy
  *                       kept; rdpart_random() wrapped: availability kept
@@ -835,6 +838,56 @@ static void wrapping_partitioner(void) {
         mock_destroy();
 }
 
+/* ---- a key turning hot while librdkafka places parked messages ---- */
+
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static char log_text[16384];
+
+static void capture_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
+        (void)rk, (void)fac;
+        pthread_mutex_lock(&log_lock);
+        size_t at = strlen(log_text);
+        if (at + strlen(buf) + 16 < sizeof log_text)
+                snprintf(log_text + at, sizeof log_text - at, "%d|%s\n", level, buf);
+        pthread_mutex_unlock(&log_lock);
+}
+
+/* 2,000 keyed messages (half of them "tenant-7") produced at once after
+ * rd_kafka_new(), while the brokers take 300 ms to answer: every message
+ * waits for the metadata and librdkafka places them all on its own thread,
+ * with no produce() after. The key's turn to hot is on the log (NOTICE). */
+static void hot_key_parked(void) {
+        const char *bootstraps = mock_cluster("parked", 6, NULL, 0);
+        for (int b = 1; b <= 3; b++)
+                rd_kafka_mock_broker_set_rtt(mock, b, 300);
+        char errstr[512];
+        rd_kafka_conf_t *conf = producer_conf(bootstraps, "murmur2");
+        CHECK(rd_kafka_conf_set(conf, "rdpart.hot.key.share", "0.2", errstr, sizeof errstr) == 0,
+              "%s", errstr);
+        rd_kafka_conf_set_log_cb(conf, capture_log);
+        log_text[0] = 0;
+        rd_kafka_t *rk = producer(conf);
+        double t0 = now_s();
+        for (int i = 0; i < 2000; i++) {
+                char key[16];
+                snprintf(key, sizeof key, i % 2 ? "tenant-7" : "k%d", i);
+                rd_kafka_producev(rk, RD_KAFKA_V_TOPIC("parked"), RD_KAFKA_V_KEY(key, strlen(key)),
+                                  RD_KAFKA_V_VALUE("x", 1), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                  RD_KAFKA_V_END);
+        }
+        double took = now_s() - t0;
+        CHECK(took < 0.25, "producing took %.0f ms: not all before the metadata", took * 1000);
+        rd_kafka_flush(rk, 20000);
+        pthread_mutex_lock(&log_lock);
+        int said = strstr(log_text, "5|rdpart: topic \"parked\": key \"tenant-7\" is hot") != NULL;
+        pthread_mutex_unlock(&log_lock);
+        CHECK(said, "the hot key was not on the log: %s", log_text);
+        printf("  2000 messages parked (produced in %.0f ms), \"tenant-7\" hot on the log: %s\n",
+               took * 1000, said ? "yes" : "no");
+        rd_kafka_destroy(rk);
+        mock_destroy();
+}
+
 int main(int argc, char **argv) {
         if (argc < 3) {
                 fprintf(stderr, "usage: audit PLUGIN_PATH CASE ...\n");
@@ -869,7 +922,8 @@ int main(int argc, char **argv) {
                      {"env_order", env_order},
                      {"unknown_partition_memory", unknown_partition_memory},
                      {"hot_key_topic", hot_key_topic},
-                     {"wrapping_partitioner", wrapping_partitioner}};
+                     {"wrapping_partitioner", wrapping_partitioner},
+                     {"hot_key_parked", hot_key_parked}};
         for (int a = 2; a < argc; a++) {
                 size_t i = 0;
                 while (i < sizeof(cases) / sizeof(cases[0]) && strcmp(cases[i].name, argv[a]))

@@ -70,7 +70,7 @@ run "$out/static_callbacks" "$so" "$second" before set_available
 gcc "${cflags[@]}" $rdk_cflags tests/c/audit.c -o "$out/audit" $rdk_libs -L"$lib" -Wl,-rpath,"$lib" -lrdpart -lpthread
 for c in reused_handles adaptive_memory adaptive_max_partition inflight_batch inflight_threads \
          inflight_delivered delimiter_plugin delimiter_conf env_order unknown_partition_memory \
-         hot_key_topic wrapping_partitioner; do
+         hot_key_topic wrapping_partitioner hot_key_parked; do
   run "$out/audit" "$so" "$c" 2> "$out/audit-$c.err" || { grep -v '^%' "$out/audit-$c.err"; exit 1; }
 done
 
