@@ -28,18 +28,3 @@ fn jump_moves_about_one_in_n_plus_one_keys_and_only_to_the_new_partition() {
         );
     }
 }
-
-#[test]
-fn modulo_hashes_move_most_keys() {
-    // The contrast that motivates jump: ~n/(n+1) move.
-    let mut g = Gen(5);
-    let n = 6;
-    let moved = (0..60_000)
-        .filter(|_| {
-            let key = g.next().to_le_bytes();
-            call(rdpart_murmur2, Some(&key), n) != call(rdpart_murmur2, Some(&key), n + 1)
-        })
-        .count();
-    let frac = moved as f64 / 60_000.0;
-    assert!((frac - 6.0 / 7.0).abs() < 0.02, "{frac}");
-}

@@ -3,8 +3,8 @@
 //! interceptors (every request: ApiVersion and Metadata at connection
 //! time, before any message is produced, as well as Produce). A broker is
 //! slow when its average round trip, or the time it has kept requests
-//! waiting since its last response, is above `SLOW_FACTOR` times the
-//! lower quartile of the others' round trips and above `SLOW_FLOOR_US`, or
+//! waiting since its last response, is above the others' round trips by
+//! adaptive's one rule (slow.rs), or
 //! when it is down: its connection failed under a request or went down
 //! (a crashed broker; `on_broker_state_change`) and it has not answered or
 //! come up since. adaptive then leaves out the
@@ -12,7 +12,7 @@
 //! acknowledged, until it answers again or another broker leads them. Fixed size, no locks: the
 //! broker threads write, placement reads.
 
-use super::load::{halve_toward, SLOW_FACTOR, SLOW_FLOOR_US};
+use super::slow::{self, halve_toward};
 use crate::clock;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering::Relaxed};
 
@@ -172,8 +172,7 @@ impl Brokers {
         let limit = if k < 2 {
             ALONE_US
         } else {
-            let (_, quartile, _) = rtts[..k].select_nth_unstable(k / 4);
-            (*quartile as u64 * SLOW_FACTOR).max(SLOW_FLOOR_US as u64)
+            slow::limit_us(&mut rtts[..k]).unwrap_or(ALONE_US)
         };
         for s in &self.slots {
             let id = s.id.load(Relaxed);
@@ -263,10 +262,34 @@ mod tests {
         b.request_sent(7);
         b.response_received(7, 900_000, false);
         assert!(b.slow(clock::coarse_ms()).contains(7));
+    }
+
+    #[test]
+    fn brokers_past_the_table_and_negative_ids_are_not_judged() {
+        let b = Brokers::default();
+        let now = clock::coarse_ms();
+        // -1 (librdkafka's "no broker"): two requests, one answer.
+        b.request_sent(-1);
+        b.request_sent(-1);
+        b.response_received(-1, 10, false);
         for id in 0..1000 {
             b.request_sent(id);
         }
-        b.request_sent(-1);
-        b.response_received(-1, 10, false);
+        // Ten seconds on, every tracked broker has kept its request waiting
+        // far above ALONE_US: the first ones are slow, those past the
+        // table's MAX_BROKERS slots and the negative id are not tracked.
+        let later = now.wrapping_add(10_000) | 1;
+        let s = b.slow(later);
+        assert!(s.contains(0) && s.contains(1), "tracked brokers are judged");
+        for id in [MAX_BROKERS as i32, 999, -1] {
+            assert!(!s.contains(id), "{id} is not tracked");
+        }
+        // A tracked broker answering is no longer slow; an untracked one
+        // answering changes nothing.
+        b.response_received(0, 1_000, false);
+        b.response_received(999, 1_000, true);
+        let s = b.slow(later);
+        assert!(!s.contains(0) && s.contains(1));
+        assert!(b.down().is_empty(), "999 is not tracked, so not down");
     }
 }

@@ -7,16 +7,13 @@
 //! rules and their reasons.
 
 use super::brokers::Brokers;
+use super::slow::{self, halve_toward};
 use crate::atomic::Segments;
 use crate::clock;
 use crate::strategy::Rack;
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, Ordering::*};
 
-/// Slow: latency above this many times the lower quartile...
-pub(crate) const SLOW_FACTOR: u64 = 4;
-/// ...and above this (µs): ordinary jitter never leaves a partition out.
-pub(crate) const SLOW_FLOOR_US: u32 = 50_000;
 /// One probe to a left-out partition this often (ms).
 pub(crate) const PROBE_MS: u32 = 100;
 /// Placement totals are compared over epochs this long (ms).
@@ -364,13 +361,7 @@ impl Load {
         if !self.warm.load(Relaxed) && k >= (covered.min(WARM_SAMPLES) as usize).max(1) {
             self.warm.store(true, Relaxed);
         }
-        let limit = if k >= 1 {
-            let q = k / 4;
-            let (_, quartile, _) = sample[..k].select_nth_unstable(q);
-            (*quartile as u64 * SLOW_FACTOR).max(SLOW_FLOOR_US as u64)
-        } else {
-            u64::MAX
-        };
+        let limit = slow::limit_us(&mut sample[..k]).unwrap_or(u64::MAX);
         let topic_ack = self.last_ack.load(Relaxed);
         let first_placed = self.first_placed.load(Relaxed);
         let mut any = false;
@@ -390,7 +381,7 @@ impl Load {
             // Waiting counts as latency: a partition with backlog and no
             // acknowledgement for `age` has a latency of at least `age`,
             // so a broker that stops answering is left out within about
-            // SLOW_FACTOR of the others' round trip, not after its own.
+            // slow::SLOW_FACTOR of the others' round trip, not after its own.
             // (A backlog that no run or keyed message has dated, such as
             // the burst placed before metadata, dates from the topic's
             // first placement.)
@@ -467,16 +458,6 @@ impl Load {
     #[inline]
     pub(super) fn message_bytes(&self) -> u32 {
         take_sending().unwrap_or_else(|| self.avg_bytes.load(Relaxed).max(1))
-    }
-}
-
-/// A latency average (µs, 0: none yet) after one more sample: halfway to
-/// it, so a recovered broker is back in a few samples.
-pub(super) fn halve_toward(old: u32, sample: u32) -> u32 {
-    if old == 0 {
-        sample.max(1)
-    } else {
-        (old / 2 + sample / 2).max(1)
     }
 }
 

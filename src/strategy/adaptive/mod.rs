@@ -12,6 +12,7 @@
 mod brokers;
 mod feedback;
 mod load;
+mod slow;
 
 pub use brokers::Brokers;
 pub use feedback::{acknowledged, sending, Report};
