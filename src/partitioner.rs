@@ -4,7 +4,6 @@
 //! table; the plugin installs one per producer and keeps its topics in the
 //! registry (registry.rs).
 
-use crate::atomic::AtomicFn;
 use crate::boundary::Key;
 use crate::config::{Config, TopicRules};
 use crate::strategy::{
@@ -12,161 +11,89 @@ use crate::strategy::{
     UNRESOLVED,
 };
 use crate::sys::{rd_kafka_topic_t, AvailableFn, NameFn};
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering::Relaxed};
-use std::sync::RwLock;
+use std::sync::atomic::Ordering::Relaxed;
 
 /// `Partitioner::fast` when options are set (no strategy has this value).
 const OPTIONS: u8 = u8::MAX;
 
+/// A configuration frozen when the partitioner is made: read on every
+/// call, never written after (the plugin edits a `Config` while its conf
+/// is being set, and makes its partitioner from it in on_new).
 pub struct Partitioner {
-    // The configuration is read on every call and may be changed (by the
-    // plugin's on_conf_set) before the producer exists: relaxed atomics.
-    strategy: AtomicU8,
-    sticky_messages: AtomicU32,
-    sticky_linger_ms: AtomicU32,
-    run_bytes: AtomicU32,
-    timeout_ms: AtomicU32,
-    weighting: AtomicBool,
-    hot_share_ppm: AtomicU32,
-    hot_partitions: AtomicU32,
-    rack_aware: AtomicBool,
-    delimiter_bytes: AtomicU64,
-    delimiter_len: AtomicU8,
-    /// `topic.strategy` is set: placements look up their topic's strategy.
-    has_topics: AtomicBool,
-    /// `strategy`, or `OPTIONS` when `key.delimiter` or `topic.strategy`
-    /// is set: what a placement reads first.
-    fast: AtomicU8,
+    strategy: Strategy,
+    run: RunLimits,
+    adaptive: AdaptiveOptions,
+    hot: HotKeyOptions,
+    delimiter: KeyDelimiter,
+    rack_aware: bool,
     /// `topic.strategy`, read only when a topic is first seen.
-    topics: RwLock<TopicRules>,
+    topics: TopicRules,
+    /// `strategy`, or `OPTIONS` when `key.delimiter`, `topic.strategy` or
+    /// `hot.key.share` is set: what a placement reads first.
+    fast: u8,
     /// The availability function (None: the process-wide one, loader.rs).
-    available: AtomicFn<AvailableFn>,
+    available: Option<AvailableFn>,
     /// `rd_kafka_topic_name` of the librdkafka producing (None: not known).
-    name: AtomicFn<NameFn>,
+    name: Option<NameFn>,
 }
 
 impl Partitioner {
     pub fn new(config: Config, available: Option<AvailableFn>, name: Option<NameFn>) -> Self {
-        let p = Partitioner {
-            strategy: AtomicU8::new(0),
-            sticky_messages: AtomicU32::new(0),
-            sticky_linger_ms: AtomicU32::new(0),
-            run_bytes: AtomicU32::new(0),
-            timeout_ms: AtomicU32::new(0),
-            weighting: AtomicBool::new(true),
-            hot_share_ppm: AtomicU32::new(0),
-            hot_partitions: AtomicU32::new(0),
-            rack_aware: AtomicBool::new(false),
-            delimiter_bytes: AtomicU64::new(0),
-            delimiter_len: AtomicU8::new(0),
-            has_topics: AtomicBool::new(false),
-            fast: AtomicU8::new(0),
-            topics: RwLock::new(TopicRules::default()),
-            available: AtomicFn::new(available),
-            name: AtomicFn::new(name),
-        };
-        p.apply(config);
-        p
-    }
-
-    pub fn config(&self) -> Config {
-        let (bytes, len) = (
-            self.delimiter_bytes.load(Relaxed),
-            self.delimiter_len.load(Relaxed),
-        );
-        Config {
-            strategy: Strategy::from_u8(self.strategy.load(Relaxed)),
-            run: self.run(),
-            adaptive: self.adaptive(),
-            topics: self.rules().clone(),
-            delimiter: KeyDelimiter::from_parts(bytes, len),
-            hot: self.hot(),
-            rack_aware: self.rack_aware.load(Relaxed),
-        }
-    }
-
-    pub fn apply(&self, config: Config) {
-        self.strategy.store(config.strategy as u8, Relaxed);
-        self.sticky_messages.store(config.run.messages, Relaxed);
-        self.sticky_linger_ms.store(config.run.linger_ms, Relaxed);
-        self.run_bytes.store(config.run.bytes, Relaxed);
-        self.timeout_ms.store(config.adaptive.timeout_ms, Relaxed);
-        self.weighting.store(config.adaptive.weighting, Relaxed);
-        self.hot_share_ppm.store(config.hot.share_ppm, Relaxed);
-        self.hot_partitions.store(config.hot.partitions, Relaxed);
-        self.rack_aware.store(config.rack_aware, Relaxed);
-        let (bytes, len) = config.delimiter.to_parts();
-        self.delimiter_bytes.store(bytes, Relaxed);
-        self.delimiter_len.store(len, Relaxed);
-        self.has_topics.store(!config.topics.is_empty(), Relaxed);
-        let options = len != 0 || !config.topics.is_empty() || config.hot.share_ppm != 0;
-        self.fast.store(
-            if options {
+        let options = !config.delimiter.delimiter().is_empty()
+            || !config.topics.is_empty()
+            || config.hot.share_ppm != 0;
+        Partitioner {
+            strategy: config.strategy,
+            run: config.run,
+            adaptive: config.adaptive,
+            hot: config.hot,
+            delimiter: config.delimiter,
+            rack_aware: config.rack_aware,
+            fast: if options {
                 OPTIONS
             } else {
                 config.strategy as u8
             },
-            Relaxed,
-        );
-        *self.topics.write().unwrap_or_else(|e| e.into_inner()) = config.topics;
+            topics: config.topics,
+            available,
+            name,
+        }
     }
 
-    fn rules(&self) -> std::sync::RwLockReadGuard<'_, TopicRules> {
-        self.topics.read().unwrap_or_else(|e| e.into_inner())
+    /// The configuration it was made from.
+    pub fn config(&self) -> Config {
+        Config {
+            strategy: self.strategy,
+            run: self.run,
+            adaptive: self.adaptive,
+            topics: self.topics.clone(),
+            delimiter: self.delimiter,
+            hot: self.hot,
+            rack_aware: self.rack_aware,
+        }
     }
 
     /// Does topic `t` (registered, its strategy resolved) use adaptive?
     pub fn adapts(&self, t: &TopicState) -> bool {
-        let s = if self.has_topics.load(Relaxed) {
-            t.strategy.load(Relaxed)
-        } else {
-            self.strategy.load(Relaxed)
-        };
-        s == Strategy::Adaptive as u8
+        self.strategy_of(t) == Strategy::Adaptive
     }
 
     /// The strategy that places topic `t` (registered, its strategy resolved).
     pub fn strategy_of(&self, t: &TopicState) -> Strategy {
-        if self.has_topics.load(Relaxed) && t.strategy.load(Relaxed) != UNRESOLVED {
-            Strategy::from_u8(t.strategy.load(Relaxed))
-        } else {
-            Strategy::from_u8(self.strategy.load(Relaxed))
+        match t.strategy.load(Relaxed) {
+            s if s != UNRESOLVED && self.has_topic_rules() => Strategy::from_u8(s),
+            _ => self.strategy,
         }
     }
 
     /// Is rack awareness on (read without copying the configuration)?
     pub fn rack_aware(&self) -> bool {
-        self.rack_aware.load(Relaxed)
+        self.rack_aware
     }
 
     /// Does this partitioner resolve a strategy per topic?
     pub fn has_topic_rules(&self) -> bool {
-        self.has_topics.load(Relaxed)
-    }
-
-    #[inline]
-    fn run(&self) -> RunLimits {
-        RunLimits {
-            messages: self.sticky_messages.load(Relaxed),
-            linger_ms: self.sticky_linger_ms.load(Relaxed),
-            bytes: self.run_bytes.load(Relaxed),
-        }
-    }
-
-    #[inline]
-    fn hot(&self) -> HotKeyOptions {
-        HotKeyOptions {
-            share_ppm: self.hot_share_ppm.load(Relaxed),
-            partitions: self.hot_partitions.load(Relaxed),
-        }
-    }
-
-    #[inline]
-    fn adaptive(&self) -> AdaptiveOptions {
-        AdaptiveOptions {
-            timeout_ms: self.timeout_ms.load(Relaxed),
-            weighting: self.weighting.load(Relaxed),
-        }
+        !self.topics.is_empty()
     }
 
     /// Place one message: `n >= 1`, result in `0..n`. Without
@@ -174,8 +101,8 @@ impl Partitioner {
     /// it was before they existed: one test of `options`.
     #[inline]
     pub fn place(&self, rkt: *const rd_kafka_topic_t, topic: TopicRef, key: Key, n: u32) -> u32 {
-        // One load: the strategy, or OPTIONS when options are set.
-        let s = self.fast.load(Relaxed);
+        // One byte: the strategy, or OPTIONS when options are set.
+        let s = self.fast;
         if s == OPTIONS {
             return self.place_with_options(rkt, topic, key, n);
         }
@@ -187,11 +114,11 @@ impl Partitioner {
     fn ctx<'a>(&self, rkt: *const rd_kafka_topic_t, topic: TopicRef<'a>) -> Ctx<'a> {
         Ctx {
             rkt,
-            available: self.available.get(),
+            available: self.available,
             topic,
-            run: self.run(),
-            adaptive: self.adaptive(),
-            name: self.name.get(),
+            run: self.run,
+            adaptive: self.adaptive,
+            name: self.name,
         }
     }
 
@@ -208,23 +135,19 @@ impl Partitioner {
         n: u32,
     ) -> u32 {
         let ctx = self.ctx(rkt, topic);
-        let delimiter = KeyDelimiter::from_parts(
-            self.delimiter_bytes.load(Relaxed),
-            self.delimiter_len.load(Relaxed),
-        );
-        let strategy = if self.has_topics.load(Relaxed) {
+        let strategy = if self.has_topic_rules() {
             self.topic_strategy(&ctx)
         } else {
-            Strategy::from_u8(self.strategy.load(Relaxed))
+            self.strategy
         };
-        strategy.place_with(key, n, &ctx, delimiter, Some(self.hot()))
+        strategy.place_with(key, n, &ctx, self.delimiter, Some(self.hot))
     }
 
     /// The strategy of the placement's topic, resolved on first sight.
     #[inline(never)]
     fn topic_strategy(&self, ctx: &Ctx) -> Strategy {
         if ctx.rkt.is_null() {
-            return Strategy::from_u8(self.strategy.load(Relaxed));
+            return self.strategy;
         }
         let t = ctx.topic();
         match t.strategy.load(Relaxed) {
@@ -245,12 +168,12 @@ impl Partitioner {
     /// the topic is first seen: by the plugin's on_send, or by the first
     /// placement for rdpart_new() partitioners.
     pub fn resolve(&self, rkt: usize, t: &TopicState) -> Strategy {
-        self.resolve_with(rkt, t, self.name.get())
+        self.resolve_with(rkt, t, self.name)
     }
 
     /// As `resolve`, asking `name` for the topic's name.
     fn resolve_with(&self, rkt: usize, t: &TopicState, name: Option<NameFn>) -> Strategy {
-        let default = Strategy::from_u8(self.strategy.load(Relaxed));
+        let default = self.strategy;
         let found = match (name, rkt) {
             (Some(name), rkt) if rkt != 0 => {
                 // SAFETY: the topic handle librdkafka placed a message of,
@@ -259,11 +182,9 @@ impl Partitioner {
                 if s.is_null() {
                     None
                 } else {
-                    // SAFETY: librdkafka's NUL-terminated topic name. The
-                    // rules are written only while configuring: a read
-                    // lock that never waits in practice.
+                    // SAFETY: librdkafka's NUL-terminated topic name.
                     let s = unsafe { std::ffi::CStr::from_ptr(s) };
-                    self.rules().find(s.to_bytes())
+                    self.topics.find(s.to_bytes())
                 }
             }
             _ => None,

@@ -65,12 +65,12 @@ pub unsafe extern "C" fn on_conf_set(
                 }
             };
         }
-        let mut config = inst.part.config();
+        let mut config = inst.config().clone();
         match super::properties::claim(&mut config, name, value) {
             Ok(false) => RD_KAFKA_CONF_UNKNOWN,
             Ok(true) => match inst.check_racks(&config) {
                 Ok(()) => {
-                    inst.part.apply(config);
+                    *inst.config() = config;
                     RD_KAFKA_CONF_OK
                 }
                 Err(m) => {
@@ -122,6 +122,8 @@ pub unsafe extern "C" fn on_new(
             return ERR_NO_ERROR;
         }
         let api = &inst.api;
+        // The configuration is frozen from here on.
+        let _ = inst.part();
         inst.custom.made();
         // CPython's C API, if this is a Python process: looked up here, not
         // when a first message waits (leaders.rs, custom.rs).
@@ -179,7 +181,7 @@ pub unsafe extern "C" fn on_new(
             .split(',')
             .any(|d| matches!(d.trim(), "plugin" | "all"))
         {
-            let c = inst.part.config();
+            let c = inst.part().config();
             let mut extra = String::new();
             if !c.topics.is_empty() {
                 extra += &format!(", topic.strategy {}", c.topics);
@@ -225,7 +227,7 @@ impl Instance {
         let Some(lapi) = self.api.leaders else {
             return;
         };
-        let rack = if self.part.rack_aware() {
+        let rack = if self.part().rack_aware() {
             let rack = self.api.get(conf, c"client.rack").unwrap_or_default();
             match std::ffi::CString::new(rack.trim()) {
                 Ok(r) if !r.is_empty() => Some(r),
@@ -259,7 +261,7 @@ impl Instance {
 
     /// Whether topic `t`'s leaders are worth learning: rack awareness, or adaptive.
     fn wants_leaders(&self, t: &crate::strategy::TopicState) -> bool {
-        self.part.rack_aware() || self.part.adapts(t)
+        self.part().rack_aware() || self.part().adapts(t)
     }
 
     /// Err when the default topic conf of `conf` names a partitioner other
@@ -366,8 +368,8 @@ unsafe extern "C" fn on_send(
                 let t = PRODUCERS.insert(rkt, owner);
                 // First sight of the topic: resolve its strategy here, in
                 // the producing thread, so the partitioner never does.
-                if inst.part.has_topic_rules() {
-                    inst.part.resolve(rkt, &t.state);
+                if inst.part().has_topic_rules() {
+                    inst.part().resolve(rkt, &t.state);
                 }
                 // SAFETY: the instance outlives its producer's placements.
                 unsafe { t.state.set_brokers(&inst.brokers) };
@@ -386,7 +388,7 @@ unsafe extern "C" fn on_send(
                     // first seen with its own partition (a probe to a
                     // broker not connected yet may wait out librdkafka's
                     // socket timeout, which on_destroy then waits for).
-                    let probe = may_wait && inst.part.adapts(&t.state);
+                    let probe = may_wait && inst.part().adapts(&t.state);
                     w.watch(name.to_owned(), rkt, probe, may_wait);
                 }
                 t
@@ -402,7 +404,7 @@ unsafe extern "C" fn on_send(
                     c_string((inst.api.topic_name)(m.rkt)),
                 )
             };
-            TopicStats::new(producer, topic, inst.part.strategy_of(&t.state).name())
+            TopicStats::new(producer, topic, inst.part().strategy_of(&t.state).name())
         })
         .sent(bytes);
         // SAFETY: on_send's topic, live for the call.
@@ -410,7 +412,7 @@ unsafe extern "C" fn on_send(
         if m.partition == PARTITION_UA && !t.ua_seen.load(Relaxed) {
             t.ua_seen.store(true, Relaxed);
         }
-        if inst.part.adapts(&t.state) {
+        if inst.part().adapts(&t.state) {
             crate::strategy::sending(&t.state, m.partition, m.len.saturating_add(m.key_len));
         }
         if inst.custom.is_set() {

@@ -35,7 +35,10 @@ use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 /// librdkafka it lives in, and (once a producer is made from the conf)
 /// that producer's log.
 pub struct Instance {
-    part: Partitioner,
+    /// The configuration while the conf is being set (on_conf_set)...
+    config: std::sync::Mutex<Config>,
+    /// ...frozen into the partitioner when the producer is made (on_new).
+    part: std::sync::OnceLock<Partitioner>,
     api: Api,
     /// The producer's log (log.rs), once a producer is made from the conf.
     log: std::sync::Arc<log::Log>,
@@ -92,7 +95,8 @@ unsafe fn init(conf: *mut rd_kafka_conf_t) -> Result<(), String> {
     let api = Api::load(&lib)?;
     drop(lib);
     let inst = Box::new(Instance {
-        part: Partitioner::new(Config::default(), Some(api.available), Some(api.topic_name)),
+        config: std::sync::Mutex::new(Config::default()),
+        part: std::sync::OnceLock::new(),
         api,
         log: Default::default(),
         foreign_default: AtomicBool::new(false),
@@ -129,7 +133,7 @@ unsafe fn init(conf: *mut rd_kafka_conf_t) -> Result<(), String> {
     }
     inst.check_racks(&config)
         .map_err(|m| format!("RDPART_CONFIG: {m}"))?;
-    inst.part.apply(config);
+    *inst.config() = config;
     let mut err = [0 as c_char; 256];
     // SAFETY: a valid conf, C strings, and a buffer of the size given.
     let res = unsafe {
@@ -279,7 +283,7 @@ pub unsafe extern "C" fn plugin_partition(
                     t.placed.store(true, Relaxed);
                 }
                 let place = |key: crate::boundary::Key| {
-                    inst.part
+                    inst.part()
                         .place(rkt, TopicRef::Known(&t.state), key, partition_cnt as u32)
                         as i32
                 };
@@ -311,6 +315,24 @@ pub unsafe extern "C" fn plugin_partition(
 impl Instance {
     /// Err when `config` asks for rack awareness that this librdkafka
     /// cannot give.
+    /// The configuration being set (before the producer is made).
+    fn config(&self) -> std::sync::MutexGuard<'_, Config> {
+        self.config.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The partitioner, its configuration frozen: in on_new, or by the
+    /// first reader (none comes before on_new).
+    #[inline]
+    fn part(&self) -> &Partitioner {
+        self.part.get_or_init(|| {
+            Partitioner::new(
+                self.config().clone(),
+                Some(self.api.available),
+                Some(self.api.topic_name),
+            )
+        })
+    }
+
     fn check_racks(&self, config: &Config) -> Result<(), String> {
         if config.rack_aware && self.api.racks.is_none() {
             return Err(format!(
