@@ -47,7 +47,7 @@
 #define MIN_MESSAGES 100
 
 /**
- * `hot.key.partitions` by default (README: one key with 40% of 6
+ * `hot.key.partitions` by default (docs/hot_keys.md: one key with 40% of 6
  * partitions' messages leaves the fullest at 1.2x the mean in theory,
  * 1.2-1.3x measured; 3 partitions measured 1.51x).
  */

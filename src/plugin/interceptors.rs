@@ -517,7 +517,7 @@ unsafe extern "C" fn on_acknowledgement(
         // was placed before librdkafka applied the leaders learns them here,
         // so a leader lost before the next burst is known as lost.
         if m.partition >= 0 {
-            t.state.delivered_to(m.partition as u32);
+            t.state.availability.delivered_to(m.partition as u32);
         }
         // A delivered message of a topic whose unassigned messages never
         // reached rdpart's partitioner: the topic has a partitioner of its own.

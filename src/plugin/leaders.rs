@@ -120,7 +120,7 @@ impl Watcher {
     ///
     /// With `probe` (adaptive), each leader is sent one small request when
     /// the topic's leaders are first learnt, so that every leader's round
-    /// trip is known (strategy/adaptive/brokers.rs) before the topic's
+    /// trip is known (strategy/backlog/brokers.rs) before the topic's
     /// first message is placed: a slow broker shows by keeping it waiting.
     ///
     /// A topic seen before under another handle (an application that makes

@@ -1,16 +1,12 @@
-//! Which partitions keyless placement may use: a partition is *usable*
-//! when it has a leader, or while the topic's leaders are not all known
-//! yet (right after librdkafka learnt its partitions). Asked of librdkafka
-//! with a bounded number of `rd_kafka_topic_partition_available()` calls;
-//! docs/availability.md explains the warm-up, the costs and the outage
-//! ("dark") rule. Under rack awareness (rack.rs) only partitions in the
-//! client's rack are usable while one of them is.
+//! What a topic's availability is, as state: whether its leaders are all
+//! known yet (right after librdkafka learnt its partitions they may not
+//! be), which partitions have been seen with a leader, and whether a scan
+//! found none usable ("dark"). Which partitions keyless placement may use
+//! is decided from it in usable.rs; docs/availability.md explains the
+//! warm-up, the costs and the outage rule.
 
-use super::ctx::Ctx;
-use super::state::TopicState;
-use crate::sys::AvailableFn;
 use crate::{clock, rng};
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed};
 
 /// How long after its first placement a topic stays unsettled at most.
 /// librdkafka applies leaders within a millisecond or two of learning the
@@ -26,149 +22,95 @@ pub(crate) const PROBES: u32 = 8;
 /// How long a scan that found no usable partition is trusted.
 pub(crate) const DARK_MS: u32 = 100;
 
-impl Ctx<'_> {
-    /// The availability function, when there is a topic to ask about.
-    #[inline(always)]
-    fn asker(&self) -> Option<AvailableFn> {
-        if self.rkt.is_null() {
-            None
-        } else {
-            self.available.or_else(crate::loader::global_available)
+/// A topic's availability state, shared by every thread.
+pub struct Availability {
+    /// Every partition's leader is known.
+    pub settled: AtomicBool,
+    /// Clock (ms, made odd) when rdpart first placed a keyless message of
+    /// the topic, which is when librdkafka has just learnt its partitions;
+    /// 0: not yet.
+    pub first_placed: AtomicU32,
+    /// Clock (ms) of the last full availability scan while not settled.
+    pub last_scan: AtomicU32,
+    /// While not settled: which partitions have been seen with a leader.
+    seen: crate::atomic::AtomicBox<Seen>,
+    /// Clock (ms) until which the topic is known to have no available
+    /// partition (0: none recorded).
+    pub dark_until: AtomicU32,
+}
+
+/// A bit per partition.
+struct Seen {
+    n: u32,
+    words: Box<[AtomicU64]>,
+}
+
+impl Availability {
+    /// `settled`: a topic with nothing to ask about (calls without a topic).
+    pub const fn new(settled: bool) -> Availability {
+        Availability {
+            settled: AtomicBool::new(settled),
+            first_placed: AtomicU32::new(0),
+            last_scan: AtomicU32::new(0),
+            seen: crate::atomic::AtomicBox::new(),
+            dark_until: AtomicU32::new(0),
         }
     }
 
-    /// Whether partition `p` (of `n`) has a leader; true when rdpart cannot ask.
-    #[inline(always)]
-    pub fn has_leader(&self, p: u32) -> bool {
-        match self.asker() {
-            // SAFETY: rkt is the topic librdkafka passed to the partitioner
-            // and f is that librdkafka's rd_kafka_topic_partition_available.
-            Some(f) => unsafe { f(self.rkt, p as i32) != 0 },
-            None => true,
-        }
+    /// The bits of partitions seen with a leader, made for `n` partitions
+    /// on first use (partitions beyond the first count it was made for are
+    /// never marked).
+    fn seen(&self, n: u32) -> &Seen {
+        // A partition count may be anything up to 2^31 - 1: at most 128 KB
+        // of bits (partitions beyond are never marked; the warm-up then
+        // ends by time).
+        let n = n.min(1 << 20);
+        self.seen.get_or_make(|| Seen {
+            n,
+            words: (0..n.div_ceil(64)).map(|_| AtomicU64::new(0)).collect(),
+        })
     }
 
-    /// Whether keyless placement may use partition `p` of `n`.
-    #[inline(always)]
-    pub fn usable(&self, t: &TopicState, p: u32, n: u32) -> bool {
-        if !self.in_rack(t, p) {
-            false
-        } else if t.settled.load(Relaxed) {
-            self.has_leader(p)
-        } else {
-            self.usable_unsettled(t, p, n)
-        }
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn usable_unsettled(&self, t: &TopicState, p: u32, n: u32) -> bool {
-        if self.asker().is_none() {
-            t.settled.store(true, Relaxed);
-            return true;
-        }
-        let settled = self.settle(t, n);
-        if self.has_leader(p) {
-            t.mark_seen(p, n);
-            return true;
-        }
-        // Without a leader: lost if it had one, else not known yet.
-        !settled && !t.was_seen(p, n)
-    }
-
-    /// For an unsettled topic: scan (at most once per ms), recording which
-    /// partitions have a leader, and settle it when every partition has
-    /// been seen with one or the warm-up is over. Returns whether the topic
-    /// is settled now.
-    fn settle(&self, t: &TopicState, n: u32) -> bool {
-        let now = clock::now_ms();
-        let mut since = t.first_placed.load(Relaxed);
-        if since == 0 {
-            since = now | 1;
-            t.first_placed.store(since, Relaxed);
-        }
-        if now.wrapping_sub(since) as i32 >= WARMUP_MS as i32 {
-            t.settled.store(true, Relaxed);
-            return true;
-        }
-        if n > SCAN_MAX || t.last_scan.swap(now, Relaxed) == now {
-            // Too many partitions to scan each millisecond: the warm-up
-            // then ends by time alone.
-            return false;
-        }
-        let mut seen_all = true;
-        for q in 0..n {
-            if self.has_leader(q) {
-                t.mark_seen(q, n);
+    /// Records that partition `p` (of `n`) has been seen with a leader.
+    pub fn mark_seen(&self, p: u32, n: u32) {
+        let seen = self.seen(n);
+        if p < seen.n {
+            let (w, bit) = (&seen.words[p as usize / 64], 1u64 << (p % 64));
+            if w.load(Relaxed) & bit == 0 {
+                w.fetch_or(bit, Relaxed);
             }
-            seen_all &= t.was_seen(q, n);
         }
-        if seen_all {
-            t.settled.store(true, Relaxed);
+    }
+
+    /// Records that partition `p` has a leader (a message was delivered
+    /// there), if the topic is still waiting to see them all.
+    pub fn delivered_to(&self, p: u32) {
+        if self.settled.load(Relaxed) {
+            return;
         }
-        seen_all
+        if let Some(seen) = self.seen.get() {
+            if p < seen.n {
+                seen.words[p as usize / 64].fetch_or(1 << (p % 64), Relaxed);
+            }
+        }
+    }
+
+    /// Whether partition `p` has been seen with a leader.
+    pub fn was_seen(&self, p: u32, n: u32) -> bool {
+        let seen = self.seen(n);
+        p < seen.n && seen.words[p as usize / 64].load(Relaxed) >> (p % 64) & 1 == 1
     }
 
     /// Whether a recent scan found no usable partition.
-    fn dark(&self, t: &TopicState) -> bool {
-        let until = t.dark_until.load(Relaxed);
+    pub fn dark(&self) -> bool {
+        let until = self.dark_until.load(Relaxed);
         until != 0 && (until.wrapping_sub(clock::now_ms()) as i32) > 0
     }
 
-    fn mark_dark(&self, t: &TopicState) {
-        t.dark_until
+    /// Records that a scan found no usable partition, for `DARK_MS`.
+    pub fn mark_dark(&self) {
+        self.dark_until
             .store(clock::now_ms().wrapping_add(DARK_MS) | 1, Relaxed);
-    }
-
-    /// Uniform among the usable partitions other than `except`; None when
-    /// there are none (or the topic is dark).
-    #[cold]
-    pub fn random_usable(&self, t: &TopicState, n: u32, except: Option<u32>) -> Option<u32> {
-        let others = n - except.map_or(0, |e| (e < n) as u32);
-        if others == 0 || self.dark(t) {
-            return None;
-        }
-        for _ in 0..PROBES {
-            let p = pick(n, except);
-            if self.usable(t, p, n) {
-                return Some(p);
-            }
-        }
-        // One pass, choosing uniformly among the usable (reservoir sampling).
-        let mut seen = 0;
-        let mut chosen = None;
-        for q in (0..n).filter(|&q| Some(q) != except) {
-            if self.usable(t, q, n) {
-                seen += 1;
-                if rng::below(seen) == 0 {
-                    chosen = Some(q);
-                }
-            }
-        }
-        if chosen.is_none() {
-            if self.rack_fallback(t) {
-                return self.random_usable(t, n, except);
-            }
-            self.mark_dark(t);
-        }
-        chosen
-    }
-
-    /// The first usable partition after `p` (cyclically); None when there
-    /// are none (or the topic is dark).
-    #[cold]
-    pub fn next_usable(&self, t: &TopicState, p: u32, n: u32) -> Option<u32> {
-        if self.dark(t) {
-            return None;
-        }
-        let found = (1..n).map(|i| (p + i) % n).find(|&q| self.usable(t, q, n));
-        if found.is_none() {
-            if self.rack_fallback(t) {
-                return self.next_usable(t, p, n);
-            }
-            self.mark_dark(t);
-        }
-        found
     }
 }
 

@@ -20,7 +20,7 @@ pub const SLOTS: usize = 64;
 pub const WINDOW_MS: u32 = 1000;
 /// Keyed messages a window needs before a key may turn hot in it.
 pub const MIN_MESSAGES: u32 = 100;
-/// `hot.key.partitions` by default (README: one key with 40% of 6
+/// `hot.key.partitions` by default (docs/hot_keys.md: one key with 40% of 6
 /// partitions' messages leaves the fullest at 1.2x the mean in theory,
 /// 1.2-1.3x measured; 3 partitions measured 1.51x).
 pub const DEFAULT_PARTITIONS: u32 = 4;

@@ -10,6 +10,7 @@
 
 mod adaptive;
 mod available;
+mod backlog;
 mod ctx;
 mod hot_keys;
 mod jump;
@@ -22,8 +23,10 @@ mod round_robin;
 mod run;
 mod state;
 mod sticky;
+mod usable;
 
-pub use adaptive::{acknowledged, sending, Brokers, Load, Report};
+pub use adaptive::{acknowledged, sending, Report};
+pub use backlog::{Brokers, Load};
 pub use ctx::{AdaptiveOptions, Ctx, TopicRef};
 pub use hot_keys::{HotKeyOptions, HotKeys, Notice, DEFAULT_PARTITIONS};
 pub use key_delimiter::KeyDelimiter;

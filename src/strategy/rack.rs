@@ -1,15 +1,13 @@
 //! Rack awareness (`rack.aware`): keyless placement uses only the
 //! partitions whose leader is in the client's rack (`client.rack`) while at
 //! least one of them is usable, spread among them as the strategy spreads
-//! (every strategy asks `Ctx::usable`, which asks `Ctx::in_rack`); when
+//! (every strategy asks `Ctx::usable`, usable.rs, which asks this); when
 //! none is, all usable partitions, for `DARK_MS` at a time. Keyed
 //! placement never looks. Which partitions are local is fed from outside
 //! (the plugin learns the leaders and their racks from the cluster:
 //! plugin/leaders.rs); a topic with no local partition is placed as without.
 
 use super::available::DARK_MS;
-use super::ctx::Ctx;
-use super::state::TopicState;
 use crate::atomic::Segments;
 use crate::clock;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
@@ -91,7 +89,7 @@ impl Rack {
 
     /// Whether keyless placement may use partition `p` as far as racks go.
     #[inline]
-    fn allows(&self, p: u32) -> bool {
+    pub(super) fn allows(&self, p: u32) -> bool {
         self.is_local(p) || self.count.load(Relaxed) == 0 || self.off()
     }
 
@@ -100,27 +98,18 @@ impl Rack {
         let until = self.off_until.load(Relaxed);
         until != 0 && (until.wrapping_sub(clock::now_ms()) as i32) > 0
     }
-}
 
-impl Ctx<'_> {
-    /// Whether rack awareness lets keyless placement use partition `p`.
-    #[inline(always)]
-    pub fn in_rack(&self, t: &TopicState, p: u32) -> bool {
-        t.rack_if_any().is_none_or(|r| r.allows(p))
-    }
-
-    /// After a search under rack awareness found no usable partition: let
-    /// every usable partition be used for `DARK_MS`. Returns whether the
-    /// search should be made again (the filter was on).
+    /// After a search found no usable partition in the rack: let every
+    /// usable partition be used for `DARK_MS`. Returns whether the filter
+    /// was on (the search should then be made again).
     #[cold]
-    pub fn rack_fallback(&self, t: &TopicState) -> bool {
-        match t.rack_if_any() {
-            Some(r) if r.count.load(Relaxed) > 0 && !r.off() => {
-                r.off_until
-                    .store(clock::now_ms().wrapping_add(DARK_MS) | 1, Relaxed);
-                true
-            }
-            _ => false,
+    pub(super) fn fall_back(&self) -> bool {
+        if self.count.load(Relaxed) > 0 && !self.off() {
+            self.off_until
+                .store(clock::now_ms().wrapping_add(DARK_MS) | 1, Relaxed);
+            true
+        } else {
+            false
         }
     }
 }
@@ -128,81 +117,6 @@ impl Ctx<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::strategy::{Strategy, TopicRef};
-    use crate::topics::Topics;
-
-    fn place_many(s: Strategy, n: u32, topics: &Topics<TopicState>) -> Vec<u32> {
-        let ctx = Ctx::new(std::ptr::null(), TopicRef::Table(topics));
-        let mut counts = vec![0; n as usize];
-        for _ in 0..60_000 {
-            counts[s.place(None, n, &ctx) as usize] += 1;
-        }
-        counts
-    }
-
-    #[test]
-    fn keyless_messages_stay_in_the_rack_and_spread_there() {
-        for s in [
-            Strategy::Random,
-            Strategy::RoundRobin,
-            Strategy::Sticky,
-            Strategy::Adaptive,
-            Strategy::ConsistentRandom,
-        ] {
-            let topics: Topics<TopicState> = Topics::default();
-            let t = topics.get_or_insert(0);
-            // Leaders 1, 2, 3, 1, 2, 3; the client is in broker 1's rack.
-            t.rack().update(6, |p| Some((p as i32 % 3 + 1, p % 3 == 0)));
-            let c = place_many(s, 6, &topics);
-            assert_eq!(c[0] + c[3], 60_000, "{s:?}: {c:?}");
-            assert!(c[0].abs_diff(c[3]) < 6_000, "{s:?}: {c:?}");
-            // No local partition: every partition (a fresh topic: adaptive
-            // would avoid the backlog the first half left on 0 and 3).
-            let topics: Topics<TopicState> = Topics::default();
-            let t = topics.get_or_insert(0);
-            t.rack().update(6, |p| Some((p as i32 % 3 + 2, false)));
-            let c = place_many(s, 6, &topics);
-            assert!(c.iter().all(|&k| k > 2_000), "{s:?}: {c:?}");
-        }
-    }
-
-    #[test]
-    fn without_a_usable_local_partition_every_usable_one() {
-        // Partitions 0 and 3 are local, but have no leader.
-        unsafe extern "C" fn available(_: *const crate::sys::rd_kafka_topic_t, p: i32) -> i32 {
-            (p % 3 != 0) as i32
-        }
-        let t = TopicState::null();
-        t.rack().update(6, |p| Some((p as i32 % 3 + 1, p % 3 == 0)));
-        let mut ctx = Ctx::new(8 as *const _, TopicRef::Known(&t));
-        ctx.available = Some(available);
-        for s in [Strategy::Random, Strategy::RoundRobin, Strategy::Sticky] {
-            let mut counts = [0u32; 6];
-            for _ in 0..60_000 {
-                counts[s.place(None, 6, &ctx) as usize] += 1;
-            }
-            assert_eq!(counts[0] + counts[3], 0, "{s:?}: {counts:?}");
-            assert!(
-                counts.iter().filter(|&&c| c > 2_000).count() == 4,
-                "{s:?}: {counts:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn keyed_messages_ignore_racks() {
-        let topics: Topics<TopicState> = Topics::default();
-        let t = topics.get_or_insert(0);
-        t.rack().update(6, |p| Some((p as i32 % 3 + 1, p == 0)));
-        let ctx = Ctx::new(std::ptr::null(), TopicRef::Table(&topics));
-        for k in 0..1000u32 {
-            let key = k.to_le_bytes();
-            assert_eq!(
-                Strategy::Sticky.place(Some(&key), 6, &ctx),
-                Strategy::Murmur2.place(Some(&key), 6, &ctx)
-            );
-        }
-    }
 
     #[test]
     fn leaders_are_kept_per_partition() {

@@ -2,14 +2,17 @@
 //!
 //! - [`TopicState`], shared by every thread: whether the topic's leaders
 //!   are known yet and whether it is in an outage (available.rs), its
-//!   resolved `topic.strategy`, and adaptive's counters (adaptive/load.rs).
+//!   resolved `topic.strategy`, adaptive's counters (backlog/), the key
+//!   counters (hot_keys.rs) and the rack view (rack.rs), each owned by its
+//!   module and made on first use.
 //!   It lives in a `Topics` table (topics.rs).
 //! - [`Lane`], per thread and topic: round_robin's cycle and the current
 //!   run of sticky or adaptive (run.rs). Each thread keeps its own lanes in
 //!   a thread-local map, so in steady state no cache line is written by two
 //!   producing threads, however many there are.
 
-use super::adaptive::{Brokers, Load};
+use super::available::Availability;
+use super::backlog::{Brokers, Load};
 use super::hot_keys::HotKeys;
 use super::rack::Rack;
 use super::run::Run;
@@ -18,26 +21,15 @@ use crate::topics::Fresh;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 
 /// State of one topic shared by all threads.
 pub struct TopicState {
     /// Unique per state object, so a thread's lane made for a freed state
     /// at the same address is recognised as stale.
     id: u64,
-    /// Availability (available.rs): every partition's leader is known.
-    pub settled: AtomicBool,
-    /// Clock (ms, made odd) when rdpart first placed a keyless message of
-    /// the topic, which is when librdkafka has just learnt its partitions;
-    /// 0: not yet.
-    pub first_placed: AtomicU32,
-    /// Clock (ms) of the last full availability scan while not settled.
-    pub last_scan: AtomicU32,
-    /// While not settled: which partitions have been seen with a leader.
-    seen: AtomicBox<Seen>,
-    /// Clock (ms) until which the topic is known to have no available
-    /// partition (0: none recorded).
-    pub dark_until: AtomicU32,
+    /// Whether its leaders are known yet, and which (available.rs).
+    pub availability: Availability,
     /// The topic's own strategy (`topic.strategy`), resolved once when
     /// first seen; `UNRESOLVED` until then.
     pub strategy: AtomicU8,
@@ -59,17 +51,11 @@ pub const UNRESOLVED: u8 = u8::MAX;
 
 static IDS: AtomicU64 = AtomicU64::new(1);
 
-/// A bit per partition.
-struct Seen {
-    n: u32,
-    words: Box<[AtomicU64]>,
-}
-
 impl Fresh for TopicState {
     fn fresh(rkt: usize, _owner: usize) -> TopicState {
         let mut t = TopicState::null();
         t.id = IDS.fetch_add(1, Ordering::Relaxed);
-        *t.settled.get_mut() = rkt == 0;
+        t.availability = Availability::new(rkt == 0);
         t
     }
 }
@@ -79,61 +65,13 @@ impl TopicState {
     pub const fn null() -> TopicState {
         TopicState {
             id: 0,
-            settled: AtomicBool::new(true),
-            first_placed: AtomicU32::new(0),
-            last_scan: AtomicU32::new(0),
-            dark_until: AtomicU32::new(0),
-            seen: AtomicBox::new(),
+            availability: Availability::new(true),
             strategy: AtomicU8::new(UNRESOLVED),
             load: AtomicBox::new(),
             hot: AtomicBox::new(),
             rack: AtomicBox::new(),
             brokers: std::sync::atomic::AtomicPtr::new(std::ptr::null_mut()),
         }
-    }
-
-    /// The bits of partitions seen with a leader, made for `n` partitions
-    /// on first use (partitions beyond the first count it was made for are
-    /// never marked).
-    fn seen(&self, n: u32) -> &Seen {
-        // A partition count may be anything up to 2^31 - 1: at most 128 KB
-        // of bits (partitions beyond are never marked; the warm-up then
-        // ends by time).
-        let n = n.min(1 << 20);
-        self.seen.get_or_make(|| Seen {
-            n,
-            words: (0..n.div_ceil(64)).map(|_| AtomicU64::new(0)).collect(),
-        })
-    }
-
-    /// Records that partition `p` (of `n`) has been seen with a leader.
-    pub fn mark_seen(&self, p: u32, n: u32) {
-        let seen = self.seen(n);
-        if p < seen.n {
-            let (w, bit) = (&seen.words[p as usize / 64], 1u64 << (p % 64));
-            if w.load(Ordering::Relaxed) & bit == 0 {
-                w.fetch_or(bit, Ordering::Relaxed);
-            }
-        }
-    }
-
-    /// Records that partition `p` has a leader (a message was delivered
-    /// there), if the topic is still waiting to see them all.
-    pub fn delivered_to(&self, p: u32) {
-        if self.settled.load(Ordering::Relaxed) {
-            return;
-        }
-        if let Some(seen) = self.seen.get() {
-            if p < seen.n {
-                seen.words[p as usize / 64].fetch_or(1 << (p % 64), Ordering::Relaxed);
-            }
-        }
-    }
-
-    /// Whether partition `p` has been seen with a leader.
-    pub fn was_seen(&self, p: u32, n: u32) -> bool {
-        let seen = self.seen(n);
-        p < seen.n && seen.words[p as usize / 64].load(Ordering::Relaxed) >> (p % 64) & 1 == 1
     }
 
     /// adaptive's counters for this topic, made on first use.
@@ -306,13 +244,33 @@ mod tests {
         }
     }
 
-    /// The README states the memory per topic and per (thread, topic).
+    /// docs/c_api.md states the memory per topic and per (thread, topic):
+    /// read it, and compare with the types' sizes.
     #[test]
-    fn state_sizes_match_the_readme() {
+    fn state_sizes_match_the_docs() {
         let topic = std::mem::size_of::<TopicState>();
         let lane = std::mem::size_of::<Lane>();
-        println!("TopicState {topic} B, Lane {lane} B");
-        assert!(topic <= 96, "{topic}");
+        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/c_api.md"))
+            .expect("docs/c_api.md")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let said = |before: &str| -> usize {
+            let at = readme
+                .find(before)
+                .unwrap_or_else(|| panic!("docs/c_api.md: {before:?}"));
+            let n: String = readme[at + before.len()..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            n.parse()
+                .unwrap_or_else(|_| panic!("docs/c_api.md: a number after {before:?}"))
+        };
+        assert!(
+            topic <= said("(its state, "),
+            "TopicState is {topic} B, docs/c_api.md says less"
+        );
+        assert_eq!(lane, said("(a lane of one "), "Lane, as the docs say");
         assert_eq!(lane, 64, "one cache line");
     }
 }

@@ -2,7 +2,7 @@
 //! `on_send` and `on_acknowledgement`, and `rdpart_delivered()` for
 //! `rdpart_new()` partitioners, report here and nowhere else.
 
-use super::load;
+use crate::strategy::backlog;
 use crate::strategy::TopicState;
 
 /// A message of topic `t` about to be produced (the plugin's on_send, in
@@ -20,7 +20,7 @@ pub fn sending(t: &TopicState, partition: i32, bytes: usize) {
         }
     } else {
         let b = bytes.min(u32::MAX as usize - 1) as u32;
-        load::sending(b);
+        backlog::sending(b);
         load.note_size(b);
     }
 }

@@ -9,20 +9,15 @@
 //! runs by bytes, balanced by the counts placed. docs/adaptive.md has the
 //! rules, their reasons and their costs.
 
-mod brokers;
 mod feedback;
-mod load;
-mod slow;
 
-pub use brokers::Brokers;
 pub use feedback::{acknowledged, sending, Report};
-pub use load::Load;
 
 use super::available::{pick, PROBES};
+use super::backlog::{Load, PartitionLoad, PROBE_MS, WARM_RUN_BYTES};
 use super::ctx::Ctx;
 use super::state::TopicState;
 use crate::{clock, rng};
-use load::{PartitionLoad, PROBE_MS, WARM_RUN_BYTES};
 use std::sync::atomic::Ordering::*;
 
 /// Counts a keyed placement (the keyed path itself is murmur2's). Keyed

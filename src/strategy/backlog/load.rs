@@ -37,7 +37,7 @@ thread_local! {
 /// Hands this thread's next placement the size of the message it places
 /// (on_send runs in the producing thread right before the partitioner).
 #[inline]
-pub(super) fn sending(bytes: u32) {
+pub(in crate::strategy) fn sending(bytes: u32) {
     let _ = SENDING.try_with(|c| c.set(bytes.min(u32::MAX - 1) + 1));
 }
 
@@ -54,42 +54,42 @@ fn take_sending() -> Option<u32> {
 /// two never fight over one line on every message.
 #[derive(Default)]
 pub struct PartitionLoad {
-    pub(super) sent: Sent,
-    pub(super) acks: Acks,
+    pub(in crate::strategy) sent: Sent,
+    pub(in crate::strategy) acks: Acks,
 }
 
 #[repr(align(64))]
 #[derive(Default)]
-pub(super) struct Sent {
+pub(in crate::strategy) struct Sent {
     /// Messages placed on (or sent to) the partition.
-    pub(super) placed: AtomicI64,
+    pub(in crate::strategy) placed: AtomicI64,
     /// Clock (ms) when the backlog last went from none to some.
-    pub(super) busy_since: AtomicU32,
+    pub(in crate::strategy) busy_since: AtomicU32,
     /// Left out at the last refresh.
-    pub(super) out: AtomicBool,
+    pub(in crate::strategy) out: AtomicBool,
     /// Its leader was down at the last refresh (a crashed broker): avoided
     /// even when every partition is left out.
-    pub(super) dead: AtomicBool,
+    pub(in crate::strategy) dead: AtomicBool,
     /// `placed` when the current epoch began.
-    pub(super) base: AtomicI64,
+    pub(in crate::strategy) base: AtomicI64,
 }
 
 #[repr(align(64))]
 #[derive(Default)]
-pub(super) struct Acks {
+pub(in crate::strategy) struct Acks {
     /// Messages acknowledged.
-    pub(super) acked: AtomicI64,
+    pub(in crate::strategy) acked: AtomicI64,
     /// Clock (ms) of its last acknowledgement (0: none).
-    pub(super) last_ack: AtomicU32,
+    pub(in crate::strategy) last_ack: AtomicU32,
     /// Average acknowledgement latency, µs (0: no sample yet).
-    pub(super) latency_us: AtomicU32,
+    pub(in crate::strategy) latency_us: AtomicU32,
     /// The broker that acknowledged its last message, id + 1 (0: not known).
-    pub(super) broker: AtomicU32,
+    pub(in crate::strategy) broker: AtomicU32,
 }
 
 impl PartitionLoad {
     #[inline]
-    pub(super) fn backlog(&self) -> i64 {
+    pub(in crate::strategy) fn backlog(&self) -> i64 {
         self.sent.placed.load(Relaxed) - self.acks.acked.load(Relaxed)
     }
 }
@@ -97,33 +97,33 @@ impl PartitionLoad {
 /// A topic's partitions, as adaptive sees them.
 pub struct Load {
     /// Each partition's counters, made for partitions counted.
-    pub(super) parts: Segments<PartitionLoad>,
+    pub(in crate::strategy) parts: Segments<PartitionLoad>,
     /// Clock (ms) of the last full weighing of the partitions (`choose`).
-    pub(super) weighed: AtomicU32,
+    pub(in crate::strategy) weighed: AtomicU32,
     /// Clock (ms) of the last acknowledgement of any partition.
-    pub(super) last_ack: AtomicU32,
+    pub(in crate::strategy) last_ack: AtomicU32,
     /// Clock (ms) of the topic's first placement (0: none yet). Messages
     /// produced before the producer knew the topic's partitions waited
     /// for metadata before any placement: that wait is not the broker's.
-    pub(super) first_placed: AtomicU32,
+    pub(in crate::strategy) first_placed: AtomicU32,
     /// Clock (ms) of the last refresh of the left-out flags.
-    pub(super) refreshed: AtomicU32,
+    pub(in crate::strategy) refreshed: AtomicU32,
     /// Clock (ms) when the current epoch began.
-    pub(super) epoch: AtomicU32,
+    pub(in crate::strategy) epoch: AtomicU32,
     /// Some partition is left out.
-    pub(super) any_out: AtomicBool,
+    pub(in crate::strategy) any_out: AtomicBool,
     /// Some partition's leader is down.
-    pub(super) any_dead: AtomicBool,
+    pub(in crate::strategy) any_dead: AtomicBool,
     /// Clock (ms) of the next probe.
-    pub(super) next_probe: AtomicU32,
+    pub(in crate::strategy) next_probe: AtomicU32,
     /// Where the next probe looks first.
-    pub(super) probe_cursor: AtomicU32,
+    pub(in crate::strategy) probe_cursor: AtomicU32,
     /// Running average of message sizes (bytes), for placements whose
     /// size on_send did not hand over.
-    pub(super) avg_bytes: AtomicU32,
+    pub(in crate::strategy) avg_bytes: AtomicU32,
     /// Enough partitions have a latency sample to tell a slow one
     /// (`WARM_SAMPLES`); until then runs are short (adaptive/mod.rs).
-    pub(super) warm: AtomicBool,
+    pub(in crate::strategy) warm: AtomicBool,
 }
 
 impl Default for Load {
@@ -148,7 +148,7 @@ impl Default for Load {
 impl Load {
     /// A table with counters for partitions `0..n`.
     #[cfg(test)]
-    pub(super) fn new(n: u32) -> Load {
+    pub(in crate::strategy) fn new(n: u32) -> Load {
         let l = Load::default();
         l.ensure(n);
         l
@@ -156,7 +156,7 @@ impl Load {
 
     /// Partition `p`'s counters, if it has any.
     #[inline]
-    pub(super) fn slot(&self, p: u32) -> Option<&PartitionLoad> {
+    pub(in crate::strategy) fn slot(&self, p: u32) -> Option<&PartitionLoad> {
         self.parts.get(p)
     }
 
@@ -179,12 +179,12 @@ impl Load {
     }
 
     /// Partitions `0..n` with their counters, in order (those made).
-    pub(super) fn upto(&self, n: u32) -> impl Iterator<Item = (u32, &PartitionLoad)> {
+    pub(in crate::strategy) fn upto(&self, n: u32) -> impl Iterator<Item = (u32, &PartitionLoad)> {
         self.parts.upto(n)
     }
 
     /// Every partition's counters made so far.
-    pub(super) fn each(&self) -> impl Iterator<Item = &PartitionLoad> {
+    pub(in crate::strategy) fn each(&self) -> impl Iterator<Item = &PartitionLoad> {
         self.parts.each()
     }
 
@@ -202,7 +202,7 @@ impl Load {
 
     /// A run (or a probe) starts on partition `p`: when it had no backlog,
     /// its waiting starts now.
-    pub(super) fn starting(&self, p: u32) {
+    pub(in crate::strategy) fn starting(&self, p: u32) {
         if let Some(s) = self.slot(p) {
             if s.backlog() <= 0 {
                 s.sent.busy_since.store(clock::coarse_ms() | 1, Relaxed);
@@ -280,13 +280,13 @@ impl Load {
     }
 
     #[inline]
-    pub(super) fn out(&self, p: u32) -> bool {
+    pub(in crate::strategy) fn out(&self, p: u32) -> bool {
         self.slot(p).is_some_and(|s| s.sent.out.load(Relaxed))
     }
 
     /// Whether `p`'s leader was down at the last refresh.
     #[inline]
-    pub(super) fn dead(&self, p: u32) -> bool {
+    pub(in crate::strategy) fn dead(&self, p: u32) -> bool {
         self.slot(p).is_some_and(|s| s.sent.dead.load(Relaxed))
     }
 
@@ -294,7 +294,7 @@ impl Load {
     /// `leaders`: each partition's leader, when learnt from the cluster
     /// (else the broker that acknowledged its last message); `brokers`: the
     /// producer's brokers' round trips, when the plugin reports them.
-    pub(super) fn refresh(
+    pub(in crate::strategy) fn refresh(
         &self,
         now: u32,
         timeout_ms: u32,
@@ -456,7 +456,7 @@ impl Load {
     /// over in this thread, else (librdkafka's thread placing messages
     /// parked before metadata) the average.
     #[inline]
-    pub(super) fn message_bytes(&self) -> u32 {
+    pub(in crate::strategy) fn message_bytes(&self) -> u32 {
         take_sending().unwrap_or_else(|| self.avg_bytes.load(Relaxed).max(1))
     }
 }
@@ -475,7 +475,7 @@ fn later(a: u32, b: u32) -> u32 {
 impl Load {
     /// Whether this switch may weigh every partition: the first in its
     /// millisecond.
-    pub(super) fn may_weigh(&self) -> bool {
+    pub(in crate::strategy) fn may_weigh(&self) -> bool {
         let now = clock::coarse_ms() | 1;
         let last = self.weighed.load(Relaxed);
         last != now
@@ -495,7 +495,7 @@ impl Load {
 mod tests {
     use super::*;
     use crate::atomic::MAX_ITEMS;
-    /// The README states adaptive's memory per topic.
+    /// docs/c_api.md states adaptive's memory per topic.
     #[test]
     fn memory_per_topic_matches_the_readme() {
         let table = std::mem::size_of::<Load>();
