@@ -1,6 +1,7 @@
 """Placement oracles that do not use rdpart: confluent-kafka's helpers (which
 call librdkafka's own partitioners) and a pure-Python jump hash written from
-the README's definition, so the README provably suffices to reproduce it."""
+the definition in docs/strategies.md, so that page provably suffices to
+reproduce it."""
 
 import zlib
 from typing import Callable, Dict, Optional

@@ -328,18 +328,26 @@ def test_key_delimiter_bytes_exactly_and_no_nul(capsys):
         assert "key.delimiter" in err and "NUL bytes are not allowed" in err, err
 
 
+# The documents whose `$ rdpart ...` examples must run as written.
+DOCUMENTS = ("README.md", os.path.join("docs", "cli.md"))
+
+
 def shown_commands():
-    """(where, command line, the output README.md shows or None) for every
-    rdpart command in the --help examples and in README.md."""
+    """(where, command line, the output the document shows or None) for every
+    rdpart command in the --help examples and in DOCUMENTS."""
     shown = [(f"rdpart {sub} --help", ln.strip(), None)
              for sub, text in rdpart.cli.EXAMPLES.items() for ln in text.splitlines() if "rdpart " in ln]
-    with open(os.path.join(ROOT, "README.md")) as f:
-        lines = f.read().splitlines()
-    for i, ln in enumerate(lines):
-        if ln.strip().startswith("$ rdpart "):
-            out = itertools.takewhile(lambda s: (not s or s.startswith("    ")) and not s.strip().startswith("$"),
-                                      lines[i + 1:])
-            shown.append(("README.md", ln.strip()[2:], "\n".join(s[4:] for s in out).strip()))
+    for doc in DOCUMENTS:
+        with open(os.path.join(ROOT, doc)) as f:
+            lines = f.read().splitlines()
+        found = 0
+        for i, ln in enumerate(lines):
+            if ln.strip().startswith("$ rdpart "):
+                out = itertools.takewhile(lambda s: (not s or s.startswith("    ")) and not s.strip().startswith("$"),
+                                          lines[i + 1:])
+                shown.append((doc, ln.strip()[2:], "\n".join(s[4:] for s in out).strip()))
+                found += 1
+        assert found, f"{doc} shows no rdpart command"
     return shown
 
 
@@ -349,13 +357,13 @@ def test_every_shown_example_runs_as_written(cli, mock_broker, tmp_path):
     for sub in rdpart.cli.EXAMPLES:
         help_ = cli(sub, "--help").stdout.decode()
         assert all(cmd in help_ for where, cmd, _ in shown if where == f"rdpart {sub} --help"), help_
-    # What the examples name: keys.txt, ca.pem, and (README.md) a topic of
+    # What the examples name: keys.txt, ca.pem, and (docs/cli.md) a topic of
     # 3,000 messages, a fifth keyless, produced through rdpart murmur2.
     (tmp_path / "keys.txt").write_bytes(b"".join(b"order-%d\n" % i for i in range(300)))
     shutil.copy(ssl.get_default_verify_paths().cafile or ssl.get_default_verify_paths().openssl_cafile,
                 tmp_path / "ca.pem")
     topic, _ = produce_topic(mock_broker, "murmur2")
-    for where, cmd, readme_out in shown:
+    for where, cmd, doc_out in shown:
         status = 0
         if " skew " in cmd:
             cmd = re.sub(r"\bbroker:\d+", mock_broker.bootstrap_servers, cmd)
@@ -375,16 +383,16 @@ def test_every_shown_example_runs_as_written(cli, mock_broker, tmp_path):
             assert f"cannot reach {mock_broker.bootstrap_servers}" in err, (where, cmd, err)
             continue
         assert out and "Traceback" not in err, (where, cmd, err)
-        if readme_out and " skew " in cmd:
+        if doc_out and " skew " in cmd:
             # Timings, keyless placements and the order of equal keys vary;
             # what each strategy makes of the keys does not.
-            table = readme_out.split("what each strategy")[1]
+            table = doc_out.split("what each strategy")[1]
             assert out.strip().endswith(table.strip()), (cmd, out)
-        elif readme_out and " verify " in cmd:
+        elif doc_out and " verify " in cmd:
             # Timings and keyless placements vary; what the keys say does not.
-            assert out.strip().splitlines()[-1] == readme_out.splitlines()[-1], (cmd, out)
-        elif readme_out:
-            assert out.strip() == readme_out, (cmd, out)
+            assert out.strip().splitlines()[-1] == doc_out.splitlines()[-1], (cmd, out)
+        elif doc_out:
+            assert out.strip() == doc_out, (cmd, out)
 
 
 PARTITIONER = '''
