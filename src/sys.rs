@@ -101,6 +101,9 @@ pub type OnMessage = unsafe extern "C" fn(
 ) -> rd_kafka_resp_err_t;
 pub type LogCb = unsafe extern "C" fn(*const rd_kafka_t, c_int, *const c_char, *const c_char);
 
+/// `rd_kafka_set_log_level`.
+pub type SetLogLevelFn = unsafe extern "C" fn(*mut rd_kafka_t, c_int);
+
 /// `struct rd_kafka_metadata_partition` (rdkafka.h, unchanged since 0.8).
 #[repr(C)]
 pub struct rd_kafka_metadata_partition {

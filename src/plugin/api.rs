@@ -75,6 +75,8 @@ pub struct Api {
     pub leaders: Option<LeaderApi>,
     /// `rd_kafka_message_broker_id` (None: an older librdkafka).
     pub broker_id: Option<unsafe extern "C" fn(*const rd_kafka_message_t) -> i32>,
+    /// `rd_kafka_set_log_level` (log.rs: the carrier of a queued line).
+    pub set_log_level: Option<SetLogLevelFn>,
     pub add_on_request_sent: Option<
         unsafe extern "C" fn(
             *mut rd_kafka_t,
@@ -184,6 +186,7 @@ impl Api {
                 racks: RackApi::load(lib),
                 leaders: LeaderApi::load(lib),
                 broker_id: func(lib, c"rd_kafka_message_broker_id").ok(),
+                set_log_level: func(lib, c"rd_kafka_set_log_level").ok(),
                 add_on_request_sent: func(lib, c"rd_kafka_interceptor_add_on_request_sent").ok(),
                 add_on_response_received: func(
                     lib,

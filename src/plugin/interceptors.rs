@@ -132,12 +132,19 @@ pub unsafe extern "C" fn on_new(
         // queued log, rdpart's relay becomes the log_cb (log.rs); no
         // thread of the producer runs yet.
         let app_cb = super::api::parse_pointer(api.get(conf, c"log_cb").as_deref());
-        let level = api
-            .get(conf, c"log_level")
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(6);
+        // librdkafka logs at LOG_DEBUG whenever a debug context is set.
+        let debugging = api
+            .get(conf, c"debug")
+            .is_some_and(|d| !d.trim().is_empty());
+        let level = if debugging {
+            log::DEBUG
+        } else {
+            api.get(conf, c"log_level")
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(6)
+        };
         let queued = api.get(conf, c"log.queue").as_deref() == Some("true");
-        if inst.log.bind(rk, app_cb, level, queued) {
+        if inst.log.bind(rk, app_cb, level, queued, api.set_log_level) {
             // SAFETY: the producer's own conf (librdkafka passes
             // &rk->rk_conf), before any of its threads exists.
             unsafe { (api.set_log_cb)(conf as *mut rd_kafka_conf_t, super::log::relay) };

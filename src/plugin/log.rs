@@ -4,12 +4,15 @@
 //! (confluent-kafka's `logger=`), through the log queue: lines wait in a
 //! small outbox, the next `on_send` fails once so that librdkafka queues a
 //! line, and rdpart's relay `log_cb` swaps it for the outbox in the polling
-//! thread. Without a producer or a `log_cb`, to stderr. docs/logging.md
-//! explains why.
+//! thread. A carrier is a WARNING: when the application's `log_level` is
+//! below it, rdpart raises the producer's level until the carrier has
+//! been relayed, and the relay drops librdkafka's lines above the
+//! application's level meanwhile. Without a producer or a `log_cb`, to
+//! stderr. docs/logging.md explains why.
 
 use crate::atomic::AtomicFn;
 use crate::boundary::{boundary, write_stderr};
-use crate::sys::{rd_kafka_t, LogCb};
+use crate::sys::{rd_kafka_t, LogCb, SetLogLevelFn};
 use std::collections::VecDeque;
 use std::ffi::{c_char, c_int, CStr, CString};
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, Ordering::*};
@@ -38,6 +41,11 @@ pub struct Log {
     outbox: Mutex<VecDeque<(i32, String)>>,
     /// Lines pushed out of a full outbox since it was last drained.
     dropped: std::sync::atomic::AtomicU64,
+    /// `rd_kafka_set_log_level`, to let a carrier through a `log_level`
+    /// below WARNING.
+    set_level: AtomicFn<SetLogLevelFn>,
+    /// The producer's level is raised to WARNING until the next carrier.
+    raised: AtomicBool,
 }
 
 /// The producers whose `log_cb` is rdpart's relay, and their logs.
@@ -60,7 +68,9 @@ impl Log {
         app_cb: usize,
         level: i32,
         queued: bool,
+        set_level: Option<SetLogLevelFn>,
     ) -> bool {
+        self.set_level.set(set_level);
         // SAFETY: the address librdkafka prints for the conf's log_cb (0:
         // none), a function of LogCb's signature.
         unsafe { self.app_cb.set_addr(app_cb) };
@@ -100,6 +110,17 @@ impl Log {
                 self.dropped.fetch_add(1, Relaxed);
             }
             q.push_back((level, msg.to_string()));
+            drop(q);
+            // A carrier is logged at WARNING: below that, librdkafka would
+            // drop it, and the line with it.
+            if self.level.load(Relaxed) < WARNING && !self.raised.swap(true, AcqRel) {
+                match self.set_level.get() {
+                    // SAFETY: the producer's own librdkafka function; the
+                    // producer lives while its log is bound.
+                    Some(f) => unsafe { f(rk, WARNING) },
+                    None => self.raised.store(false, Release),
+                }
+            }
             self.pending.store(true, Release);
             return;
         }
@@ -172,7 +193,19 @@ pub unsafe extern "C" fn relay(
             }
             return;
         };
+        let app_level = log.level.load(Relaxed);
+        if carrier && log.raised.swap(false, AcqRel) {
+            if let Some(f) = log.set_level.get() {
+                // SAFETY: the producer's own librdkafka function, on a
+                // producer that is polling its log.
+                unsafe { f(rk as *mut rd_kafka_t, app_level) };
+            }
+        }
         if !carrier {
+            if app_level < level && level <= WARNING {
+                // Let through only by rdpart's raised level: not asked for.
+                return;
+            }
             if let Some(cb) = log.app_cb.get() {
                 // SAFETY: the application's log_cb, with what librdkafka passed.
                 unsafe { cb(rk, level, fac, buf) };
@@ -219,7 +252,7 @@ mod tests {
     fn lines_pushed_out_of_a_full_outbox_are_said_not_lost() {
         let log = Arc::new(Log::default());
         let rk = 0x1000 as *mut rd_kafka_t; // a key only: never dereferenced
-        assert!(log.bind(rk, app_log as *const () as usize, 7, true));
+        assert!(log.bind(rk, app_log as *const () as usize, 7, true, None));
         for i in 0..80 {
             log.write(NOTICE, &format!("rdpart: notice {i}"), false);
         }

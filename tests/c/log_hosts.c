@@ -36,6 +36,7 @@ static const char *plugin;
 #define DEBUG_LINE "rdpart: rdpart "
 #define DEBUG_WHAT "places this producer's messages"
 #define OWN_TCONF "rdpart: topic \"t\" was created with a topic configuration of its own"
+#define ERR_LINE "the partitioner returned partition 1000"
 
 /* ---- every call of the application's log_cb ---- */
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -44,6 +45,8 @@ static int in_new;     /* set around rd_kafka_new() */
 static int queue_mode; /* the producer has log.queue=true */
 static struct {
         int calls, off_main, in_new;           /* all facilities */
+        int above[8];                          /* calls per level */
+        int err_lines;                         /* rdpart's ERR_LINE, at level 3 */
         int rdpart_off_main, rdpart_in_new;    /* facility RDPART */
         int debug_lines, debug_bad, warnings, warnings_bad, other_rdpart, icfail_rdpart;
         char first_bad[1024];
@@ -59,6 +62,8 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
         pthread_mutex_lock(&log_lock);
         int on_main = pthread_equal(pthread_self(), main_thread);
         seen.calls++;
+        if (level >= 0 && level < 8)
+                seen.above[level]++;
         seen.off_main += !on_main;
         seen.in_new += in_new;
         if (queue_mode && !on_main)
@@ -80,6 +85,8 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
                                 seen.warnings_bad++;
                                 note_bad(fac, level, buf, "the warning's level");
                         }
+                } else if (strstr(buf, ERR_LINE) && level == 3) {
+                        seen.err_lines++;
                 } else if (strncmp(buf, "rdpart: ", 8)) {
                         seen.other_rdpart++;
                         note_bad(fac, level, buf, "an RDPART line not starting \"rdpart: \"");
@@ -214,6 +221,67 @@ static void run(const char *name, const char *debug, int queue) {
         pthread_mutex_unlock(&log_lock);
 }
 
+/* The application's partitioner (rdpart.partitioner.cb): out of range. */
+static int32_t out_of_range(const void *m, void *placement, void *opaque) {
+        (void)m, (void)placement, (void)opaque;
+        return 1000;
+}
+
+/* log.queue=true with log_level=3: rdpart's ERR line (a partitioner that
+ * returns a partition out of range: produce() fails with _UNKNOWN_PARTITION)
+ * reaches log_cb at level 3, in the polling thread; nothing above level 3
+ * does (rdpart's carrier is a WARNING, which librdkafka would drop at this
+ * level). */
+static void run_quiet(void) {
+        char errstr[512], addr[32];
+        log_clear();
+        queue_mode = 1;
+        delivered = delivery_errors = 0;
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        rd_kafka_conf_set(conf, "test.mock.num.brokers", "3", NULL, 0);
+        rd_kafka_conf_set_log_cb(conf, log_cb);
+        rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
+        snprintf(addr, sizeof addr, "%p", (void *)(uintptr_t)out_of_range);
+        if (rd_kafka_conf_set(conf, "log.queue", "true", errstr, sizeof errstr) ||
+            rd_kafka_conf_set(conf, "log_level", "3", errstr, sizeof errstr) ||
+            rd_kafka_conf_set(conf, "plugin.library.paths", plugin, errstr, sizeof errstr) ||
+            rd_kafka_conf_set(conf, "rdpart.partitioner.cb", addr, errstr, sizeof errstr)) {
+                fprintf(stderr, "cannot configure the producer: %s\n", errstr);
+                exit(2);
+        }
+        rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+        if (!rk) {
+                fprintf(stderr, "rd_kafka_new: %s\n", errstr);
+                exit(2);
+        }
+        CHECK(!rd_kafka_set_log_queue(rk, NULL), "rd_kafka_set_log_queue");
+        rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, "t", NULL);
+        int failed = 0;
+        for (int round = 0; round < 2; round++) { /* the second carries the first's line */
+                for (int i = 0; i < 3; i++)
+                        failed += rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
+                                                   "v", 1, "k", 1, NULL) != 0;
+                rd_kafka_flush(rk, 5000);
+        }
+        rd_kafka_poll(rk, 100);
+        rd_kafka_topic_destroy(rkt);
+        rd_kafka_destroy(rk);
+        pthread_mutex_lock(&log_lock);
+        int above = seen.above[4] + seen.above[5] + seen.above[6] + seen.above[7];
+        CHECK(failed == 6, "quiet: %d of 6 produce() calls failed (the partition is out of range)",
+              failed);
+        CHECK(seen.err_lines >= 1, "quiet: rdpart's ERR line (\"" ERR_LINE "\") never reached log_cb "
+              "(%d calls)", seen.calls);
+        CHECK(above == 0, "quiet: log_level=3, yet %d lines above level 3 reached log_cb: %s", above,
+              seen.first_bad);
+        CHECK(!seen.icfail_rdpart && !seen.off_main, "quiet: ICFAIL %d, off the main thread %d: %s",
+              seen.icfail_rdpart, seen.off_main, seen.first_bad);
+        printf("  quiet (log.queue=true, log_level=3): %d log_cb calls, rdpart's ERR line %d, "
+               "above level 3: %d\n",
+               seen.calls, seen.err_lines, above);
+        pthread_mutex_unlock(&log_lock);
+}
+
 static int wants(int argc, char **argv, const char *name) {
         for (int i = 2; i < argc; i++)
                 if (!strcmp(argv[i], name))
@@ -237,5 +305,7 @@ int main(int argc, char **argv) {
                 run("queue_all", "all", 1);
         if (CASE("queue_quiet"))
                 run("queue_quiet", NULL, 1);
+        if (CASE("quiet"))
+                run_quiet();
         return finish("log_hosts");
 }
