@@ -12,9 +12,6 @@
 #                librdpart.so link, lib/librdpart.a, include/rdpart.h,
 #                lib/pkgconfig/rdpart.pc
 
-# The strategies, read from their one declaration (src/strategy/mod.rs).
-STRATEGIES := $(shell sed -n 's/^ *[A-Z][A-Za-z0-9]* => "\([a-z0-9_]*\)",.*/\1/p' src/strategy/mod.rs)
-
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
@@ -30,16 +27,18 @@ demo:
 	@.ci/setup.sh
 	@$(MAKE) -s lib
 	@$(MAKE) -s -C examples-c
-	@for s in $(STRATEGIES); do examples-c/producer $$s --quiet || exit 1; echo; done
+	@for s in $$($(MAKE) -s --no-print-directory strategies); do examples-c/producer $$s --quiet || exit 1; echo; done
 	@echo "== the same through the plugin, from Python (confluent-kafka):"
 	@python3 examples-python/producer.py jump
 
 test:
 	@tests/run_all.sh
 
-# The strategy names, one line (tests/run_all.sh and tests/lists.rs read it).
+# The strategy names, one line, as the built library declares them
+# (rdpart_strategy_name(), read through the Python package; build it first
+# with `make lib`). tests/run_all.sh and tests/lists.rs read it.
 strategies:
-	@echo $(STRATEGIES)
+	@PYTHONPATH=examples-python RDPART_LIBRARY=$(REL)/librdpart.so python3 -c 'import rdpart; print(*rdpart.STRATEGIES)'
 
 check:
 	cargo fmt --all -- --check

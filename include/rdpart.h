@@ -443,6 +443,32 @@ rd_kafka_conf_res_t rdpart_conf_set(struct rdpart_conf_t *conf,
 const char *rdpart_conf_topic_strategy(const struct rdpart_conf_t *conf, const char *topic);
 
 /**
+ * The name of strategy `i` (0-based, in the order of the callbacks above),
+ * a static string; NULL past the last:
+ *
+ *     for (size_t i = 0; rdpart_strategy_name(i); i++)
+ *             puts(rdpart_strategy_name(i));
+ */
+const char *rdpart_strategy_name(size_t i);
+
+/**
+ * The strategies and properties as JSON, written to `buf` (`size` bytes,
+ * always NUL-terminated, cut when it does not fit; NULL with size 0 to ask
+ * the length). Returns the length of the whole JSON text, without the
+ * NUL, as snprintf() does:
+ *
+ *     {"strategies":[{"name":"murmur2","keyed":"(murmur2(key) & 0x7fffffff) % n",
+ *       "null_key":"hash of \"\"","empty_key":"hash of \"\"",
+ *       "clients":"librdkafka murmur2; the Java client for keyed records."},...],
+ *      "properties":[{"name":"strategy","values":"a strategy name","default":"sticky"},...]}
+ *
+ * `keyed` is "key ignored: as NULL keys" for strategies that ignore keys;
+ * a property's `default` is "" when it has none. The plugin's properties
+ * are these names after "rdpart.".
+ */
+size_t rdpart_declarations(char *buf, size_t size);
+
+/**
  * A partitioner configured by `conf` (NULL: the defaults). `conf` stays
  * the caller's: it is copied, and may be destroyed or reused at once.
  * Install it with

@@ -13,6 +13,7 @@ use crate::boundary::{boundary, key};
 use crate::strategy::{Ctx, Strategy, TopicRef, TopicState};
 use crate::sys::{rd_kafka_topic_t, PARTITION_UA};
 use crate::topics::{Fresh, Topics};
+use serde_json::{json, Value};
 use std::ffi::c_void;
 use std::fmt::Write;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering::Relaxed};
@@ -179,26 +180,25 @@ impl CustomTopic {
         self.failed[why as usize].fetch_add(1, Relaxed);
     }
 
-    /// `"partitioner":{...}` for rdpart_stats(), when it placed anything.
-    fn json(&self) -> Option<String> {
+    /// What rdpart_stats() shows under `"partitioner"`, when it placed
+    /// or failed anything.
+    fn json(&self) -> Option<Value> {
         let placed: Vec<u64> = self.placed.iter().map(|a| a.load(Relaxed)).collect();
         let failed: Vec<u64> = self.failed.iter().map(|a| a.load(Relaxed)).collect();
         if placed.iter().chain(&failed).all(|&n| n == 0) {
             return None;
         }
-        let reasons: Vec<String> = Failure::ALL
+        let reasons: serde_json::Map<String, Value> = Failure::ALL
             .iter()
-            .map(|(f, name)| format!("\"{name}\":{}", failed[*f as usize]))
+            .map(|(f, name)| (name.to_string(), json!(failed[*f as usize])))
             .collect();
-        Some(format!(
-            "\"partitioner\":{{\"partition\":{},\"key\":{},\"strategy\":{},\"fallback\":{},\
-             \"failed\":{{{}}}}}",
-            placed[0],
-            placed[1],
-            placed[2],
-            placed[3],
-            reasons.join(",")
-        ))
+        Some(json!({
+            "partition": placed[0],
+            "key": placed[1],
+            "strategy": placed[2],
+            "fallback": placed[3],
+            "failed": reasons,
+        }))
     }
 }
 
@@ -280,7 +280,7 @@ pub unsafe fn place_plain<const S: u8>(
 /// bytes) and failed, adaptive's view (in flight, latency, left out) and
 /// the keys hot now. Takes the topic tables' insert lock for the walk.
 pub fn stats_json() -> String {
-    let mut producers: Vec<(usize, String, Vec<String>)> = Vec::new();
+    let mut producers: Vec<(usize, String, Vec<Value>)> = Vec::new();
     PRODUCERS.each(|_, owner, t| {
         let Some(st) = t.stats_if_any() else { return };
         let topic = topic_json(t, st);
@@ -289,21 +289,14 @@ pub fn stats_json() -> String {
             None => producers.push((owner, st.producer.clone(), vec![topic])),
         }
     });
-    let mut out = String::from("{\"producers\":[");
-    for (i, (_, name, topics)) in producers.iter().enumerate() {
-        let sep = if i == 0 { "" } else { "," };
-        let _ = write!(
-            out,
-            "{sep}{{\"name\":{},\"topics\":[{}]}}",
-            json_str(name),
-            topics.join(",")
-        );
-    }
-    out.push_str("]}");
-    out
+    let producers: Vec<Value> = producers
+        .into_iter()
+        .map(|(_, name, topics)| json!({"name": name, "topics": topics}))
+        .collect();
+    json!({ "producers": producers }).to_string()
 }
 
-fn topic_json(t: &ProducerTopic, st: &TopicStats) -> String {
+fn topic_json(t: &ProducerTopic, st: &TopicStats) -> Value {
     let load = t.state.load_if_any();
     let mut acked = 0u64;
     let mut parts = Vec::new();
@@ -318,83 +311,62 @@ fn topic_json(t: &ProducerTopic, st: &TopicStats) -> String {
             continue;
         }
         acked += d + f;
-        let mut j = format!("{{\"partition\":{p},\"delivered\":{d},\"bytes\":{b},\"failed\":{f}");
+        let mut j = json!({"partition": p, "delivered": d, "bytes": b, "failed": f});
         if let Some((in_flight, latency, out)) = view {
-            let _ = write!(
-                j,
-                ",\"in_flight\":{in_flight},\"latency_us\":{latency},\"left_out\":{out}"
-            );
+            j["in_flight"] = json!(in_flight);
+            j["latency_us"] = json!(latency);
+            j["left_out"] = json!(out);
         }
-        j.push('}');
         parts.push(j);
     }
     acked += st.beyond.delivered.load(Relaxed) + st.beyond.failed.load(Relaxed);
     let sent = st.sent.load(Relaxed);
-    let hot: Vec<String> = t
+    let hot: Vec<Value> = t
         .state
         .hot_keys_if_any()
         .map(|h| h.hot_now())
         .unwrap_or_default()
         .iter()
         .map(|n| {
-            let ps: Vec<String> = n.partitions().map(|p| p.to_string()).collect();
-            format!(
-                "{{{},\"share\":{:.4},\"partitions\":[{}]}}",
-                key_json(n.key_bytes()),
-                n.share_ppm as f64 / 1e6,
-                ps.join(",")
-            )
+            let mut j = key_json(n.key_bytes());
+            // Four decimals: a share is known to about 1e-4.
+            j["share"] = json!((n.share_ppm / 100) as f64 / 1e4);
+            j["partitions"] = json!(n.partitions().collect::<Vec<u32>>());
+            j
         })
         .collect();
-    let custom = t.custom.json().map_or(String::new(), |j| format!(",{j}"));
-    format!(
-        "{{\"topic\":{},\"strategy\":{},\"sent\":{sent},\"sent_bytes\":{},\"in_flight\":{},\
-         \"partitions\":[{}],\"hot_keys\":[{}]{custom}}}",
-        json_str(&st.topic),
-        json_str(st.strategy),
-        st.sent_bytes.load(Relaxed),
-        sent.saturating_sub(acked),
-        parts.join(","),
-        hot.join(",")
-    )
+    let mut j = json!({
+        "topic": st.topic,
+        "strategy": st.strategy,
+        "sent": sent,
+        "sent_bytes": st.sent_bytes.load(Relaxed),
+        "in_flight": sent.saturating_sub(acked),
+        "partitions": parts,
+        "hot_keys": hot,
+    });
+    if let Some(c) = t.custom.json() {
+        j["partitioner"] = c;
+    }
+    j
 }
 
 /// A key for rdpart_stats(): `"key": "text"` when it is UTF-8 text without
 /// control characters, else `"key_hex": "hex"`; `"key_cut": true` when only
 /// its first bytes are kept. Two different keys never look alike.
-fn key_json((key, cut): (&[u8], bool)) -> String {
+fn key_json((key, cut): (&[u8], bool)) -> Value {
     let mut o = match std::str::from_utf8(key) {
-        Ok(text) if !text.chars().any(char::is_control) => format!("\"key\":{}", json_str(text)),
+        Ok(text) if !text.chars().any(char::is_control) => json!({ "key": text }),
         _ => {
-            let mut h = String::from("\"key_hex\":\"");
+            let mut h = String::with_capacity(key.len() * 2);
             for b in key {
                 let _ = write!(h, "{b:02x}");
             }
-            h.push('"');
-            h
+            json!({ "key_hex": h })
         }
     };
     if cut {
-        o.push_str(",\"key_cut\":true");
+        o["key_cut"] = json!(true);
     }
-    o
-}
-
-/// A JSON string (RFC 8259 escapes).
-fn json_str(s: &str) -> String {
-    let mut o = String::with_capacity(s.len() + 2);
-    o.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => o.push_str("\\\""),
-            '\\' => o.push_str("\\\\"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(o, "\\u{:04x}", c as u32);
-            }
-            c => o.push(c),
-        }
-    }
-    o.push('"');
     o
 }
 
@@ -411,27 +383,22 @@ mod tests {
             b"\xff",
         ]
         .iter()
-        .map(|k| super::key_json((k, false)))
+        .map(|k| super::key_json((k, false)).to_string())
         .collect();
         assert_eq!(
             shown,
             [
-                "\"key\":\"0x2271\"",
-                "\"key\":\"\\\"q\"",
-                "\"key\":\"\"",
-                "\"key_hex\":\"0071\"",
-                "\"key\":\"café\"",
-                "\"key_hex\":\"ff\""
+                "{\"key\":\"0x2271\"}",
+                "{\"key\":\"\\\"q\"}",
+                "{\"key\":\"\"}",
+                "{\"key_hex\":\"0071\"}",
+                "{\"key\":\"café\"}",
+                "{\"key_hex\":\"ff\"}"
             ]
         );
         assert_eq!(
-            super::key_json((b"ab", true)),
-            "\"key\":\"ab\",\"key_cut\":true"
+            super::key_json((b"ab", true)).to_string(),
+            "{\"key\":\"ab\",\"key_cut\":true}"
         );
-    }
-
-    #[test]
-    fn json_strings_are_escaped() {
-        assert_eq!(super::json_str("a\"b\\c\n"), "\"a\\\"b\\\\c\\u000a\"");
     }
 }

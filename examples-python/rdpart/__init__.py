@@ -18,7 +18,7 @@ import ctypes
 import os
 import threading
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Union
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
 __all__ = [
     "STRATEGIES",
@@ -31,34 +31,35 @@ __all__ = [
     "stats",
 ]
 
-#: The strategy names, as ``rdpart.strategy`` takes them.
-STRATEGIES = (
-    "murmur2",
-    "murmur2_random",
-    "consistent",
-    "consistent_random",
-    "fnv1a",
-    "fnv1a_random",
-    "jump",
-    "random",
-    "round_robin",
-    "sticky",
-    "kafkajs",
-    "kafkajs_legacy",
-    "sarama_reference",
-    "sarama_crc",
-    "kafka_go_hash",
-    "adaptive",
-)
+#: The strategy names, as ``rdpart.strategy`` takes them: the library's
+#: own list (``rdpart_strategy_name()``), read when first asked for.
+STRATEGIES: Tuple[str, ...]
+
+_strategies: Optional[Tuple[str, ...]] = None
 
 
-def __getattr__(name: str) -> str:
-    # __version__ is the loaded library's (rdpart_version(), from
-    # Cargo.toml): the package has no version of its own to drift.
+def __getattr__(name: str) -> Any:
+    # __version__ and STRATEGIES are the loaded library's (rdpart_version(),
+    # from Cargo.toml; rdpart_strategy_name(), from its one declaration):
+    # the package keeps no version or list of its own to drift.
+    global _strategies
     if name == "__version__":
         lib = _library()
         lib.rdpart_version.restype = ctypes.c_char_p
         return lib.rdpart_version().decode()
+    if name == "STRATEGIES":
+        if _strategies is None:
+            lib = _library()
+            lib.rdpart_strategy_name.restype = ctypes.c_char_p
+            lib.rdpart_strategy_name.argtypes = [ctypes.c_size_t]
+            names: List[str] = []
+            while True:
+                n = lib.rdpart_strategy_name(len(names))
+                if n is None:
+                    break
+                names.append(n.decode())
+            _strategies = tuple(names)
+        return _strategies
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 #: Environment variable naming librdpart.so explicitly.

@@ -3,6 +3,7 @@
 //! - `callbacks.rs`: the partitioner callbacks, one per strategy;
 //! - `conf.rs`: `rdpart_conf_t`, configurations in librdkafka's conf style;
 //! - `partitioner.rs`: `rdpart_t`, partitioners made from a configuration;
+//! - `declarations.rs`: the strategies and properties, as declared;
 //! - `version.rs`: `rdpart_version()`.
 //!
 //! Every exported function runs behind `boundary()`: no panic unwinds into
@@ -17,10 +18,12 @@
 
 mod callbacks;
 mod conf;
+mod declarations;
 mod partitioner;
 mod version;
 
 pub use callbacks::*;
 pub use conf::*;
+pub use declarations::*;
 pub use partitioner::*;
 pub use version::*;

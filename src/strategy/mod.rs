@@ -61,6 +61,13 @@ macro_rules! strategies {
                 }
             }
 
+            /// The clients whose placement it reproduces, as declared.
+            pub fn clients(self) -> &'static str {
+                match self {
+                    $(Strategy::$v => concat!($($doc),*).trim_ascii(),)*
+                }
+            }
+
             /// The name as a static C string.
             pub fn c_name(self) -> &'static CStr {
                 match self {

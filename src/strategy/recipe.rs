@@ -33,6 +33,40 @@ pub struct Recipe {
     pub null: Keyless,
 }
 
+impl Recipe {
+    /// The rules in words, as the README's strategy table writes them:
+    /// (keyed messages, NULL keys, empty keys).
+    pub fn describe(self) -> (&'static str, &'static str, &'static str) {
+        let null = match self.null {
+            Keyless::HashEmpty => "hash of \"\"",
+            Keyless::Random => "random",
+            Keyless::RoundRobin => "round-robin",
+            Keyless::Sticky => "sticky",
+            Keyless::Adaptive => "adaptive",
+        };
+        let Some(keyed) = self.keyed else {
+            return ("key ignored: as NULL keys", null, null);
+        };
+        let formula = match keyed {
+            Keyed::Jump => "jump(murmur64a(key), n)",
+            Keyed::Modulo(Hash::Murmur2, Positive::Mask) => "(murmur2(key) & 0x7fffffff) % n",
+            Keyed::Modulo(Hash::Murmur2KafkajsLegacy, Positive::Mask) => {
+                "(kafkajs_legacy(key) & 0x7fffffff) % n"
+            }
+            Keyed::Modulo(Hash::Crc32, Positive::Unsigned) => "crc32(key) % n",
+            Keyed::Modulo(Hash::Fnv1a, Positive::Abs) => "abs(int32 fnv1a(key)) % n",
+            Keyed::Modulo(Hash::Fnv1a, Positive::Mask) => "(fnv1a(key) & 0x7fffffff) % n",
+            Keyed::Modulo(..) => "positive(hash(key)) % n",
+        };
+        let empty = if self.empty_is_null {
+            null
+        } else {
+            "hash of \"\""
+        };
+        (formula, null, empty)
+    }
+}
+
 pub const MURMUR2: Keyed = Keyed::Modulo(Hash::Murmur2, Positive::Mask);
 pub const CRC32: Keyed = Keyed::Modulo(Hash::Crc32, Positive::Unsigned);
 pub const FNV1A: Keyed = Keyed::Modulo(Hash::Fnv1a, Positive::Abs);

@@ -25,7 +25,7 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 
 import rdpart
 from rdpart.cli.common import (
-    KEYED, UsageError, arg_bytes, arg_text, check_strategy, load_partitioner, parse_key, read_keys, show_key, table,
+    UsageError, arg_bytes, arg_text, check_strategy, load_partitioner, parse_key, read_keys, show_key, table,
 )
 from rdpart.cli.growth import cmd_growth
 from rdpart.cli.place import cmd_place
@@ -33,7 +33,7 @@ from rdpart.cli.skew import cmd_skew, imbalance, skew_report, what_if
 from rdpart.cli.verify import cmd_verify
 
 __all__ = [
-    "EXAMPLES", "KEYED", "MAX_PARTITIONS", "MAX_TIMEOUT", "Intermixed", "UsageError",
+    "EXAMPLES", "MAX_PARTITIONS", "MAX_TIMEOUT", "Intermixed", "UsageError",
     "arg_bytes", "arg_text", "check_strategy", "cmd_growth", "cmd_place", "cmd_skew", "cmd_verify",
     "imbalance", "integer", "load_partitioner", "main", "parse_key", "parser", "partition_counts", "partitions",
     "positive", "read_keys", "seconds", "share", "show_key", "skew_partitions", "skew_report", "table", "what_if",

@@ -19,8 +19,10 @@ T = TypeVar("T")
 #: A message's headers, as confluent-kafka gives them.
 Headers = Optional[List[Tuple[str, Optional[bytes]]]]
 
-# Strategies whose keyed messages go to a partition fixed by the key.
-KEYED = tuple(s for s in rdpart.STRATEGIES if s not in ("random", "round_robin"))
+def keyed() -> Tuple[str, ...]:
+    """Strategies whose keyed messages go to a partition fixed by the key
+    (the library's list, read when first needed)."""
+    return tuple(s for s in rdpart.STRATEGIES if s not in ("random", "round_robin"))
 
 
 class UsageError(Exception):
@@ -29,7 +31,7 @@ class UsageError(Exception):
 
 def check_strategy(name: str, keyed_only: bool = False) -> str:
     """``name`` if rdpart has it, else a UsageError listing the valid ones."""
-    valid = KEYED if keyed_only else rdpart.STRATEGIES
+    valid = keyed() if keyed_only else rdpart.STRATEGIES
     if name not in valid:
         extra = " (random and round_robin ignore keys)" if keyed_only and name in rdpart.STRATEGIES else ""
         raise UsageError(f"unknown strategy {name!r}{extra}; valid: {', '.join(valid)}")

@@ -9,7 +9,7 @@ import sys
 from typing import Dict, List, Sequence, Tuple, TypedDict
 
 import rdpart
-from rdpart.cli.common import KEYED, UsageError, check_strategy, read_keys, table
+from rdpart.cli.common import UsageError, check_strategy, keyed, read_keys, table
 
 # One of a strategy's largest flows of keys between two partitions.
 Move = TypedDict("Move", {"from": int, "to": int, "keys": int})
@@ -50,7 +50,7 @@ def growth(strategies: Sequence[str], keys: Sequence[bytes], n: int, m: int) -> 
 
 def cmd_growth(a: argparse.Namespace) -> int:
     """``rdpart growth``: what moves under each strategy, as a table or JSON."""
-    strategies = [check_strategy(s, keyed_only=True) for s in (a.strategy or KEYED)]
+    strategies = [check_strategy(s, keyed_only=True) for s in (a.strategy or keyed())]
     if a.keys_file:
         keys = list(read_keys(a.keys_file, a.hex))
         if not keys:

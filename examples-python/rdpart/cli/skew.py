@@ -12,7 +12,7 @@ from typing import Any, Dict, Optional, Sequence, TextIO, Tuple
 
 import rdpart
 from rdpart.cli import kafka
-from rdpart.cli.common import KEYED, UsageError, arg_bytes, arg_text, check_strategy, rd, show_key, table
+from rdpart.cli.common import UsageError, arg_bytes, arg_text, check_strategy, keyed, rd, show_key, table
 
 #: The report, as --json prints it.
 Report = Dict[str, Any]
@@ -21,7 +21,7 @@ Report = Dict[str, Any]
 def cmd_skew(a: argparse.Namespace) -> int:
     """``rdpart skew``: every argument (and --plot's file) checked before
     connecting, then the topic read and reported."""
-    strategies = [check_strategy(x, keyed_only=True) for x in (a.strategy or KEYED)]
+    strategies = [check_strategy(x, keyed_only=True) for x in (a.strategy or keyed())]
     kafka.require("skew")
     if a.plot is not None:
         check_plot(a.plot)
