@@ -1,8 +1,8 @@
 //! Monotonic milliseconds: sticky's runs, adaptive's latencies, hot keys'
 //! windows, and the plugin's waits.
 //!
-//! Reading the precise clock costs ~20 ns even through the vDSO, more than
-//! a whole murmur2 partitioning. The coarse clock (`CLOCK_MONOTONIC_COARSE`)
+//! Reading the precise clock costs more than a whole murmur2 partitioning,
+//! even through the vDSO. The coarse clock (`CLOCK_MONOTONIC_COARSE`)
 //! is the same clock updated once per kernel tick, readable in a few ns; it
 //! lags the precise one by less than its resolution. `elapsed_below()` uses
 //! it to answer most "has this much time passed?" questions exactly,

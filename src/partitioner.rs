@@ -122,9 +122,8 @@ impl Partitioner {
         }
     }
 
-    // Cold: kept out of the layout of the path without options, which is
-    // then at parity with the build before hot keys (BENCHMARKS.md section
-    // 8; the options' own path pays ~0.5 ns for it).
+    // Cold: kept out of the layout of the path without options, so that
+    // options cost nothing when unset.
     #[cold]
     #[inline(never)]
     fn place_with_options(

@@ -6,8 +6,9 @@
 
 use crate::clock;
 
-/// adaptive's default run length in bytes (BENCHMARKS.md: throughput
-/// against run length).
+/// adaptive's default run length in bytes: long enough to fill a batch,
+/// short enough to spread a burst (BENCHMARKS.md has throughput against
+/// run length).
 pub const RUN_BYTES: u32 = 262_144;
 
 /// Limits of a run.

@@ -508,8 +508,8 @@ mod tests {
 
     #[test]
     fn explicit_partitions_take_memory_in_proportion() {
-        // One message to each partition 0..3999 (the audit: 990 MB of RSS,
-        // an O(n) copy per call): counters for at most twice as many.
+        // One message to each partition 0..3999: counters for at most
+        // twice as many, never a copy per call.
         let l = Load::new(0);
         for p in 0..4000 {
             l.placed(p);
