@@ -1,8 +1,6 @@
-//! The shapes rdpart's shared state takes again and again, written once:
+//! The shapes rdpart's shared state takes again and again, written once
+//! (a value made on first use, lock-free, is once_cell's `race::OnceBox`):
 //!
-//! - [`AtomicBox`]: a value made on first use, installed with one
-//!   compare-and-swap (a racing maker frees its own), never moved, freed
-//!   with its owner;
 //! - [`AtomicFn`]: an optional C function pointer that may be swapped
 //!   while other threads read it;
 //! - [`AtomicSlice`] and [`Segments`]: per-partition values made on first
@@ -10,76 +8,6 @@
 
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering::*};
-
-/// A `Box<T>` made on first use and freed on drop. Readers never wait.
-pub struct AtomicBox<T> {
-    ptr: AtomicPtr<T>,
-}
-
-impl<T> AtomicBox<T> {
-    pub const fn new() -> Self {
-        AtomicBox {
-            ptr: AtomicPtr::new(std::ptr::null_mut()),
-        }
-    }
-
-    /// The value, if made.
-    #[inline]
-    pub fn get(&self) -> Option<&T> {
-        // SAFETY: NULL or a value installed by get_or_make, freed only on drop.
-        unsafe { self.ptr.load(Acquire).as_ref() }
-    }
-
-    /// The value, made by `make` if there is none yet.
-    #[inline]
-    pub fn get_or_make(&self, make: impl FnOnce() -> T) -> &T {
-        match self.get() {
-            Some(v) => v,
-            None => self.install(make),
-        }
-    }
-
-    /// Out of line, so a large `T` is never built in the caller's frame.
-    #[cold]
-    #[inline(never)]
-    fn install(&self, make: impl FnOnce() -> T) -> &T {
-        let new = Box::into_raw(Box::new(make()));
-        match self
-            .ptr
-            .compare_exchange(std::ptr::null_mut(), new, AcqRel, Acquire)
-        {
-            // SAFETY: now owned by self, freed only on drop.
-            Ok(_) => unsafe { &*new },
-            Err(other) => {
-                // SAFETY: ours, never shared; `other` was installed first.
-                drop(unsafe { Box::from_raw(new) });
-                // SAFETY: installed, freed only on drop.
-                unsafe { &*other }
-            }
-        }
-    }
-}
-
-impl<T> Default for AtomicBox<T> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl<T> Drop for AtomicBox<T> {
-    fn drop(&mut self) {
-        let p = *self.ptr.get_mut();
-        if !p.is_null() {
-            // SAFETY: installed from Box::into_raw, owned by self.
-            drop(unsafe { Box::from_raw(p) });
-        }
-    }
-}
-
-// SAFETY: it owns a T, handed out as &T only.
-unsafe impl<T: Send + Sync> Send for AtomicBox<T> {}
-// SAFETY: as above.
-unsafe impl<T: Send + Sync> Sync for AtomicBox<T> {}
 
 /// An optional function pointer of type `F` (a C function pointer type),
 /// readable and replaceable from any thread.
@@ -138,7 +66,7 @@ impl<F: Copy> AtomicFn<F> {
 }
 
 /// A boxed slice of a fixed length, made on first use and freed on drop,
-/// as [`AtomicBox`] (one load to reach its items).
+/// as a `OnceBox` is (one load to reach its items).
 pub struct AtomicSlice<T> {
     ptr: AtomicPtr<T>,
     len: usize,

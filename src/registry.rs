@@ -8,11 +8,12 @@
 //! `rdpart_new()` partitioners keep their own table (capi/partitioner.rs).
 //! [`stats_json`] reports the plugin producers' topics (`rdpart_stats()`).
 
-use crate::atomic::{AtomicBox, Segments};
+use crate::atomic::Segments;
 use crate::boundary::{boundary, key};
 use crate::strategy::{Ctx, Strategy, TopicRef, TopicState};
 use crate::sys::{rd_kafka_topic_t, PARTITION_UA};
 use crate::topics::{Fresh, Topics};
+use once_cell::race::OnceBox;
 use serde_json::{json, Value};
 use std::ffi::c_void;
 use std::fmt::Write;
@@ -35,7 +36,7 @@ pub struct ProducerTopic {
     /// What the application's partitioner (`rdpart.partitioner.cb`) did.
     pub custom: CustomTopic,
     /// What `rdpart_stats()` reports, made when the plugin registers it.
-    stats: AtomicBox<TopicStats>,
+    stats: OnceBox<TopicStats>,
 }
 
 /// A plugin topic's counts, for `rdpart_stats()`.
@@ -206,7 +207,7 @@ impl ProducerTopic {
     /// The topic's counts, made by `make` on first sight.
     #[inline]
     pub fn stats(&self, make: impl FnOnce() -> TopicStats) -> &TopicStats {
-        self.stats.get_or_make(make)
+        self.stats.get_or_init(|| Box::new(make()))
     }
 
     /// The topic's counts, if the plugin registered it.
@@ -225,7 +226,7 @@ impl ProducerTopic {
             placed: AtomicBool::new(false),
             warned: AtomicBool::new(false),
             custom: CustomTopic::new(),
-            stats: AtomicBox::new(),
+            stats: OnceBox::new(),
         }
     }
 }

@@ -33,7 +33,7 @@ pub struct Availability {
     /// Clock (ms) of the last full availability scan while not settled.
     pub last_scan: AtomicU32,
     /// While not settled: which partitions have been seen with a leader.
-    seen: crate::atomic::AtomicBox<Seen>,
+    seen: once_cell::race::OnceBox<Seen>,
     /// Clock (ms) until which the topic is known to have no available
     /// partition (0: none recorded).
     pub dark_until: AtomicU32,
@@ -52,7 +52,7 @@ impl Availability {
             settled: AtomicBool::new(settled),
             first_placed: AtomicU32::new(0),
             last_scan: AtomicU32::new(0),
-            seen: crate::atomic::AtomicBox::new(),
+            seen: once_cell::race::OnceBox::new(),
             dark_until: AtomicU32::new(0),
         }
     }
@@ -65,9 +65,11 @@ impl Availability {
         // of bits (partitions beyond are never marked; the warm-up then
         // ends by time).
         let n = n.min(1 << 20);
-        self.seen.get_or_make(|| Seen {
-            n,
-            words: (0..n.div_ceil(64)).map(|_| AtomicU64::new(0)).collect(),
+        self.seen.get_or_init(|| {
+            Box::new(Seen {
+                n,
+                words: (0..n.div_ceil(64)).map(|_| AtomicU64::new(0)).collect(),
+            })
         })
     }
 

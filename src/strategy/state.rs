@@ -16,8 +16,8 @@ use super::backlog::{Brokers, Load};
 use super::hot_keys::HotKeys;
 use super::rack::Rack;
 use super::run::Run;
-use crate::atomic::AtomicBox;
 use crate::topics::Fresh;
+use once_cell::race::OnceBox;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -35,12 +35,12 @@ pub struct TopicState {
     pub strategy: AtomicU8,
     /// adaptive's per-partition counters, made when adaptive first places
     /// a message of the topic.
-    load: AtomicBox<Load>,
+    load: OnceBox<Load>,
     /// Key counters (hot.key.share), made on the first keyed message.
-    hot: AtomicBox<HotKeys>,
+    hot: OnceBox<HotKeys>,
     /// The partitions whose leader is in the client's rack (rack.aware),
     /// made when they are first learnt.
-    rack: AtomicBox<Rack>,
+    rack: OnceBox<Rack>,
     /// The producer's brokers' round trips (adaptive), set by the plugin:
     /// its instance's, which outlives every placement of the topic.
     brokers: std::sync::atomic::AtomicPtr<Brokers>,
@@ -67,9 +67,9 @@ impl TopicState {
             id: 0,
             availability: Availability::new(true),
             strategy: AtomicU8::new(UNRESOLVED),
-            load: AtomicBox::new(),
-            hot: AtomicBox::new(),
-            rack: AtomicBox::new(),
+            load: OnceBox::new(),
+            hot: OnceBox::new(),
+            rack: OnceBox::new(),
             brokers: std::sync::atomic::AtomicPtr::new(std::ptr::null_mut()),
         }
     }
@@ -77,7 +77,7 @@ impl TopicState {
     /// adaptive's counters for this topic, made on first use.
     #[inline]
     pub fn load_table(&self) -> &Load {
-        self.load.get_or_make(Load::default)
+        self.load.get_or_init(Box::default)
     }
 
     /// adaptive's counters with counters for partitions `0..n`.
@@ -97,12 +97,12 @@ impl TopicState {
     /// The topic's key counters, made on first use.
     #[inline]
     pub fn hot_keys(&self) -> &HotKeys {
-        self.hot.get_or_make(HotKeys::default)
+        self.hot.get_or_init(Box::default)
     }
 
     /// The topic's rack view (rack.rs), made on first use.
     pub fn rack(&self) -> &Rack {
-        self.rack.get_or_make(Rack::default)
+        self.rack.get_or_init(Box::default)
     }
 
     /// The rack view, if the topic's leaders' racks were learnt.
