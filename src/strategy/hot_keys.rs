@@ -399,39 +399,9 @@ fn places(id: u64) -> (usize, usize) {
     (a, b)
 }
 
-/// A line built on the stack (no allocation), cut at its capacity.
-struct Line {
-    buf: [u8; 512],
-    len: usize,
-}
-
-impl Default for Line {
-    fn default() -> Self {
-        Line {
-            buf: [0; 512],
-            len: 0,
-        }
-    }
-}
-
-impl Line {
-    fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
-    }
-}
-
-impl Write for Line {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        let room = self.buf.len() - self.len;
-        let mut take = s.len().min(room);
-        while !s.is_char_boundary(take) {
-            take -= 1;
-        }
-        self.buf[self.len..self.len + take].copy_from_slice(&s.as_bytes()[..take]);
-        self.len += take;
-        Ok(())
-    }
-}
+/// A line built on the stack (no allocation): room for a topic name (at
+/// most 249 bytes), a shown key and the words around them.
+type Line = arrayvec::ArrayString<1024>;
 
 #[cfg(test)]
 mod tests {
