@@ -175,14 +175,13 @@ fn rack_and_broker_views_do_not_allocate_on_the_keyless_path() {
     // not allocate once the views exist.
     let t = TopicState::null();
     t.rack().update(6, |p| Some((p as i32 % 3, p % 3 == 0)));
-    let b = Brokers::default();
+    let b = std::sync::Arc::new(Brokers::default());
     for id in 0..3 {
         b.request_sent(id);
     }
     b.response_received(0, 900, false);
     b.response_received(1, 1_100, false);
-    // SAFETY: b outlives every placement below.
-    unsafe { t.set_brokers(&b) };
+    t.set_brokers(b.clone());
     let ctx = Ctx::new(std::ptr::null(), TopicRef::Known(&t));
     let latency = || Some(2_000u64);
     let run = || {

@@ -256,7 +256,7 @@ impl Instance {
             lapi,
             rk,
             ic_opaque as usize,
-            &self.brokers,
+            self.brokers.clone(),
             rack,
             self.log.clone(),
         );
@@ -378,8 +378,7 @@ unsafe extern "C" fn on_send(
                 if inst.part().has_topic_rules() {
                     inst.part().resolve(rkt, &t.state);
                 }
-                // SAFETY: the instance outlives its producer's placements.
-                unsafe { t.state.set_brokers(&inst.brokers) };
+                t.state.set_brokers(inst.brokers.clone());
                 if let Some(w) = inst.leaders.get().filter(|_| inst.wants_leaders(&t.state)) {
                     // SAFETY: the topic lives while its message does.
                     let name = unsafe { std::ffi::CStr::from_ptr((inst.api.topic_name)(m.rkt)) };

@@ -57,8 +57,8 @@ struct Shared {
     leaders: LeaderApi,
     rk: usize,
     owner: usize,
-    /// The instance's broker round trips (it outlives this thread).
-    brokers: usize,
+    /// The instance's broker round trips.
+    brokers: Arc<crate::strategy::Brokers>,
     /// `client.rack` with rdpart.rack.aware (None: leaders only, for adaptive).
     rack: Option<CString>,
     log: Arc<Log>,
@@ -85,7 +85,7 @@ impl Watcher {
         leaders: LeaderApi,
         rk: *mut rd_kafka_t,
         owner: usize,
-        brokers: &crate::strategy::Brokers,
+        brokers: Arc<crate::strategy::Brokers>,
         rack: Option<CString>,
         log: Arc<Log>,
     ) -> Self {
@@ -95,7 +95,7 @@ impl Watcher {
                 leaders,
                 rk: rk as usize,
                 owner,
-                brokers: brokers as *const crate::strategy::Brokers as usize,
+                brokers,
                 rack,
                 log,
                 topics: Mutex::default(),
@@ -483,9 +483,7 @@ impl Shared {
         }
         let done = std::sync::atomic::AtomicUsize::new(0);
         let (rk, query) = (self.rk, self.leaders.query_watermark_offsets);
-        // SAFETY: the instance's, which outlives this thread (on_destroy
-        // joins it before the instance is freed).
-        let round_trips = unsafe { &*(self.brokers as *const crate::strategy::Brokers) };
+        let round_trips = &*self.brokers;
         std::thread::scope(|sc| {
             for (&p, &b) in picks.iter().zip(&brokers) {
                 let done = &done;

@@ -50,7 +50,7 @@ pub struct Instance {
     leaders: std::sync::OnceLock<leaders::Watcher>,
     /// The producer's brokers' round trips (adaptive), from on_request_sent
     /// and on_response_received.
-    brokers: crate::strategy::Brokers,
+    brokers: std::sync::Arc<crate::strategy::Brokers>,
     /// The application's own partitioner, if it set one (custom.rs).
     custom: custom::Custom,
 }

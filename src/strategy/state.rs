@@ -41,9 +41,9 @@ pub struct TopicState {
     /// The partitions whose leader is in the client's rack (rack.aware),
     /// made when they are first learnt.
     rack: OnceBox<Rack>,
-    /// The producer's brokers' round trips (adaptive), set by the plugin:
-    /// its instance's, which outlives every placement of the topic.
-    brokers: std::sync::atomic::AtomicPtr<Brokers>,
+    /// The producer's brokers' round trips (adaptive), shared with the
+    /// plugin's instance, set when the plugin first sees the topic.
+    brokers: OnceBox<std::sync::Arc<Brokers>>,
 }
 
 /// `TopicState::strategy` before the topic's strategy is resolved.
@@ -70,7 +70,7 @@ impl TopicState {
             load: OnceBox::new(),
             hot: OnceBox::new(),
             rack: OnceBox::new(),
-            brokers: std::sync::atomic::AtomicPtr::new(std::ptr::null_mut()),
+            brokers: OnceBox::new(),
         }
     }
 
@@ -111,20 +111,17 @@ impl TopicState {
         self.rack.get()
     }
 
-    /// Points the topic at its producer's broker round trips.
-    ///
-    /// # Safety
-    /// `b` outlives every later placement of this topic and every call of
-    /// `brokers()` (the plugin's instance, freed after its producer).
-    pub unsafe fn set_brokers(&self, b: &Brokers) {
-        self.brokers
-            .store(b as *const Brokers as *mut Brokers, Ordering::Release);
+    /// Points the topic at its producer's broker round trips (the first
+    /// time only: a topic belongs to one producer).
+    pub fn set_brokers(&self, b: std::sync::Arc<Brokers>) {
+        if self.brokers.get().is_none() {
+            let _ = self.brokers.set(Box::new(b));
+        }
     }
 
     /// The producer's broker round trips, if the plugin reports them.
     pub fn brokers(&self) -> Option<&Brokers> {
-        // SAFETY: NULL or set by set_brokers(), whose contract keeps it live.
-        unsafe { self.brokers.load(Ordering::Acquire).as_ref() }
+        self.brokers.get().map(|b| &**b)
     }
 
     /// The key counters, if a keyed message was counted.
