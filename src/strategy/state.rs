@@ -134,28 +134,31 @@ impl TopicState {
     #[inline]
     pub fn with_lane<R>(&self, f: impl FnOnce(&mut Lane) -> R) -> R {
         let key = self as *const TopicState as usize;
-        let mut f = Some(f);
-        let r = LANES.try_with(|lanes| {
-            let f = f.take().expect("called once");
+        let lane = LANES.try_with(|lanes| {
             // One-entry cache first: a thread usually produces to one topic
             // at a time.
             let (ck, cp) = lanes.last.get();
-            if ck == key && !cp.is_null() {
-                // SAFETY: cp points into a Box owned by this thread's map,
-                // never freed while the thread lives; no other reference to
-                // it exists while `f` runs (the map is not re-entered).
-                let lane = unsafe { &mut *cp };
-                if lane.topic == self.id {
-                    return f(lane);
-                }
+            // SAFETY: cp points into a Box owned by this thread's map,
+            // never freed while the thread lives.
+            if ck == key && !cp.is_null() && unsafe { (*cp).topic } == self.id {
+                return cp;
             }
-            f(lanes.slow(key, self.id))
+            lanes.slow(key, self.id) as *mut Lane
         });
-        match r {
-            Ok(r) => r,
-            Err(_) => (f.take().expect("not called"))(&mut Lane::default()),
+        match lane {
+            // SAFETY: this thread's lane (above); no other reference to it
+            // exists while `f` runs (the map is not re-entered).
+            Ok(p) => f(unsafe { &mut *p }),
+            Err(_) => with_fresh_lane(f),
         }
     }
+}
+
+/// `f` with a lane of its own (a thread whose lanes are gone).
+#[cold]
+#[inline(never)]
+fn with_fresh_lane<R>(f: impl FnOnce(&mut Lane) -> R) -> R {
+    f(&mut Lane::default())
 }
 
 /// One thread's state for one topic. Only that thread touches it; it has
