@@ -158,20 +158,29 @@ class _Version(argparse.Action):
         parser.exit()
 
 
+def _strategies_line() -> str:
+    """The help's list of strategies: the library's. Help needs no library:
+    without one, the line says where the list is missing from."""
+    try:
+        return "strategies: " + ", ".join(rdpart.STRATEGIES)
+    except FileNotFoundError as e:
+        return f"strategies: (read from librdpart.so, which is not found: {e})"
+
+
 def parser() -> argparse.ArgumentParser:
     fmt = argparse.RawDescriptionHelpFormatter
     ap = argparse.ArgumentParser(
         prog="rdpart", formatter_class=fmt,
         description="Where Kafka keys go under each client's partitioner, what moves when a topic "
                     "grows, and whether a topic is placed as expected.",
-        epilog="strategies: " + ", ".join(rdpart.STRATEGIES) + "\n\n" + "\n\n".join(EXAMPLES.values()))
+        epilog=_strategies_line() + "\n\n" + "\n\n".join(EXAMPLES.values()))
     ap.add_argument("--version", action=_Version, nargs=0, help="show the library's version and exit")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=Intermixed)
 
     p = sub.add_parser("place", help="print the partition of each key", formatter_class=fmt,
                        description="Print the partition STRATEGY gives each key among PARTITIONS. "
                                    "Keys come from the arguments, --file, or stdin (one per line).",
-                       epilog="strategies: " + ", ".join(rdpart.STRATEGIES) + "\n\n" + EXAMPLES["place"])
+                       epilog=_strategies_line() + "\n\n" + EXAMPLES["place"])
     p.add_argument("strategy", metavar="STRATEGY")
     p.add_argument("partitions", metavar="PARTITIONS", type=partitions)
     p.add_argument("keys", metavar="KEY", nargs="*")
