@@ -167,6 +167,20 @@ def _strategies_line() -> str:
         return f"strategies: (read from librdpart.so, which is not found: {e})"
 
 
+def _topic_to_read(p: argparse.ArgumentParser) -> None:
+    """-b and -t: the subcommands that consume a topic."""
+    p.add_argument("--bootstrap-servers", "-b", required=True, metavar="B")
+    p.add_argument("--topic", "-t", required=True, metavar="T")
+
+
+def _consumer_options(p: argparse.ArgumentParser) -> None:
+    """-X and --timeout: the consumer of the subcommands that read a topic."""
+    p.add_argument("-X", action="append", metavar="PROP=VALUE",
+                   help="a consumer property, e.g. -X security.protocol=SSL (repeatable)")
+    p.add_argument("--timeout", type=seconds, default=10.0, metavar="SEC",
+                   help="give up when the brokers do not answer for SEC seconds (default 10)")
+
+
 def parser() -> argparse.ArgumentParser:
     fmt = argparse.RawDescriptionHelpFormatter
     ap = argparse.ArgumentParser(
@@ -220,8 +234,7 @@ def parser() -> argparse.ArgumentParser:
                                    "rdpart.hot.key.share spreads them. A progress bar on stderr when it is a "
                                    "terminal (needs tqdm); --plot draws it (needs matplotlib).",
                        epilog=EXAMPLES["skew"])
-    k.add_argument("--bootstrap-servers", "-b", required=True, metavar="B")
-    k.add_argument("--topic", "-t", required=True, metavar="T")
+    _topic_to_read(k)
     k.add_argument("--strategy", "-s", action="append", metavar="S",
                    help="a keyed strategy to compare (repeatable; default: every keyed strategy)")
     k.add_argument("--partitions", type=partition_counts, metavar="N,M,...",
@@ -234,10 +247,7 @@ def parser() -> argparse.ArgumentParser:
     k.add_argument("--key-delimiter", metavar="STR", help="as rdpart.key.delimiter")
     k.add_argument("--max-messages", type=positive, metavar="K",
                    help="read at most K messages (default: every message up to the end)")
-    k.add_argument("-X", action="append", metavar="PROP=VALUE",
-                   help="a consumer property, e.g. -X security.protocol=SSL (repeatable)")
-    k.add_argument("--timeout", type=seconds, default=10.0, metavar="SEC",
-                   help="give up when the brokers do not answer for SEC seconds (default 10)")
+    _consumer_options(k)
     k.add_argument("--no-progress", action="store_true", help="no progress bar")
     k.add_argument("--json", action="store_true", help="JSON instead of a table")
     k.add_argument("--plot", metavar="FILE.png", help="draw the report (needs matplotlib)")
@@ -250,8 +260,7 @@ def parser() -> argparse.ArgumentParser:
                                    "Exit status 1 when any key is misplaced. A progress bar on stderr "
                                    "when it is a terminal (needs tqdm).",
                        epilog=EXAMPLES["verify"])
-    v.add_argument("--bootstrap-servers", "-b", required=True, metavar="B")
-    v.add_argument("--topic", "-t", required=True, metavar="T")
+    _topic_to_read(v)
     v.add_argument("--strategy", "-s", required=True, metavar="S")
     v.add_argument("--max-messages", type=positive, metavar="K",
                    help="read at most K messages (default: every message up to the end)")
@@ -259,10 +268,7 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("--key-delimiter", metavar="STR", help="as rdpart.key.delimiter")
     v.add_argument("--partitioner", metavar="MODULE:FUNCTION",
                    help="your own partitioner: check every message where it (and STRATEGY) puts it")
-    v.add_argument("-X", action="append", metavar="PROP=VALUE",
-                   help="a consumer property, e.g. -X security.protocol=SSL (repeatable)")
-    v.add_argument("--timeout", type=seconds, default=10.0, metavar="SEC",
-                   help="give up when the brokers do not answer for SEC seconds (default 10)")
+    _consumer_options(v)
     v.add_argument("--examples", type=integer(0), default=10, metavar="N",
                    help="misplaced examples to show (default 10)")
     v.add_argument("--no-progress", action="store_true", help="no progress bar")
