@@ -154,6 +154,12 @@ pub struct CustomTopic {
     /// Messages that failed in on_send for want of a partition count, which
     /// librdkafka's thread is still to place (and fail).
     pub no_count: AtomicU64,
+    /// Failures in librdkafka's partitioner, to be said from the next
+    /// interceptor (the partitioner never formats or logs): how many of
+    /// each, and the last out-of-range answer (partition << 32 | count).
+    pub untold_out_of_range: AtomicU64,
+    pub untold_unplaced: AtomicU64,
+    pub last_out_of_range: AtomicU64,
     placed: [AtomicU64; 4],
     failed: [AtomicU64; 6],
 }
@@ -166,6 +172,9 @@ impl CustomTopic {
             logged_at: [const { AtomicU32::new(0) }; 6],
             unlogged: [const { AtomicU64::new(0) }; 6],
             no_count: AtomicU64::new(0),
+            untold_out_of_range: AtomicU64::new(0),
+            untold_unplaced: AtomicU64::new(0),
+            last_out_of_range: AtomicU64::new(0),
             placed: [const { AtomicU64::new(0) }; 4],
             failed: [const { AtomicU64::new(0) }; 6],
         }

@@ -24,7 +24,7 @@ use crate::registry::{Failure, Placed, ProducerTopic};
 use crate::sys::*;
 use std::cell::RefCell;
 use std::ffi::{c_char, c_void, CStr};
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering::*};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering::*};
 
 /// A message header, as the application's partitioner sees it.
 #[repr(C)]
@@ -671,15 +671,11 @@ pub fn partition(
     match answer {
         Some(Answer::Partition(p)) if p < partition_cnt => p,
         Some(Answer::Partition(p)) => {
-            report(
-                inst,
-                t,
-                Failure::OutOfRange,
-                &format!(
-                    "rdpart: the partitioner's partition {p} is out of range: the topic has \
-                     {partition_cnt} partitions now"
-                ),
-            );
+            // Counted here, said from the next interceptor (say_late).
+            c.failed(Failure::OutOfRange);
+            c.last_out_of_range
+                .store((p as u64) << 32 | partition_cnt as u64, Relaxed);
+            c.untold_out_of_range.fetch_add(1, Relaxed);
             partition_cnt
         }
         Some(Answer::Key(route)) => place(route.as_deref()),
@@ -706,24 +702,70 @@ pub fn partition(
             partition_cnt
         }
         None => {
-            // SAFETY: a topic handle librdkafka passed.
-            let name = unsafe { c_string((inst.api.topic_name)(rkt)) };
-            report(
-                inst,
-                t,
-                Failure::Unplaced,
-                &format!(
-                    "rdpart: topic \"{name}\": a message reached librdkafka's partitioner \
-                     without the application's partitioner having placed it (librdkafka \
-                     placed it later, on its own thread: the partition count was unknown \
-                     when it was produced, the topic's metadata expired, or the topic \
-                     shrank); it fails with _UNKNOWN_PARTITION (set \
-                     rdpart.partitioner.fallback=strategy to place such messages by \
-                     rdpart.strategy)"
-                ),
-            );
+            // Counted here, said from the next interceptor (say_late).
+            c.failed(Failure::Unplaced);
+            c.untold_unplaced.fetch_add(1, Relaxed);
             partition_cnt
         }
+    }
+}
+
+/// Says the failures librdkafka's partitioner counted for topic `t` since
+/// last said: from an interceptor (on_send, on_acknowledgement), never
+/// from the partitioner, which neither formats nor logs. One flag read
+/// each when there are none.
+///
+/// # Safety
+/// `rkt` is the topic's live handle.
+pub unsafe fn say_late(inst: &Instance, t: &ProducerTopic, rkt: *mut rd_kafka_topic_t) {
+    let c = &t.custom;
+    let take = |n: &AtomicU64| {
+        if n.load(Relaxed) == 0 {
+            0
+        } else {
+            n.swap(0, Relaxed)
+        }
+    };
+    let (out, unplaced) = (take(&c.untold_out_of_range), take(&c.untold_unplaced));
+    if out == 0 && unplaced == 0 {
+        return;
+    }
+    // All but one of each kind count as not logged (log_failure says how many).
+    for (why, n) in [(Failure::OutOfRange, out), (Failure::Unplaced, unplaced)] {
+        if n > 1 {
+            c.unlogged[why as usize].fetch_add(n - 1, Relaxed);
+        }
+    }
+    // SAFETY: the caller's contract.
+    let name = unsafe { c_string((inst.api.topic_name)(rkt)) };
+    if out != 0 {
+        let last = c.last_out_of_range.load(Relaxed);
+        let (p, n) = (last >> 32, last & u32::MAX as u64);
+        log_failure(
+            inst,
+            t,
+            Failure::OutOfRange,
+            &format!(
+                "rdpart: topic \"{name}\": the partitioner's partition {p} is out of range: \
+                 the topic has {n} partitions now"
+            ),
+        );
+    }
+    if unplaced != 0 {
+        log_failure(
+            inst,
+            t,
+            Failure::Unplaced,
+            &format!(
+                "rdpart: topic \"{name}\": a message reached librdkafka's partitioner \
+                 without the application's partitioner having placed it (librdkafka \
+                 placed it later, on its own thread: the partition count was unknown \
+                 when it was produced, the topic's metadata expired, or the topic \
+                 shrank); it fails with _UNKNOWN_PARTITION (set \
+                 rdpart.partitioner.fallback=strategy to place such messages by \
+                 rdpart.strategy)"
+            ),
+        );
     }
 }
 

@@ -503,6 +503,10 @@ unsafe extern "C" fn on_acknowledgement(
         // before the topic's metadata (its thread, no on_send after them).
         // SAFETY: the message's topic, live for the call.
         unsafe { say_hot_keys(inst, t, m.rkt) };
+        if inst.custom.is_set() {
+            // SAFETY: as above.
+            unsafe { super::custom::say_late(inst, t, m.rkt) };
+        }
         if m.err != ERR_NO_ERROR {
             return ERR_NO_ERROR;
         }
