@@ -51,8 +51,15 @@ int main(int argc, char **argv) {
                 char e[256];
                 cs(c, "strategy", "murmur2", e, sizeof e);
                 p[i] = nw(c, e, sizeof e);
+                if (!p[i]) {
+                        fprintf(stderr, "%s: rdpart_new: %s\n", argv[1 + i], e);
+                        return 1;
+                }
                 for (int w = 0; w < FNS; w++)
-                        f[i][w] = (part_f)dlsym(h, names[w]);
+                        if (!(f[i][w] = (part_f)dlsym(h, names[w]))) {
+                                fprintf(stderr, "%s: no %s\n", argv[1 + i], names[w]);
+                                return 1;
+                        }
         }
         static uint8_t keys[256 * 16];
         uint64_t x = 88172645463325252ull;
@@ -62,6 +69,16 @@ int main(int argc, char **argv) {
                 x ^= x << 17;
                 keys[i] = (uint8_t)x;
         }
+        /* Every build places the keys alike (keyed functions) before any is timed. */
+        for (int i = 1; i < libs; i++)
+                for (int w = 0; w < 2; w++)
+                        for (int k = 0; k < 256; k++)
+                                if (f[i][w](NULL, keys + k * 16, 16, 6, w ? p[i] : NULL, NULL) !=
+                                    f[0][w](NULL, keys + k * 16, 16, 6, w ? p[0] : NULL, NULL)) {
+                                        fprintf(stderr, "%s and %s place key %d apart (%s)\n",
+                                                argv[1], argv[1 + i], k, names[w]);
+                                        return 1;
+                                }
         const long N = 20000000;
         double best[LIBS][FNS];
         for (int i = 0; i < libs; i++)

@@ -82,8 +82,8 @@ pub unsafe extern "C" fn rdpart_new(
         };
         Ok(Box::into_raw(Box::new(rdpart_t {
             magic: AtomicU64::new(MAGIC),
-            // The topic name function is the caller's librdkafka's, found
-            // per placement (loader.rs): `name` only checks one exists.
+            // Placement asks the process's librdkafka for topic names
+            // (loader.rs): `name` only checks that some copy has the function.
             part: Partitioner::new(c, None, name.and(None)),
             topics: Topics::default(),
             // SAFETY: that librdkafka function has this signature.

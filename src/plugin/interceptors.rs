@@ -68,6 +68,21 @@ pub unsafe extern "C" fn on_conf_set(
         let mut config = inst.config().clone();
         match super::properties::claim(&mut config, name, value) {
             Ok(false) => RD_KAFKA_CONF_UNKNOWN,
+            Ok(true) if inst.frozen() => {
+                // A producer was made from this conf (rd_kafka_new failed
+                // after on_new, and the conf is set again): rdpart's
+                // properties froze with it.
+                // SAFETY: librdkafka's errstr buffer.
+                unsafe {
+                    write_errstr(
+                        errstr,
+                        errstr_size,
+                        "rdpart: a producer was already made from this configuration, which \
+                         froze rdpart's properties: make a new configuration to change them",
+                    )
+                };
+                RD_KAFKA_CONF_INVALID
+            }
             Ok(true) => match inst.check_racks(&config) {
                 Ok(()) => {
                     *inst.config() = config;

@@ -110,17 +110,18 @@ impl Log {
                 self.dropped.fetch_add(1, Relaxed);
             }
             q.push_back((level, msg.to_string()));
-            drop(q);
             // A carrier is logged at WARNING: below that, librdkafka would
-            // drop it, and the line with it.
-            if self.level.load(Relaxed) < WARNING && !self.raised.swap(true, AcqRel) {
-                match self.set_level.get() {
-                    // SAFETY: the producer's own librdkafka function; the
-                    // producer lives while its log is bound.
-                    Some(f) => unsafe { f(rk, WARNING) },
-                    None => self.raised.store(false, Release),
+            // drop it, and the line with it. Raised and restored under the
+            // outbox's lock, so a raise never crosses a restore.
+            if self.level.load(Relaxed) < WARNING && !self.raised.load(Relaxed) {
+                if let Some(f) = self.set_level.get() {
+                    // SAFETY: the producer's own librdkafka function (a
+                    // plain store); the producer lives while its log is bound.
+                    unsafe { f(rk, WARNING) };
+                    self.raised.store(true, Relaxed);
                 }
             }
+            drop(q);
             self.pending.store(true, Release);
             return;
         }
@@ -194,13 +195,6 @@ pub unsafe extern "C" fn relay(
             return;
         };
         let app_level = log.level.load(Relaxed);
-        if carrier && log.raised.swap(false, AcqRel) {
-            if let Some(f) = log.set_level.get() {
-                // SAFETY: the producer's own librdkafka function, on a
-                // producer that is polling its log.
-                unsafe { f(rk as *mut rd_kafka_t, app_level) };
-            }
-        }
         if !carrier {
             if app_level < level && level <= WARNING {
                 // Let through only by rdpart's raised level: not asked for.
@@ -212,7 +206,18 @@ pub unsafe extern "C" fn relay(
             }
             return;
         }
-        let lines: Vec<(i32, String)> = lock(&log.outbox).drain(..).collect();
+        let lines: Vec<(i32, String)> = {
+            let mut q = lock(&log.outbox);
+            if log.raised.load(Relaxed) {
+                if let Some(f) = log.set_level.get() {
+                    // SAFETY: the producer's own librdkafka function, on a
+                    // producer that is polling its log.
+                    unsafe { f(rk as *mut rd_kafka_t, app_level) };
+                }
+                log.raised.store(false, Relaxed);
+            }
+            q.drain(..).collect()
+        };
         let dropped = log.dropped.swap(0, Relaxed);
         if dropped > 0 {
             // Said, not silently lost: the oldest lines made room.

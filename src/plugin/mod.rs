@@ -313,15 +313,14 @@ pub unsafe extern "C" fn plugin_partition(
 }
 
 impl Instance {
-    /// Err when `config` asks for rack awareness that this librdkafka
-    /// cannot give.
     /// The configuration being set (before the producer is made).
     fn config(&self) -> std::sync::MutexGuard<'_, Config> {
         self.config.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The partitioner, its configuration frozen: in on_new, or by the
-    /// first reader (none comes before on_new).
+    /// first reader (none comes before on_new). Once frozen, on_conf_set
+    /// refuses rdpart's properties (`frozen`).
     #[inline]
     fn part(&self) -> &Partitioner {
         self.part.get_or_init(|| {
@@ -331,6 +330,13 @@ impl Instance {
                 Some(self.api.topic_name),
             )
         })
+    }
+
+    /// Err when `config` asks for rack awareness that this librdkafka
+    /// cannot give.
+    /// Whether the configuration is frozen (a producer was made from the conf).
+    fn frozen(&self) -> bool {
+        self.part.get().is_some()
     }
 
     fn check_racks(&self, config: &Config) -> Result<(), String> {

@@ -34,18 +34,6 @@ impl KeyDelimiter {
         })
     }
 
-    /// Packed into a u64 and a length, for atomic storage.
-    pub fn to_parts(self) -> (u64, u8) {
-        (u64::from_le_bytes(self.bytes), self.len)
-    }
-
-    pub fn from_parts(bytes: u64, len: u8) -> KeyDelimiter {
-        KeyDelimiter {
-            bytes: bytes.to_le_bytes(),
-            len: len.min(KeyDelimiter::MAX as u8),
-        }
-    }
-
     /// The delimiter's bytes (empty: none).
     pub fn delimiter(&self) -> &[u8] {
         &self.bytes[..self.len as usize]
@@ -93,7 +81,6 @@ mod tests {
         assert_eq!(c.apply(b"a:b:"), b"a:b:");
         assert_eq!(KeyDelimiter::NONE.apply(b"a:b"), b"a:b");
         assert!(KeyDelimiter::new(b"").is_none() && KeyDelimiter::new(b"123456789").is_none());
-        let (b, l) = KeyDelimiter::new(b"--").unwrap().to_parts();
-        assert_eq!(KeyDelimiter::from_parts(b, l).delimiter(), b"--");
+        assert_eq!(KeyDelimiter::new(b"--").unwrap().delimiter(), b"--");
     }
 }

@@ -19,7 +19,8 @@
  *   log_hosts PLUGIN_PATH [CASE ...]
  *
  * Without CASE, every case runs; CASE is one of direct, queue, queue_all,
- * queue_quiet.
+ * queue_quiet, quiet (log.queue=true with log_level=3: rdpart's ERR line
+ * arrives at level 3, nothing above it does).
  */
 #include <pthread.h>
 #include <stdint.h>
