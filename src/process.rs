@@ -4,7 +4,10 @@
 //! install the fork handlers, so a child never inherits the topic tables'
 //! insert lock held and draws its own random sequence.
 
-extern "C" fn on_load() {
+// The `ctor` crate places it in .init_array: the loader runs it once, before
+// anything can call into the library.
+#[ctor::ctor(unsafe)]
+fn on_load() {
     crate::loader::resolve_at_load();
     // SAFETY: plain functions that live as long as the process (the
     // library is never unloaded: -z nodelete).
@@ -16,10 +19,6 @@ extern "C" fn on_load() {
         )
     };
 }
-
-#[used]
-#[link_section = ".init_array"]
-static ON_LOAD: extern "C" fn() = on_load;
 
 extern "C" fn before_fork() {
     crate::topics::lock_inserts();
