@@ -4,7 +4,10 @@
 //! time, before any message is produced, as well as Produce). A broker is
 //! slow when its average round trip, or the time it has kept requests
 //! waiting since its last response, is above the others' round trips by
-//! adaptive's one rule (slow.rs), or
+//! adaptive's one rule (slow.rs); when its least round trip of the last
+//! seconds (its floor: what no queue adds to) is above the others' floors
+//! by the same rule, so that a broker behind a slow link stays slow while
+//! a busy cluster's queues lengthen every round trip; or
 //! when it is down: its connection failed under a request or went down
 //! (a crashed broker; `on_broker_state_change`) and it has not answered or
 //! come up since. adaptive then leaves out the
@@ -23,6 +26,9 @@ pub(crate) const SLOW_MAX: usize = 16;
 const EMPTY: i32 = i32::MIN;
 /// Slow without another broker to compare with (µs).
 pub(crate) const ALONE_US: u64 = 250_000;
+/// A broker's floor is its least round trip over the last one or two
+/// windows of this length (ms).
+const FLOOR_WINDOW_MS: u32 = 2_000;
 
 /// A producer's brokers, as their round trips show them.
 pub struct Brokers {
@@ -41,6 +47,36 @@ struct Slot {
     /// A request failed for want of the broker (its connection broke or
     /// the request timed out), and no answer came since.
     down: AtomicBool,
+    /// Least round trip (µs, 0: none) of this window and of the one before.
+    floor_now: AtomicU32,
+    floor_prev: AtomicU32,
+    /// Clock (ms, odd) this window began (0: no answer yet).
+    floor_since: AtomicU32,
+}
+
+impl Slot {
+    /// One more round trip for the floor.
+    fn note_floor(&self, rtt_us: u32, now_ms: u32) {
+        let since = self.floor_since.load(Relaxed);
+        let cur = self.floor_now.load(Relaxed);
+        // (As i32: `since` is odd, and may be a ms past `now_ms`.)
+        if since == 0 || now_ms.wrapping_sub(since) as i32 >= FLOOR_WINDOW_MS as i32 {
+            self.floor_prev.store(cur, Relaxed);
+            self.floor_now.store(rtt_us.max(1), Relaxed);
+            self.floor_since.store(now_ms | 1, Relaxed);
+        } else if cur == 0 || rtt_us < cur {
+            self.floor_now.store(rtt_us.max(1), Relaxed);
+        }
+    }
+
+    /// The least round trip of the last one or two windows (µs, 0: none).
+    fn floor(&self) -> u32 {
+        match (self.floor_now.load(Relaxed), self.floor_prev.load(Relaxed)) {
+            (0, p) => p,
+            (c, 0) => c,
+            (c, p) => c.min(p),
+        }
+    }
 }
 
 impl Default for Brokers {
@@ -52,6 +88,9 @@ impl Default for Brokers {
                 waiting_since: AtomicU32::new(0),
                 rtt_us: AtomicU32::new(0),
                 down: AtomicBool::new(false),
+                floor_now: AtomicU32::new(0),
+                floor_prev: AtomicU32::new(0),
+                floor_since: AtomicU32::new(0),
             }),
         }
     }
@@ -114,6 +153,10 @@ impl Brokers {
     /// `lost`: the request failed for want of the broker (its connection
     /// broke, or it timed out), not with an answer.
     pub fn response_received(&self, id: i32, rtt_us: i64, lost: bool) {
+        self.response_received_at(id, rtt_us, lost, clock::coarse_ms());
+    }
+
+    fn response_received_at(&self, id: i32, rtt_us: i64, lost: bool, now_ms: u32) {
         let Some(s) = self.slot(id) else { return };
         if lost != s.down.load(Relaxed) {
             s.down.store(lost, Relaxed);
@@ -123,12 +166,13 @@ impl Brokers {
             s.outstanding.store(0, Relaxed);
             s.waiting_since.store(0, Relaxed);
         } else {
-            s.waiting_since.store(clock::coarse_ms() | 1, Relaxed);
+            s.waiting_since.store(now_ms | 1, Relaxed);
         }
         if rtt_us >= 0 {
             let l = rtt_us.min(u32::MAX as i64 / 2) as u32;
             s.rtt_us
                 .store(halve_toward(s.rtt_us.load(Relaxed), l), Relaxed);
+            s.note_floor(l, now_ms);
         }
     }
 
@@ -155,25 +199,42 @@ impl Brokers {
         out
     }
 
-    /// The brokers slow now. With fewer than two brokers answered there is
-    /// nothing to compare with: a broker is slow then above `ALONE_US`
-    /// (far above any round trip within a region).
+    /// The brokers slow now: by their average round trip (or the time they
+    /// have kept a request waiting) against the others' averages, or by
+    /// their floor against the others' floors (a broker that has never
+    /// answered: by the time it has kept its first request waiting). With
+    /// fewer than two brokers answered there is nothing to compare with: a
+    /// broker is slow then above `ALONE_US` (far above any round trip
+    /// within a region).
     pub fn slow(&self, now_ms: u32) -> SlowBrokers {
         let mut rtts = [0u32; MAX_BROKERS];
-        let mut k = 0;
+        let mut floors = [0u32; MAX_BROKERS];
+        let (mut k, mut kf) = (0, 0);
         for s in &self.slots {
+            if s.id.load(Relaxed) == EMPTY {
+                continue;
+            }
             let r = s.rtt_us.load(Relaxed);
-            if s.id.load(Relaxed) != EMPTY && r != 0 {
+            if r != 0 {
                 rtts[k] = r;
                 k += 1;
             }
+            let f = s.floor();
+            if f != 0 {
+                floors[kf] = f;
+                kf += 1;
+            }
         }
-        let mut out = SlowBrokers::default();
-        let limit = if k < 2 {
-            ALONE_US
-        } else {
-            slow::limit_us(&mut rtts[..k]).unwrap_or(ALONE_US)
+        let limit_of = |sample: &mut [u32]| {
+            if sample.len() < 2 {
+                ALONE_US
+            } else {
+                slow::limit_us(sample).unwrap_or(ALONE_US)
+            }
         };
+        let limit = limit_of(&mut rtts[..k]);
+        let floor_limit = limit_of(&mut floors[..kf]);
+        let mut out = SlowBrokers::default();
         for s in &self.slots {
             let id = s.id.load(Relaxed);
             if id == EMPTY {
@@ -185,7 +246,14 @@ impl Brokers {
             } else {
                 0
             };
-            if s.down.load(Relaxed) || (s.rtt_us.load(Relaxed) as u64).max(waiting_us) > limit {
+            let floor = match s.floor() {
+                0 => waiting_us,
+                f => f as u64,
+            };
+            if s.down.load(Relaxed)
+                || (s.rtt_us.load(Relaxed) as u64).max(waiting_us) > limit
+                || floor > floor_limit
+            {
                 out.push(id);
             }
         }
@@ -251,6 +319,70 @@ mod tests {
         assert!(b.slow(now).contains(3) && b.down().contains(3));
         b.state_changed(3, true);
         assert!(b.slow(now).is_empty());
+    }
+
+    #[test]
+    fn a_broker_behind_a_slow_link_stays_slow_when_every_round_trip_grows() {
+        // Brokers 1 and 3 answer in 1 ms, broker 2 (a link 500 ms long) in
+        // 500 ms; then the cluster gets busy and 1 and 3 answer in 200 ms
+        // on average: 4 times that is above 500 ms, but their floor stays.
+        let b = Brokers::default();
+        let t = clock::coarse_ms();
+        for (id, rtt) in [(1, 1_000), (3, 1_000), (2, 500_000)] {
+            b.request_sent(id);
+            b.response_received_at(id, rtt, false, t);
+        }
+        assert!(b.slow(t).contains(2));
+        for i in 0..20 {
+            for (id, rtt) in [(1, 200_000), (3, 200_000), (2, 500_000)] {
+                b.request_sent(id);
+                b.response_received_at(id, rtt, false, t.wrapping_add(100 * i));
+            }
+        }
+        let busy = t.wrapping_add(1_900) | 1;
+        let s = b.slow(busy);
+        assert!(
+            s.contains(2) && !s.contains(1) && !s.contains(3),
+            "by its floor"
+        );
+        // A window later, the floor is that window's and the one before's
+        // least: one slow answer at a window's start does not raise it.
+        b.request_sent(1);
+        b.response_received_at(1, 400_000, false, t.wrapping_add(2_100));
+        assert!(!b.slow(t.wrapping_add(2_100) | 1).contains(1));
+        // Windows of only slow answers raise broker 1's floor too.
+        for i in 0..40 {
+            b.request_sent(1);
+            b.response_received_at(1, 500_000, false, t.wrapping_add(2_200 + 100 * i));
+        }
+        let later = t.wrapping_add(6_200) | 1;
+        b.request_sent(3);
+        b.response_received_at(3, 1_000, false, later);
+        assert!(b.slow(later).contains(1), "slow once its floor is 500 ms");
+        // Fast again: its first fast answer lowers its floor at once.
+        b.request_sent(2);
+        b.response_received_at(2, 900, false, later);
+        assert!(!b.slow(later).contains(2));
+    }
+
+    #[test]
+    fn a_broker_that_never_answered_is_slow_by_its_first_wait() {
+        // Every request's round trip is 300 ms on a busy cluster (4 times
+        // that is the limit by averages); broker 2 has not answered its
+        // first request in 200 ms, while the others' floor is 1 ms.
+        let b = Brokers::default();
+        let t = clock::coarse_ms();
+        for id in [1, 3] {
+            b.request_sent(id);
+            b.response_received_at(id, 1_000, false, t);
+            for _ in 0..10 {
+                b.request_sent(id);
+                b.response_received_at(id, 300_000, false, t);
+            }
+        }
+        b.request_sent(2);
+        let s = b.slow(t.wrapping_add(200) | 1);
+        assert!(s.contains(2) && !s.contains(1) && !s.contains(3));
     }
 
     #[test]
