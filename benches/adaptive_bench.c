@@ -20,7 +20,11 @@
  * On another cluster (benches/side_by_side.py): BENCH_BOOTSTRAP=host:port,
  * BENCH_TOPIC (6 partitions), BENCH_SLOW=the partitions on the slow broker
  * ("1,4"), BENCH_CONF="name=value;..." for more properties. The cluster is
- * then the caller's: SCENARIO only names the run.
+ * then the caller's: SCENARIO only names the run. BENCH_RECORDS=PATH also
+ * writes one line per message, "intended sent done partition" (seconds
+ * from the producer's creation; message i is intended at i / RATE; done
+ * -1 when it failed), for a summary computed alike for every client, and
+ * prints "t0 T" (CLOCK_MONOTONIC seconds) first on stdout.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdint.h>
@@ -54,12 +58,21 @@ static int64_t b_max[MAXB];
 static int64_t *b_lat[MAXB];
 static long b_n[MAXB], b_cap[MAXB];
 static long b_part[MAXB][NP];
+/* Per message, for BENCH_RECORDS: when produce() took it, when its report
+ * came (-1: failed), its partition. */
+struct rec {
+        double sent, done;
+        int partition;
+};
+static struct rec *recs;
 
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
         (void)rk;
         (void)opaque;
-        double sent = *(double *)m->_private;
-        free(m->_private);
+        struct rec *r = m->_private;
+        double sent = r->sent;
+        r->done = m->err ? -1 : now_s() - t0;
+        r->partition = m->partition;
         if (m->err) {
                 failed++;
                 return;
@@ -180,12 +193,17 @@ int main(int argc, char **argv) {
         cap = (long)(max ? rate : rate * seconds) + 16;
         lat_us = malloc(cap * sizeof(int64_t));
         late_us = malloc(cap * sizeof(int64_t));
+        recs = calloc(cap, sizeof(*recs));
         char payload[200];
         memset(payload, 'x', sizeof(payload));
 
         long sent = 0;
         int healed = 0;
         t0 = now_s();
+        if (getenv("BENCH_RECORDS")) {
+                printf("t0 %.6f\n", t0); /* for a harness that acts at times of this run */
+                fflush(stdout);
+        }
         double t = 0;
         /* max: RATE messages as fast as the producer takes them. */
         while (max ? sent < rate : (t = now_s() - t0) < seconds) {
@@ -194,14 +212,14 @@ int main(int argc, char **argv) {
                         healed = 1;
                 }
                 long target = max ? rate : (long)(t * rate);
-                while (sent < target) {
-                        double *at = malloc(sizeof(double));
-                        *at = now_s() - t0;
+                while (sent < target && sent < cap) {
+                        struct rec *at = &recs[sent];
+                        at->sent = now_s() - t0;
+                        at->done = -1;
                         rd_kafka_resp_err_t e = rd_kafka_producev(
                             rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_VALUE(payload, sizeof(payload)),
                             RD_KAFKA_V_OPAQUE(at), RD_KAFKA_V_END);
                         if (e) {
-                                free(at);
                                 if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
                                         rd_kafka_poll(rk, 1);
                                         continue;
@@ -213,8 +231,21 @@ int main(int argc, char **argv) {
                 }
                 rd_kafka_poll(rk, max ? 0 : 1);
         }
+        double send_end = now_s() - t0;
         rd_kafka_flush(rk, 120000);
         double elapsed = now_s() - t0;
+        if (getenv("BENCH_RECORDS")) {
+                FILE *f = fopen(getenv("BENCH_RECORDS"), "w");
+                if (!f) {
+                        perror(getenv("BENCH_RECORDS"));
+                        return 1;
+                }
+                fprintf(f, "# send_end %.6f flushed %.6f t0 %.6f\n", send_end, elapsed, t0);
+                for (long i = 0; i < sent; i++)
+                        fprintf(f, "%.6f %.6f %.6f %d\n", (double)i / rate, recs[i].sent, recs[i].done,
+                                recs[i].partition);
+                fclose(f);
+        }
 
         /* The high watermarks: everything appended (the mock cluster keeps
          * only the last few MB of each partition, so the low ones move). */

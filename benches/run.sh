@@ -6,7 +6,7 @@
 #   5.   adaptive with a slow broker, from C and Python (benches/adaptive.py, adaptive.png)
 #   6.   adaptive.run.bytes=1, per call by partition count (benches/adaptive_run_bytes.c)
 #   7.   hot.key.share per call (benches/hot_keys.c)
-#   10.  side by side with the Java producer on Apache Kafka, one broker slow (benches/side_by_side.py)
+#   10.  side by side with the Java producer on Apache Kafka, four kinds of slow broker (benches/side_by_side.py)
 # Usage: benches/run.sh [RUNS (9)] [C_MESSAGES (2000000)] [PY_MESSAGES (200000)]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -77,6 +77,6 @@ gcc -O2 -Wall -Wextra -o target/hot_keys benches/hot_keys.c -ldl
 target/hot_keys "$lib/librdpart.so" 2>/dev/null
 echo
 # 10. Side by side on Apache Kafka with the Java producer (the tests' Kafka,
-# tests/kafka/fetch.sh; toxiproxy from the Go module proxy), docs/side_by_side.png.
+# tests/kafka/fetch.sh; toxiproxy from the Go module proxy), docs/side_by_side_*.png.
 tests/kafka/fetch.sh >/dev/null
 python3 benches/side_by_side.py

@@ -57,9 +57,13 @@ class KafkaCluster:
     name = "kafka"
 
     def __init__(self, nodes: int = 3, advertise: Optional[Dict[int, int]] = None,
-                 before_start: Optional[Callable[["KafkaCluster"], None]] = None) -> None:
+                 before_start: Optional[Callable[["KafkaCluster"], None]] = None,
+                 replication_listener: bool = False) -> None:
         """`advertise`: a node's advertised port, when clients must reach it
-        another way (a proxy); `before_start` runs once the ports are chosen."""
+        another way (a proxy); `before_start` runs once the ports are chosen;
+        `replication_listener`: brokers replicate through a listener of their
+        own (REPLICATION, on `replication_ports`), so that a proxy in front of
+        a node's client listener slows its clients and not its followers."""
         lib = os.path.join(ROOT, "target", "kafka", "lib")
         if not os.path.exists(os.path.join(lib, f"kafka_2.13-{KAFKA_VERSION}.jar")):
             raise RuntimeError(f"Apache Kafka {KAFKA_VERSION} is not in {lib} (tests/kafka/fetch.sh fetches it)")
@@ -67,6 +71,7 @@ class KafkaCluster:
         self.dir = tempfile.mkdtemp(prefix="rdpart-kafka-")
         self.nodes = list(range(1, nodes + 1))
         self.ports = {i: (free_port(), free_port()) for i in self.nodes}
+        self.replication_ports = {i: free_port() for i in self.nodes} if replication_listener else {}
         self.bootstrap_servers = ",".join(f"127.0.0.1:{self.ports[i][0]}" for i in self.nodes)
         self.procs: Dict[int, subprocess.Popen] = {}
         self.logs: Dict[int, str] = {}
@@ -74,15 +79,21 @@ class KafkaCluster:
         cluster_id = self._java("kafka.tools.StorageTool", "random-uuid").strip().splitlines()[-1]
         for i in self.nodes:
             broker, controller = self.ports[i]
+            rep = self.replication_ports.get(i)
+            listeners = f"PLAINTEXT://127.0.0.1:{broker},CONTROLLER://127.0.0.1:{controller}"
+            advertised = f"PLAINTEXT://127.0.0.1:{(advertise or {}).get(i, broker)}"
+            if rep:
+                listeners += f",REPLICATION://127.0.0.1:{rep}"
+                advertised += f",REPLICATION://127.0.0.1:{rep}"
             conf = os.path.join(self.dir, f"node{i}.properties")
             with open(conf, "w") as f:
                 f.write("\n".join([
                     "process.roles=broker,controller", f"node.id={i}",
                     f"controller.quorum.voters={voters}",
-                    f"listeners=PLAINTEXT://127.0.0.1:{broker},CONTROLLER://127.0.0.1:{controller}",
-                    f"advertised.listeners=PLAINTEXT://127.0.0.1:{(advertise or {}).get(i, broker)}",
-                    "controller.listener.names=CONTROLLER", "inter.broker.listener.name=PLAINTEXT",
-                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                    f"listeners={listeners}", f"advertised.listeners={advertised}",
+                    "controller.listener.names=CONTROLLER",
+                    f"inter.broker.listener.name={'REPLICATION' if rep else 'PLAINTEXT'}",
+                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,REPLICATION:PLAINTEXT",
                     f"log.dirs={os.path.join(self.dir, f'data{i}')}", f"broker.rack=r{i}",
                     "offsets.topic.replication.factor=3", "offsets.topic.num.partitions=3",
                     "transaction.state.log.replication.factor=3", "transaction.state.log.min.isr=2",
