@@ -200,9 +200,10 @@ impl Brokers {
     }
 
     /// The brokers slow now: by their average round trip (or the time they
-    /// have kept a request waiting) against the others' averages, or by
-    /// their floor against the others' floors (a broker that has never
-    /// answered: by the time it has kept its first request waiting). With
+    /// have kept a request waiting) against the others' averages, unless
+    /// that is every broker; or by their floor against the others' floors
+    /// (a broker that has never answered: by the time it has kept its first
+    /// request waiting); or down. With
     /// fewer than two brokers answered there is nothing to compare with: a
     /// broker is slow then above `ALONE_US` (far above any round trip
     /// within a region).
@@ -234,12 +235,18 @@ impl Brokers {
         };
         let limit = limit_of(&mut rtts[..k]);
         let floor_limit = limit_of(&mut floors[..kf]);
+        // Every broker slow by its average or its wait (each acks=all
+        // Produce kept waiting by a busy cluster) says nothing: then only
+        // the floors, and brokers down, tell them apart.
         let mut out = SlowBrokers::default();
+        let mut by_floor = SlowBrokers::default();
+        let mut tracked = 0;
         for s in &self.slots {
             let id = s.id.load(Relaxed);
             if id == EMPTY {
                 continue;
             }
+            tracked += 1;
             let since = s.waiting_since.load(Relaxed);
             let waiting_us = if s.outstanding.load(Relaxed) > 0 && since != 0 {
                 (now_ms.wrapping_sub(since) as i32).max(0) as u64 * 1000
@@ -250,14 +257,18 @@ impl Brokers {
                 0 => waiting_us,
                 f => f as u64,
             };
-            if s.down.load(Relaxed)
-                || (s.rtt_us.load(Relaxed) as u64).max(waiting_us) > limit
-                || floor > floor_limit
-            {
+            if s.down.load(Relaxed) || floor > floor_limit {
+                by_floor.push(id);
+                out.push(id);
+            } else if (s.rtt_us.load(Relaxed) as u64).max(waiting_us) > limit {
                 out.push(id);
             }
         }
-        out
+        if tracked > 1 && out.n == tracked {
+            by_floor
+        } else {
+            out
+        }
     }
 }
 
@@ -382,6 +393,26 @@ mod tests {
         }
         b.request_sent(2);
         let s = b.slow(t.wrapping_add(200) | 1);
+        assert!(s.contains(2) && !s.contains(1) && !s.contains(3));
+    }
+
+    #[test]
+    fn every_broker_kept_waiting_leaves_only_the_slow_floor_out() {
+        // The first seconds of acks=all on a busy cluster: brokers 1 and 3
+        // answered their first requests in 1-2 ms, and each has a Produce
+        // waiting 100 ms; broker 2 has not answered in 300 ms. By averages
+        // and waits every broker is slow; by floors only broker 2.
+        let b = Brokers::default();
+        let t = clock::coarse_ms();
+        for id in [1, 3] {
+            b.request_sent(id);
+            b.response_received_at(id, 1_500, false, t);
+        }
+        b.request_sent(2);
+        for id in [1, 3] {
+            b.request_sent(id);
+        }
+        let s = b.slow(t.wrapping_add(300) | 1);
         assert!(s.contains(2) && !s.contains(1) && !s.contains(3));
     }
 

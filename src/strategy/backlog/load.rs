@@ -364,7 +364,7 @@ impl Load {
         let limit = slow::limit_us(&mut sample[..k]).unwrap_or(u64::MAX);
         let topic_ack = self.last_ack.load(Relaxed);
         let first_placed = self.first_placed.load(Relaxed);
-        let mut any = false;
+        let (mut any, mut all_out, mut led) = (false, true, false);
         // Brokers slow by their own round trips: a broker's slowness shows
         // on all its partitions at once, so its partitions with no sample
         // yet (or an old one) are left out with it, before any of their
@@ -419,7 +419,30 @@ impl Load {
                 s.sent.dead.store(dead, Relaxed);
             }
             any |= out;
+            if broker != 0 {
+                // (Partitions with no known leader, such as counters made
+                // past the topic's partitions, say nothing here.)
+                all_out &= out;
+                led = true;
+            }
             any_dead |= dead;
+        }
+        // Every partition left out says nothing (each kept waiting by a busy
+        // cluster): then only those of slow or dead brokers are, so that the
+        // others take the messages rather than all partitions alike.
+        if all_out && led {
+            let mut still = false;
+            for (p, s) in self.upto(u32::MAX) {
+                let broker = broker_of(p, s);
+                let out = broker != 0
+                    && (down_now.contains(broker as i32 - 1)
+                        || slow_now.contains(broker as i32 - 1));
+                if s.sent.out.load(Relaxed) != out {
+                    s.sent.out.store(out, Relaxed);
+                }
+                still |= out;
+            }
+            any = still;
         }
         self.any_out.store(any, Relaxed);
         self.any_dead.store(any_dead, Relaxed);
@@ -643,6 +666,39 @@ mod tests {
         }
         m.refresh(clock::now_ms() | 1, 500, None, None);
         assert_eq!((0..6).filter(|&p| m.out(p)).collect::<Vec<_>>(), [2]);
+    }
+
+    #[test]
+    fn every_partition_kept_waiting_leaves_only_the_slow_brokers_out() {
+        // A busy cluster's first seconds: every partition has backlog that
+        // has waited 200 ms (4 times the 5 ms latencies), so each is slow by
+        // itself; broker 2 is also slow by its round trips. Only broker 2's
+        // partitions are left out (not all, which would spread the messages
+        // over every partition alike, the slow broker's included).
+        let l = Load::new(6);
+        l.first_placed
+            .store(clock::coarse_ms().wrapping_sub(10_000) | 1, Relaxed);
+        let now = clock::now_ms() | 1;
+        for p in 0..6 {
+            l.acknowledged_by(p, (p % 3) as i32);
+            l.placed(p);
+            l.acknowledged(p, Some(&|| Some(5_000)), false);
+            l.placed(p);
+            let s = l.slot(p).unwrap();
+            s.sent.busy_since.store(now.wrapping_sub(200), Relaxed);
+            s.acks.last_ack.store(now.wrapping_sub(200), Relaxed);
+        }
+        let b = Brokers::default();
+        for (id, rtt) in [(0, 900), (1, 1_100), (2, 500_000)] {
+            b.request_sent(id);
+            b.response_received(id, rtt, false);
+        }
+        l.refresh(now, 0, None, Some(&b));
+        assert_eq!((0..6).filter(|&p| l.out(p)).collect::<Vec<_>>(), [2, 5]);
+        // Without the brokers' round trips nothing tells them apart: none.
+        l.refreshed.store(0, Relaxed);
+        l.refresh(now | 3, 0, None, None);
+        assert_eq!((0..6).filter(|&p| l.out(p)).count(), 0);
     }
 
     #[test]
