@@ -47,6 +47,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import textwrap
 import threading
 import time
 import urllib.request
@@ -452,18 +453,20 @@ def plot(path: str, scenario: str, rows: dict[str, list[dict[str, Any]]]) -> Non
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(9, 0.5 * len(rows) + 1.6))
+    fig, ax = plt.subplots(figsize=(9, 0.5 * len(rows) + 1.8))
     names = list(rows)
     for off, key, label in [(0.2, "p99", "p99, whole run"), (-0.2, "p99_warm", "p99 after warm-up")]:
         med = [statistics.median(x[key] for x in rows[n]) for n in names]
         lo = [m - min(x[key] for x in rows[n]) for m, n in zip(med, names)]
         hi = [max(x[key] for x in rows[n]) - m for m, n in zip(med, names)]
         ax.barh([i + off for i in range(len(names))], med, height=0.4, xerr=[lo, hi], capsize=3, label=label)
-    ax.set_yticks(list(range(len(names))), [n.replace(f"{JAVA}, ", "Java, ") for n in names])
+    short = [n.replace(f"{JAVA}, ", "Java, ").replace("batch.size=65536", "batch.size 64 KB")
+             .replace("partitioner.availability.timeout.ms=500", "availability timeout 500 ms") for n in names]
+    ax.set_yticks(list(range(len(names))), short, fontsize=8)
     ax.invert_yaxis()
     ax.set_xscale("log")
-    ax.set_xlabel("delivery latency from the intended send time, ms (median of runs, bars: min-max)")
-    ax.set_title(f"Kafka 4.4, {scenario}: {SCENARIOS[scenario]}", fontsize=9)
+    ax.set_xlabel("ms from the intended send time to the report (median of runs; bars: min-max)", fontsize=8)
+    ax.set_title("\n".join(textwrap.wrap(f"Kafka 4.4, {scenario}: {SCENARIOS[scenario]}", 80)), fontsize=9)
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
