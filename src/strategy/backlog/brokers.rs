@@ -240,7 +240,8 @@ impl Brokers {
         // the floors, and brokers down, tell them apart.
         let mut out = SlowBrokers::default();
         let mut by_floor = SlowBrokers::default();
-        let mut tracked = 0;
+        // Counted apart from `out`, which holds at most SLOW_MAX ids.
+        let (mut tracked, mut slow) = (0, 0);
         for s in &self.slots {
             let id = s.id.load(Relaxed);
             if id == EMPTY {
@@ -260,11 +261,13 @@ impl Brokers {
             if s.down.load(Relaxed) || floor > floor_limit {
                 by_floor.push(id);
                 out.push(id);
+                slow += 1;
             } else if (s.rtt_us.load(Relaxed) as u64).max(waiting_us) > limit {
                 out.push(id);
+                slow += 1;
             }
         }
-        if tracked > 1 && out.n == tracked {
+        if tracked > 1 && slow == tracked {
             by_floor
         } else {
             out
@@ -414,6 +417,23 @@ mod tests {
         }
         let s = b.slow(t.wrapping_add(300) | 1);
         assert!(s.contains(2) && !s.contains(1) && !s.contains(3));
+    }
+
+    #[test]
+    fn more_brokers_kept_waiting_than_one_judgement_holds_leave_only_the_slow_floor_out() {
+        // As above with 20 healthy brokers (more than SLOW_MAX) all waiting.
+        let b = Brokers::default();
+        let t = clock::coarse_ms();
+        for id in 1..=20 {
+            b.request_sent(id);
+            b.response_received_at(id, 1_500, false, t);
+        }
+        b.request_sent(99);
+        for id in 1..=20 {
+            b.request_sent(id);
+        }
+        let s = b.slow(t.wrapping_add(300) | 1);
+        assert!(s.contains(99) && (1..=20).all(|id| !s.contains(id)));
     }
 
     #[test]
