@@ -174,7 +174,8 @@ fn rack_and_broker_views_do_not_allocate_on_the_keyless_path() {
     // the plugin feeds. Placing, re-checking runs and judging brokers must
     // not allocate once the views exist.
     let t = TopicState::null();
-    t.rack().update(6, |p| Some((p as i32 % 3, p % 3 == 0)));
+    t.leaders().update(6, |p| Some(p as i32 % 3));
+    t.rack().update(6, |p| p % 3 == 0);
     let b = std::sync::Arc::new(Brokers::default());
     for id in 0..3 {
         b.request_sent(id);

@@ -530,7 +530,7 @@ unsafe extern "C" fn on_acknowledgement(
         if let (Some(w), Some(broker_id), Some(r)) = (
             inst.leaders.get(),
             inst.api.broker_id,
-            t.state.rack_if_any(),
+            t.state.leaders_if_any(),
         ) {
             // SAFETY: librdkafka's function and message, live for this call.
             let b = unsafe { broker_id(msg) };

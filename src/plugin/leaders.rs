@@ -5,18 +5,19 @@
 //! topics' partitions, their leaders and the leaders' racks
 //! (DescribeTopics, librdkafka 2.3.0 and later; for adaptive alone one
 //! Metadata request), probes each leader once for adaptive, and records
-//! them in each
-//! topic's state (strategy/rack.rs), every `PERIOD_RACKS` or
-//! `PERIOD_ADAPTIVE` and whenever an acknowledgement
-//! shows a message delivered by a broker other than the leader rdpart
-//! knows. The thread only waits on its own queue and on a condition; it is
-//! stopped and joined in `on_destroy`, before librdkafka's threads end.
+//! them in each topic's state (strategy/leaders.rs, strategy/rack.rs),
+//! every `PERIOD_RACKS` or `PERIOD_ADAPTIVE` and whenever an
+//! acknowledgement shows a message delivered by a broker other than the
+//! leader rdpart knows. The thread only waits on its own queue and on a
+//! condition; it is stopped and joined in `on_destroy`, before
+//! librdkafka's threads end.
 
 use super::api::{LeaderApi, RackApi};
 use super::log::{self, Log};
 use crate::boundary::c_string;
 use crate::registry::PRODUCERS;
 use crate::sys::*;
+use std::collections::HashMap;
 use std::ffi::{c_char, CString};
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Arc, Condvar, Mutex};
@@ -62,21 +63,29 @@ struct Shared {
     /// `client.rack` with rdpart.rack.aware (None: leaders only, for adaptive).
     rack: Option<CString>,
     log: Arc<Log>,
-    /// Topics to ask about: name and the handle last seen for it (one
-    /// entry per name: a handle made again for a topic replaces it).
-    topics: Mutex<Vec<(CString, usize)>>,
+    /// The topics to ask about, by name (a handle made again for a topic
+    /// replaces the one before); `learnt` is signalled when one's leaders
+    /// are first learnt.
+    topics: Mutex<HashMap<CString, Topic>>,
     stopped: Mutex<bool>,
     wake: Condvar,
     refresh: AtomicBool,
     /// A new topic: ask at once, whatever the spacing.
     fresh: AtomicBool,
-    /// Topics told about having no partition in the rack (by name).
-    told: Mutex<Vec<(CString, bool)>>,
-    /// Topics whose leaders have been learnt at least once (by name).
-    learnt: Mutex<Vec<CString>>,
-    /// Topics whose leaders are to be probed once learnt (by name).
-    probe: Mutex<Vec<CString>>,
-    learnt_cv: Condvar,
+    learnt: Condvar,
+}
+
+/// What the thread knows of one topic.
+#[derive(Default)]
+struct Topic {
+    /// The handle last seen for it.
+    rkt: usize,
+    /// Its leaders have been learnt (or the cluster answered it has none).
+    learnt: bool,
+    /// Its leaders are to be probed once learnt (adaptive).
+    probe: bool,
+    /// What the log was last told: whether no partition is in the rack.
+    no_local: Option<bool>,
 }
 
 impl Watcher {
@@ -103,10 +112,7 @@ impl Watcher {
                 wake: Condvar::new(),
                 refresh: AtomicBool::new(false),
                 fresh: AtomicBool::new(false),
-                told: Mutex::default(),
-                learnt: Mutex::default(),
-                probe: Mutex::default(),
-                learnt_cv: Condvar::new(),
+                learnt: Condvar::new(),
             }),
             thread: Mutex::new(None),
         }
@@ -128,11 +134,8 @@ impl Watcher {
     /// state gets the leaders from the next look, asked for at once.
     pub fn watch(&self, name: CString, rkt: usize, probe: bool, may_wait: bool) {
         let s = &self.shared;
-        if !self.start(&name, rkt) {
+        if !self.start(&name, rkt, probe) {
             return;
-        }
-        if probe {
-            lock(&s.probe).push(name.clone());
         }
         self.wake_thread();
         if !may_wait {
@@ -140,15 +143,15 @@ impl Watcher {
         }
         let deadline = Instant::now() + FIRST_WAIT;
         let wait = || {
-            let mut learnt = lock(&s.learnt);
-            while !learnt.contains(&name) && !s.stopped() {
+            let mut topics = lock(&s.topics);
+            while !topics.get(&name).is_some_and(|t| t.learnt) && !s.stopped() {
                 let left = deadline.saturating_duration_since(Instant::now());
                 if left.is_zero() {
                     break;
                 }
-                learnt = s
-                    .learnt_cv
-                    .wait_timeout(learnt, left)
+                topics = s
+                    .learnt
+                    .wait_timeout(topics, left)
                     .unwrap_or_else(|e| e.into_inner())
                     .0;
             }
@@ -161,17 +164,22 @@ impl Watcher {
     }
 
     /// Records topic `name`'s handle; true when the name is new.
-    fn start(&self, name: &CString, rkt: usize) -> bool {
+    fn start(&self, name: &CString, rkt: usize, probe: bool) -> bool {
         let mut topics = lock(&self.shared.topics);
-        match topics.iter_mut().find(|(n, _)| n == name) {
+        match topics.get_mut(name.as_c_str()) {
             Some(known) => {
-                known.1 = rkt;
+                known.rkt = rkt;
                 drop(topics);
                 self.refresh();
                 false
             }
             None => {
-                topics.push((name.clone(), rkt));
+                let t = Topic {
+                    rkt,
+                    probe,
+                    ..Topic::default()
+                };
+                topics.insert(name.clone(), t);
                 true
             }
         }
@@ -222,8 +230,8 @@ impl Watcher {
     pub fn stop(&self) {
         *lock(&self.shared.stopped) = true;
         self.shared.wake.notify_all();
-        drop(lock(&self.shared.learnt));
-        self.shared.learnt_cv.notify_all();
+        drop(lock(&self.shared.topics));
+        self.shared.learnt.notify_all();
         if let Some(h) = lock(&self.thread).take() {
             let _ = h.join();
         }
@@ -286,17 +294,17 @@ impl Shared {
     /// One DescribeTopics request for every topic, and its answer applied
     /// (without rack awareness, a Metadata request: leaders, no racks).
     fn describe(&self) {
-        let topics = lock(&self.topics).clone();
+        let topics: Vec<CString> = lock(&self.topics).keys().cloned().collect();
         if topics.is_empty() {
             return;
         }
         // Racks need DescribeTopics; leaders alone take one Metadata round
         // trip (DescribeTopics takes two or more: it looks up the controller).
         let (Some(api), Some(_)) = (&self.api, &self.rack) else {
-            return self.metadata(&topics);
+            return self.metadata();
         };
         let rk = self.rk as *mut rd_kafka_t;
-        let names: Vec<*const c_char> = topics.iter().map(|(n, _)| n.as_ptr()).collect();
+        let names: Vec<*const c_char> = topics.iter().map(|n| n.as_ptr()).collect();
         // SAFETY: the producer lives until on_destroy has joined this
         // thread; the names outlive the call (librdkafka copies them), and
         // each object made here is destroyed here.
@@ -320,7 +328,7 @@ impl Shared {
             while !self.stopped() && Instant::now() < deadline {
                 let ev = (api.queue_poll)(q, 100);
                 if !ev.is_null() {
-                    self.apply(api, ev, &topics);
+                    self.apply(api, ev);
                     (api.event_destroy)(ev);
                     break;
                 }
@@ -333,7 +341,7 @@ impl Shared {
     ///
     /// # Safety
     /// `ev` is an event from this watcher's queue, live for the call.
-    unsafe fn apply(&self, api: &RackApi, ev: *mut std::ffi::c_void, topics: &[(CString, usize)]) {
+    unsafe fn apply(&self, api: &RackApi, ev: *mut std::ffi::c_void) {
         // SAFETY: the caller's contract; every pointer read below belongs
         // to the event and lives while it does.
         unsafe {
@@ -360,7 +368,7 @@ impl Shared {
                     // The cluster answered: no such topic (yet). Its first
                     // message waits no longer than that answer took; the
                     // topic is asked for again soon, and the user told.
-                    if !lock(&self.learnt).iter().any(|n| n.as_c_str() == name) {
+                    if !self.was_learnt(name) {
                         self.log.write(
                             log::NOTICE,
                             &format!(
@@ -376,10 +384,7 @@ impl Shared {
                     self.refresh.store(true, Relaxed);
                     continue;
                 }
-                let Some(&(_, rkt)) = topics.iter().find(|(n, _)| n.as_c_str() == name) else {
-                    continue;
-                };
-                let Some(t) = PRODUCERS.get_owned(rkt, self.owner) else {
+                let Some(t) = self.state(name) else {
                     continue;
                 };
                 let mut pc = 0;
@@ -390,7 +395,7 @@ impl Shared {
                     let Ok(p) = usize::try_from((api.partition_id)(pi)) else {
                         continue;
                     };
-                    if p >= crate::strategy::RACK_PARTITIONS as usize {
+                    if p >= crate::strategy::LEADER_PARTITIONS as usize {
                         continue;
                     }
                     if leaders.len() <= p {
@@ -420,9 +425,15 @@ impl Shared {
         name: &std::ffi::CStr,
         leaders: &[Option<(i32, bool)>],
     ) {
-        let r = t.rack();
-        r.update(leaders.len() as u32, |p| leaders[p as usize]);
-        let first = !lock(&self.learnt).iter().any(|n| n.as_c_str() == name);
+        let n = leaders.len() as u32;
+        t.leaders()
+            .update(n, |p| leaders[p as usize].map(|(id, _)| id));
+        let local = self.rack.as_ref().map(|_| {
+            let r = t.rack();
+            r.update(n, |p| matches!(leaders[p as usize], Some((_, true))));
+            r.local_count()
+        });
+        let first = !self.was_learnt(name);
         if first {
             let brokers: Vec<String> = leaders
                 .iter()
@@ -438,16 +449,14 @@ impl Shared {
                 false,
             );
         }
-        let probe = first && {
-            let mut p = lock(&self.probe);
-            let had = p.iter().any(|n| n.as_c_str() == name);
-            p.retain(|n| n.as_c_str() != name);
-            had
-        };
+        let probe = first
+            && lock(&self.topics)
+                .get_mut(name)
+                .is_some_and(|t| std::mem::take(&mut t.probe));
         // Said before the first message goes on, so that the producer's
         // next message carries it to a queued log (log.rs).
-        if self.rack.is_some() {
-            self.tell(name, r.local_count(), leaders.len());
+        if let Some(local) = local {
+            self.tell(name, local, leaders.len());
         }
         if probe {
             self.probe(name, leaders);
@@ -458,11 +467,23 @@ impl Shared {
 
     /// Wakes the topic's first message (`watch`).
     fn learnt(&self, name: &std::ffi::CStr) {
-        let mut learnt = lock(&self.learnt);
-        if !learnt.iter().any(|n| n.as_c_str() == name) {
-            learnt.push(name.to_owned());
-            self.learnt_cv.notify_all();
+        if let Some(t) = lock(&self.topics).get_mut(name) {
+            if !t.learnt {
+                t.learnt = true;
+                self.learnt.notify_all();
+            }
         }
+    }
+
+    /// Whether the topic's leaders were learnt before.
+    fn was_learnt(&self, name: &std::ffi::CStr) -> bool {
+        lock(&self.topics).get(name).is_some_and(|t| t.learnt)
+    }
+
+    /// The placement state of the topic's current handle.
+    fn state(&self, name: &std::ffi::CStr) -> Option<&'static crate::registry::ProducerTopic> {
+        let rkt = lock(&self.topics).get(name)?.rkt;
+        PRODUCERS.get_owned(rkt, self.owner)
     }
 
     /// One ListOffsets request to each leader (one partition per broker, in
@@ -528,7 +549,7 @@ impl Shared {
     /// Leaders by a Metadata request for the producer's topics (adaptive
     /// without rack awareness). It blocks this thread, never longer
     /// than `METADATA_MS`, which bounds how long on_destroy may wait.
-    fn metadata(&self, topics: &[(CString, usize)]) {
+    fn metadata(&self) {
         if self.rack.is_some() {
             return;
         }
@@ -571,10 +592,7 @@ impl Shared {
                 self.learnt(name);
                 continue;
             }
-            let Some(&(_, rkt)) = topics.iter().find(|(n, _)| n.as_c_str() == name) else {
-                continue;
-            };
-            let Some(t) = PRODUCERS.get_owned(rkt, self.owner) else {
+            let Some(t) = self.state(name) else {
                 continue;
             };
             let mut leaders: Vec<Option<(i32, bool)>> = Vec::new();
@@ -585,7 +603,7 @@ impl Shared {
                 let Ok(p) = usize::try_from(mp.id) else {
                     continue;
                 };
-                if p >= crate::strategy::RACK_PARTITIONS as usize {
+                if p >= crate::strategy::LEADER_PARTITIONS as usize {
                     continue;
                 }
                 if leaders.len() <= p {
@@ -605,20 +623,13 @@ impl Shared {
     fn tell(&self, name: &std::ffi::CStr, local: u32, n: usize) {
         let none = local == 0;
         let topic = name.to_string_lossy();
-        let mut told = lock(&self.told);
-        let before = told.iter_mut().find(|(r, _)| r.as_c_str() == name);
-        let changed = match before {
-            Some((_, was)) if *was == none => false,
-            Some((_, was)) => {
-                *was = none;
-                true
+        let changed = match lock(&self.topics).get_mut(name) {
+            Some(t) => {
+                let said = t.no_local.replace(none);
+                said.map_or(none, |was| was != none)
             }
-            None => {
-                told.push((name.to_owned(), none));
-                none
-            }
+            None => false,
         };
-        drop(told);
         if changed {
             let rack = self.rack.as_deref().unwrap_or_default().to_string_lossy();
             let msg = if none {

@@ -6,21 +6,20 @@
 //! placement never looks. Which partitions are local is fed from outside
 //! (the plugin learns the leaders and their racks from the cluster:
 //! plugin/leaders.rs); a topic with no local partition is placed as without.
+//! Which broker leads each partition is leaders.rs's.
 
 use super::available::DARK_MS;
 use crate::atomic::Segments;
 use crate::clock;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 
-/// The partitions of one topic whose leader is in the client's rack, and
-/// each partition's leader. Updated in place (a reader may see an update
+/// The partitions of one topic whose leader is in the client's rack.
+/// Updated in place (a reader may see an update
 /// half done, which costs at most a message placed as before it).
 #[derive(Default)]
 pub struct Rack {
     /// A bit per partition: its leader is in the client's rack.
     local: Segments<AtomicU64>,
-    /// Each partition's leader broker id + 1 (0: not known).
-    leaders: Segments<AtomicU32>,
     /// Partitions the last update covered.
     known: AtomicU32,
     /// Local partitions among them.
@@ -30,25 +29,20 @@ pub struct Rack {
     off_until: AtomicU32,
 }
 
-/// The most partitions whose leaders a topic keeps (64 bits a word).
+/// The most partitions a topic's rack view covers (64 bits a word).
 pub const RACK_PARTITIONS: u32 = crate::atomic::MAX_ITEMS;
 
 impl Rack {
-    /// Records the leaders of partitions `0..n` (`leader(p)`: its broker id
-    /// and whether that broker is in the client's rack; None: no leader).
-    pub fn update(&self, n: u32, leader: impl Fn(u32) -> Option<(i32, bool)>) {
+    /// Records which of partitions `0..n` have their leader in the
+    /// client's rack (`local(p)`; false also for no leader).
+    pub fn update(&self, n: u32, local: impl Fn(u32) -> bool) {
         let n = n.min(RACK_PARTITIONS);
         self.local.ensure(n.div_ceil(64));
-        self.leaders.ensure(n);
         let mut count = 0;
         for w in 0..n.div_ceil(64) {
             let mut bits = 0u64;
             for p in w * 64..(w * 64 + 64).min(n) {
-                let l = leader(p);
-                if let Some(slot) = self.leaders.get(p) {
-                    slot.store(l.map_or(0, |(id, _)| id as u32 + 1), Relaxed);
-                }
-                if let Some((_, true)) = l {
+                if local(p) {
                     bits |= 1 << (p % 64);
                     count += 1;
                 }
@@ -69,17 +63,6 @@ impl Rack {
                 .local
                 .get(p / 64)
                 .is_some_and(|w| w.load(Relaxed) >> (p % 64) & 1 == 1)
-    }
-
-    /// Partition `p`'s leader broker id, if known.
-    pub fn leader(&self, p: u32) -> Option<i32> {
-        if p >= self.known.load(Relaxed) {
-            return None;
-        }
-        match self.leaders.get(p)?.load(Relaxed) {
-            0 => None,
-            id => Some(id as i32 - 1),
-        }
     }
 
     /// How many partitions have their leader in the client's rack.
@@ -119,13 +102,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn leaders_are_kept_per_partition() {
+    fn local_partitions_are_kept_per_partition() {
         let r = Rack::default();
-        r.update(200, |p| (p != 7).then_some((p as i32 % 5, p % 5 == 4)));
-        assert_eq!(r.leader(3), Some(3));
-        assert_eq!(r.leader(7), None);
-        assert_eq!(r.leader(200), None);
+        r.update(200, |p| p % 5 == 4);
         assert_eq!(r.local_count(), 40);
         assert!(r.is_local(199) && !r.is_local(198));
+        assert!(!r.is_local(204), "beyond the partitions learnt");
+        r.update(3, |p| p == 1);
+        assert_eq!(r.local_count(), 1);
+        assert!(
+            r.is_local(1) && !r.is_local(4),
+            "learnt with 3 partitions last"
+        );
     }
 }

@@ -3,8 +3,8 @@
 //! - [`TopicState`], shared by every thread: whether the topic's leaders
 //!   are known yet and whether it is in an outage (available.rs), its
 //!   resolved `topic.strategy`, adaptive's counters (backlog/), the key
-//!   counters (hot_keys.rs) and the rack view (rack.rs), each owned by its
-//!   module and made on first use.
+//!   counters (hot_keys.rs), the partitions' leaders (leaders.rs) and the
+//!   rack view (rack.rs), each owned by its module and made on first use.
 //!   It lives in a `Topics` table (topics.rs).
 //! - [`Lane`], per thread and topic: round_robin's cycle and the current
 //!   run of sticky or adaptive (run.rs). Each thread keeps its own lanes in
@@ -14,6 +14,7 @@
 use super::available::Availability;
 use super::backlog::{Brokers, Load};
 use super::hot_keys::HotKeys;
+use super::leaders::Leaders;
 use super::rack::Rack;
 use super::run::Run;
 use crate::topics::Fresh;
@@ -38,6 +39,9 @@ pub struct TopicState {
     load: OnceBox<Load>,
     /// Key counters (hot.key.share), made on the first keyed message.
     hot: OnceBox<HotKeys>,
+    /// Each partition's leader (adaptive, rack.aware), made when they are
+    /// first learnt.
+    leaders: OnceBox<Leaders>,
     /// The partitions whose leader is in the client's rack (rack.aware),
     /// made when they are first learnt.
     rack: OnceBox<Rack>,
@@ -69,6 +73,7 @@ impl TopicState {
             strategy: AtomicU8::new(UNRESOLVED),
             load: OnceBox::new(),
             hot: OnceBox::new(),
+            leaders: OnceBox::new(),
             rack: OnceBox::new(),
             brokers: OnceBox::new(),
         }
@@ -98,6 +103,17 @@ impl TopicState {
     #[inline]
     pub fn hot_keys(&self) -> &HotKeys {
         self.hot.get_or_init(Box::default)
+    }
+
+    /// The partitions' leaders (leaders.rs), made on first use.
+    pub fn leaders(&self) -> &Leaders {
+        self.leaders.get_or_init(Box::default)
+    }
+
+    /// The partitions' leaders, if they were learnt.
+    #[inline]
+    pub fn leaders_if_any(&self) -> Option<&Leaders> {
+        self.leaders.get()
     }
 
     /// The topic's rack view (rack.rs), made on first use.

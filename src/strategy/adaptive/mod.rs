@@ -52,7 +52,7 @@ pub fn place(n: u32, ctx: &Ctx) -> u32 {
             load.refresh(
                 clock::coarse_ms() | 1,
                 ctx.adaptive.timeout_ms,
-                t.rack_if_any(),
+                t.leaders_if_any(),
                 t.brokers(),
             );
         }
@@ -77,7 +77,7 @@ pub fn place(n: u32, ctx: &Ctx) -> u32 {
                 load.refresh(
                     clock::now_ms() | 1,
                     ctx.adaptive.timeout_ms,
-                    t.rack_if_any(),
+                    t.leaders_if_any(),
                     t.brokers(),
                 );
                 let next = choose(load, prev, n, ctx, t, ctx.adaptive.weighting);

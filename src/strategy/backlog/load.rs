@@ -10,7 +10,7 @@ use super::brokers::Brokers;
 use super::slow::{self, halve_toward};
 use crate::atomic::Segments;
 use crate::clock;
-use crate::strategy::Rack;
+use crate::strategy::Leaders;
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, Ordering::*};
 
@@ -298,7 +298,7 @@ impl Load {
         &self,
         now: u32,
         timeout_ms: u32,
-        leaders: Option<&Rack>,
+        leaders: Option<&Leaders>,
         brokers: Option<&Brokers>,
     ) {
         // At most once per ms, and per ms per 1024 partitions.
@@ -643,8 +643,8 @@ mod tests {
         l.refresh(clock::now_ms() | 1, 500, None, Some(&b));
         assert_eq!((0..6).filter(|&p| l.out(p)).collect::<Vec<_>>(), [2, 5]);
         // Leaders learnt from the cluster win over the last acknowledgement.
-        let r = Rack::default();
-        r.update(6, |p| Some(((p as i32 + 1) % 3, false)));
+        let r = Leaders::default();
+        r.update(6, |p| Some((p as i32 + 1) % 3));
         l.refreshed.store(0, Relaxed);
         l.refresh(clock::now_ms() | 3, 500, Some(&r), Some(&b));
         assert_eq!((0..6).filter(|&p| l.out(p)).collect::<Vec<_>>(), [1, 4]);
