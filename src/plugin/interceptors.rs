@@ -457,6 +457,10 @@ thread_local! {
     static LAST_SENT: std::cell::Cell<(usize, usize)> = const { std::cell::Cell::new((0, 0)) };
 }
 
+/// Every message's end (delivered, failed, timed out or purged; a broker
+/// thread, or the application's in produce_batch()): one call per concern
+/// (the counts rdpart_stats() reports, what placement learns, whether the
+/// leader moved, what the log is told).
 unsafe extern "C" fn on_acknowledgement(
     _rk: *mut rd_kafka_t,
     msg: *mut rd_kafka_message_t,
@@ -493,74 +497,85 @@ unsafe extern "C" fn on_acknowledgement(
         } else {
             m.partition
         };
+        let delivered = m.err == ERR_NO_ERROR;
+        // SAFETY: librdkafka's function and message, live for this call.
+        let broker = inst.api.broker_id.map_or(-1, |f| unsafe { f(msg) });
         if let Some(st) = t.stats_if_any() {
-            st.acknowledged(
-                partition,
-                m.err == ERR_NO_ERROR,
-                m.len.saturating_add(m.key_len),
-            );
+            st.acknowledged(partition, delivered, m.len.saturating_add(m.key_len));
         }
         crate::strategy::acknowledged(
             &t.state,
             Report {
                 partition,
-                delivered: m.err == ERR_NO_ERROR,
+                delivered,
                 latency_us: &latency,
                 bytes: None,
-                // SAFETY: librdkafka's function and message, live for this call.
-                broker: inst.api.broker_id.map_or(-1, |f| unsafe { f(msg) }),
+                broker,
             },
         );
         if m.rkt.is_null() {
             return ERR_NO_ERROR;
         }
-        // Keys that turned hot while librdkafka placed messages parked
-        // before the topic's metadata (its thread, no on_send after them).
+        if delivered {
+            inst.leader_check(t, m.partition, broker);
+        }
         // SAFETY: the message's topic, live for the call.
-        unsafe { say_hot_keys(inst, t, m.rkt) };
-        if inst.custom.is_set() {
-            // SAFETY: as above.
-            unsafe { super::custom::say_late(inst, t, m.rkt) };
-        }
-        if m.err != ERR_NO_ERROR {
-            return ERR_NO_ERROR;
-        }
-        // Delivered by a broker other than the leader rdpart knows: the
-        // leader moved, so ask for the leaders again.
-        if let (Some(w), Some(broker_id), Some(r)) = (
-            inst.leaders.get(),
-            inst.api.broker_id,
-            t.state.leaders_if_any(),
-        ) {
-            // SAFETY: librdkafka's function and message, live for this call.
-            let b = unsafe { broker_id(msg) };
-            if b >= 0 && m.partition >= 0 && r.leader(m.partition as u32) != Some(b) {
-                w.refresh();
-            }
-        }
-        // Delivered: its partition has a leader. A topic whose first burst
-        // was placed before librdkafka applied the leaders learns them here,
-        // so a leader lost before the next burst is known as lost.
-        if m.partition >= 0 {
-            t.state.availability.delivered_to(m.partition as u32);
-        }
-        // A delivered message of a topic whose unassigned messages never
-        // reached rdpart's partitioner: the topic has a partitioner of its own.
-        if t.ua_seen.load(Relaxed) && !t.placed.load(Relaxed) && !t.warned.swap(true, Relaxed) {
-            // SAFETY: the topic lives while its message does.
-            let name = unsafe { c_string((inst.api.topic_name)(m.rkt)) };
-            let msg = if inst.foreign_default.load(Relaxed) {
-                format!(
-                    "rdpart: topic \"{name}\" is not placed by rdpart: the default topic \
-                     configuration names another partitioner (see rdpart's earlier message)"
-                )
-            } else {
-                bypassed(&name)
-            };
-            inst.log(log::WARNING, &msg);
-        }
+        unsafe { tell(inst, t, m.rkt, delivered) };
         ERR_NO_ERROR
     })
+}
+
+impl Instance {
+    /// A message delivered to `partition` by `broker` (-1: not known),
+    /// not the leader rdpart knows: the leader moved, so the leader thread
+    /// asks again.
+    fn leader_check(&self, t: &ProducerTopic, partition: i32, broker: i32) {
+        let (Some(w), Some(l), Ok(p)) = (
+            self.leaders.get(),
+            t.state.leaders_if_any(),
+            u32::try_from(partition),
+        ) else {
+            return;
+        };
+        if broker >= 0 && l.leader(p) != Some(broker) {
+            w.refresh();
+        }
+    }
+}
+
+/// What an acknowledgement lets rdpart tell the producer's log: keys that
+/// turned hot while librdkafka placed messages parked before the topic's
+/// metadata (its thread, no on_send after them), messages the
+/// application's partitioner did not place, and (on the first delivery) a
+/// topic whose unassigned messages never reached rdpart's partitioner
+/// because it has a partitioner of its own.
+///
+/// # Safety
+/// `rkt` is the message's topic, live for the call.
+unsafe fn tell(inst: &Instance, t: &ProducerTopic, rkt: *mut rd_kafka_topic_t, delivered: bool) {
+    // SAFETY: the caller's contract.
+    unsafe { say_hot_keys(inst, t, rkt) };
+    if inst.custom.is_set() {
+        // SAFETY: as above.
+        unsafe { super::custom::say_late(inst, t, rkt) };
+    }
+    if delivered
+        && t.ua_seen.load(Relaxed)
+        && !t.placed.load(Relaxed)
+        && !t.warned.swap(true, Relaxed)
+    {
+        // SAFETY: as above.
+        let name = unsafe { c_string((inst.api.topic_name)(rkt)) };
+        let msg = if inst.foreign_default.load(Relaxed) {
+            format!(
+                "rdpart: topic \"{name}\" is not placed by rdpart: the default topic \
+                 configuration names another partitioner (see rdpart's earlier message)"
+            )
+        } else {
+            bypassed(&name)
+        };
+        inst.log(log::WARNING, &msg);
+    }
 }
 
 /// Says on the producer's log which keys of topic `t` turned hot or cooled

@@ -26,7 +26,7 @@ mod state;
 mod sticky;
 mod usable;
 
-pub use adaptive::{acknowledged, sending, Report};
+pub use adaptive::{sending, Report};
 pub use backlog::{Brokers, Load};
 pub use ctx::{AdaptiveOptions, Ctx, TopicRef};
 pub use hot_keys::{HotKeyOptions, HotKeys, Notice, DEFAULT_PARTITIONS};
@@ -251,4 +251,15 @@ fn keyed_hot(key: &[u8], p: u32, n: u32, ctx: &Ctx, o: HotKeyOptions) -> u32 {
 #[inline(never)]
 fn keyed_adaptive(p: u32, n: u32, ctx: &Ctx) {
     adaptive::keyed(p, n, ctx)
+}
+
+/// What placement learns from an acknowledgement of a message of topic
+/// `t`, for both front ends (the plugin's on_acknowledgement and
+/// `rdpart_delivered()`): a delivered message shows that its partition has
+/// a leader (available.rs), and adaptive counts it (backlog/).
+pub fn acknowledged(t: &TopicState, r: Report) {
+    if r.delivered && r.partition >= 0 {
+        t.availability.delivered_to(r.partition as u32);
+    }
+    adaptive::acknowledged(t, r);
 }

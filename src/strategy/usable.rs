@@ -177,6 +177,35 @@ mod tests {
     }
 
     #[test]
+    fn a_delivery_shows_its_partition_had_a_leader() {
+        use crate::strategy::{acknowledged, Report};
+        use crate::topics::Fresh;
+        // librdkafka has applied no leader yet, as right after it learnt
+        // the partitions: while the topic warms up, each may be about to
+        // get one.
+        unsafe extern "C" fn none(_: *const crate::sys::rd_kafka_topic_t, _: i32) -> i32 {
+            0
+        }
+        let t = TopicState::fresh(8, 0);
+        let mut ctx = Ctx::new(8 as *const _, TopicRef::Known(&t));
+        ctx.available = Some(none);
+        assert!(ctx.usable(&t, 2, 6) && ctx.usable(&t, 3, 6));
+        // A message delivered to partition 2 (rdpart_delivered() or the
+        // plugin): it had a leader, so without one now it is lost.
+        let latency = || None;
+        let report = Report {
+            partition: 2,
+            delivered: true,
+            latency_us: &latency,
+            bytes: Some(100),
+            broker: -1,
+        };
+        acknowledged(&t, report);
+        assert!(!ctx.usable(&t, 2, 6), "lost, not still to come");
+        assert!(ctx.usable(&t, 3, 6), "never seen: still to come");
+    }
+
+    #[test]
     fn keyless_messages_stay_in_the_rack_and_spread_there() {
         for s in [
             Strategy::Random,
