@@ -2,12 +2,21 @@
 //! the generic container under every front end (strategy/state.rs holds
 //! what placement keeps per topic; registry.rs the tables).
 //!
-//! Open addressing; lookups lock-free (two loads in the common case);
+//! Open addressing; lookups lock-free (three loads in the common case);
 //! inserts under one process-wide lock, when a topic is first seen; the
 //! table grows by doubling, and old tables live as long as the table does.
-//! A value may be owned (the plugin: one owner per producer), or made for
-//! a topic name (`get_named`), so a recycled handle of another topic never
-//! finds a stale value.
+//! Each place holds its value's identity beside it: the producer that owns
+//! it (the plugin), or a tag of the topic's name (`get_named`: a recycled
+//! handle of another topic never finds a stale value). A lookup compares
+//! the identity before it touches the value.
+//!
+//! Why a replaced value can be freed at once: a value is replaced only
+//! when its handle's address is asked for by a topic of another identity.
+//! Two live topics never share an address, so the topic the value was made
+//! for is gone, and with it every call for it: librdkafka holds a topic
+//! for as long as it calls a partitioner or an interceptor with it (and a
+//! direct caller of `rdpart_partition()` passes a live topic). Every other
+//! lookup compares the identity first and never reads the old value.
 
 use std::ffi::{c_char, CStr};
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
@@ -19,28 +28,25 @@ pub trait Fresh {
     fn fresh(rkt: usize, owner: usize) -> Self;
 }
 
-/// A value with the identity of the topic it was made for.
-struct Entry<T> {
-    /// Where librdkafka keeps the topic's name, and the name, when the
-    /// value was made by name (`Topics::get_named`).
-    name_at: usize,
-    name: Box<[u8]>,
-    value: T,
-}
-
-impl<T> Entry<T> {
-    /// Whether this is the value of the topic named by the C string at
-    /// `name` (same place, same bytes).
-    ///
-    /// # Safety
-    /// `name` is NULL or a NUL-terminated string.
-    #[inline]
-    unsafe fn named(&self, name: *const c_char) -> bool {
-        self.name_at == name as usize
-            && !name.is_null()
-            // SAFETY: the caller's contract.
-            && unsafe { CStr::from_ptr(name) }.to_bytes() == &*self.name
+/// The identity `get_named` gives the topic named by the C string at
+/// `name` (what librdkafka's rd_kafka_topic_name returns): where the name
+/// is and its bytes, hashed; never 0, the identity of values made without
+/// one. (Two names at one address whose 64-bit tags are equal would share
+/// a value; nothing is freed on a match, so that costs no safety.)
+///
+/// # Safety
+/// `name` is NULL or a NUL-terminated string.
+#[inline]
+unsafe fn name_tag(name: *const c_char) -> usize {
+    if name.is_null() {
+        return 1;
     }
+    use std::hash::Hasher;
+    let mut h = rustc_hash::FxHasher::default();
+    h.write_usize(name as usize);
+    // SAFETY: the caller's contract.
+    h.write(unsafe { CStr::from_ptr(name) }.to_bytes());
+    (h.finish() | 1) as usize
 }
 
 /// The process-wide lock for inserts into any [`Topics`] table: rare, and
@@ -80,9 +86,10 @@ const TOMBSTONE: usize = 1;
 /// One place of the table.
 struct Place<T> {
     key: AtomicUsize,
-    /// The owner of `val`, readable without dereferencing it.
-    owner: AtomicUsize,
-    val: AtomicPtr<Entry<T>>,
+    /// Whose `val` is: its owner (a plugin instance), or its topic name's
+    /// tag (`name_tag`), or 0; readable without dereferencing `val`.
+    ident: AtomicUsize,
+    val: AtomicPtr<T>,
 }
 
 struct Table<T> {
@@ -97,7 +104,7 @@ impl<T> Table<T> {
             places: (0..size)
                 .map(|_| Place {
                     key: AtomicUsize::new(EMPTY),
-                    owner: AtomicUsize::new(0),
+                    ident: AtomicUsize::new(0),
                     val: AtomicPtr::new(std::ptr::null_mut()),
                 })
                 .collect(),
@@ -130,17 +137,12 @@ pub struct Topics<T> {
     used: AtomicUsize,
     filled: AtomicUsize,
     /// Tables replaced by bigger ones: readers may still be probing them,
-    /// so they are freed only with the whole table.
+    /// so they are freed only with the whole table (at most as many places
+    /// again as the current table has).
     retired: Mutex<Vec<usize>>,
     /// The value of calls without a topic.
     null_topic: T,
-    /// Values replaced by name, with the clock (ms) they were replaced at.
-    retired_entries: Mutex<Vec<(u32, usize)>>,
 }
-
-/// How long a value replaced by name lives on (a placement that read it
-/// before the replacement may still be comparing its name).
-const RETIRE_MS: u32 = 10_000;
 
 // SAFETY: all shared fields are atomics or locks; raw pointers are owned
 // by the table, and values are handed out as &T only.
@@ -165,7 +167,6 @@ impl<T: Fresh> Topics<T> {
             filled: AtomicUsize::new(0),
             retired: Mutex::new(Vec::new()),
             null_topic,
-            retired_entries: Mutex::new(Vec::new()),
         }
     }
 
@@ -181,13 +182,13 @@ impl<T: Fresh> Topics<T> {
         if rkt == 0 {
             return Some(&self.null_topic);
         }
-        // SAFETY: a published entry lives until removed under the lock by
-        // its owner, after which no caller asks for its topic (see plugin).
-        self.entry(rkt).map(|e| unsafe { &(*e).value })
+        // SAFETY: a published entry is freed only once its topic is gone
+        // (see the module's comment), and the caller's topic is live.
+        self.entry(rkt).map(|e| unsafe { &*e })
     }
 
     #[inline]
-    fn entry(&self, rkt: usize) -> Option<*mut Entry<T>> {
+    fn entry(&self, rkt: usize) -> Option<*mut T> {
         let p = self.table()?.find(rkt)?.val.load(Ordering::Acquire);
         (!p.is_null()).then_some(p)
     }
@@ -204,14 +205,23 @@ impl<T: Fresh> Topics<T> {
     /// dereferences a value of another owner (which may be being freed).
     #[inline]
     pub fn get_owned(&self, rkt: usize, owner: usize) -> Option<&T> {
+        self.get_ident(rkt, owner)
+    }
+
+    /// The value at `rkt` whose identity is `ident`, if there is one: the
+    /// identity first, then the value (stored in the other order).
+    #[inline]
+    fn get_ident(&self, rkt: usize, ident: usize) -> Option<&T> {
         let place = self.table()?.find(rkt)?;
-        if place.owner.load(Ordering::Acquire) != owner {
+        if place.ident.load(Ordering::Acquire) != ident {
             return None;
         }
         let p = place.val.load(Ordering::Acquire);
-        // SAFETY: owner's entries are freed only by owner (remove_owned) or
-        // replaced by another owner, which this place's owner rules out.
-        (!p.is_null()).then(|| unsafe { &(*p).value })
+        // SAFETY: a value of this identity is freed only by remove_owned
+        // (its owner's topics are no longer asked for) or when replaced by
+        // a value of another identity, which the identity just read rules
+        // out for the caller's live topic (see the module's comment).
+        (!p.is_null()).then(|| unsafe { &*p })
     }
 
     /// The value of topic `rkt`, made on first sight (allocates, and takes
@@ -236,74 +246,12 @@ impl<T: Fresh> Topics<T> {
         if rkt == 0 {
             return &self.null_topic;
         }
-        if let Some(e) = self.entry(rkt) {
-            // SAFETY: a published entry (see get); the caller's contract.
-            let e = unsafe { &*e };
-            // SAFETY: the caller's contract.
-            if unsafe { e.named(name) } {
-                return &e.value;
-            }
-        }
         // SAFETY: the caller's contract.
-        unsafe { self.insert_named(rkt, name) }
-    }
-
-    /// # Safety
-    /// As get_named.
-    #[cold]
-    unsafe fn insert_named(&self, rkt: usize, name: *const c_char) -> &T {
-        let make = || Entry {
-            name_at: name as usize,
-            name: if name.is_null() {
-                Box::default()
-            } else {
-                // SAFETY: librdkafka's topic name, a C string.
-                unsafe { CStr::from_ptr(name) }.to_bytes().into()
-            },
-            value: T::fresh(rkt, 0),
-        };
-        let _g = InsertGuard::new();
-        if let Some(place) = self.table().and_then(|t| t.find(rkt)) {
-            let p = place.val.load(Ordering::Acquire);
-            // SAFETY: published entries are live while in the table (retired
-            // ones live on for RETIRE_MS).
-            if let Some(old) = unsafe { p.as_ref() } {
-                // SAFETY: the caller's contract.
-                if unsafe { old.named(name) } {
-                    return &old.value;
-                }
-            }
-            let new = Box::into_raw(Box::new(make()));
-            place.val.store(new, Ordering::Release);
-            if !p.is_null() {
-                // Another thread may still be reading the old entry (it has
-                // not compared its name yet): freed later, not now.
-                self.retire_entry(p);
-            }
-            // SAFETY: just published.
-            return unsafe { &(*new).value };
+        let tag = unsafe { name_tag(name) };
+        match self.get_ident(rkt, tag) {
+            Some(v) => v,
+            None => self.insert_ident(rkt, tag, 0),
         }
-        let new = Box::into_raw(Box::new(make()));
-        self.publish(rkt, 0, new)
-    }
-
-    /// Frees, RETIRE_MS after they were replaced, entries replaced by name.
-    /// Called under the insert lock.
-    fn retire_entry(&self, p: *mut Entry<T>) {
-        let now = crate::clock::coarse_ms();
-        let mut r = self
-            .retired_entries
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        r.retain(|&(when, old)| {
-            let keep = now.wrapping_sub(when) < RETIRE_MS;
-            if !keep {
-                // SAFETY: replaced RETIRE_MS ago: no placement still reads it.
-                drop(unsafe { Box::from_raw(old as *mut Entry<T>) });
-            }
-            keep
-        });
-        r.push((now, p as usize));
     }
 
     /// The value of `rkt` owned by `owner`, made unless it exists; a value
@@ -311,39 +259,43 @@ impl<T: Fresh> Topics<T> {
     /// address was reused) is replaced and freed.
     #[cold]
     pub fn insert(&self, rkt: usize, owner: usize) -> &T {
-        let make = || {
-            Box::into_raw(Box::new(Entry {
-                name_at: 0,
-                name: Box::default(),
-                value: T::fresh(rkt, owner),
-            }))
-        };
+        self.insert_ident(rkt, owner, owner)
+    }
+
+    /// The value at `rkt` whose identity is `ident`, made (for `owner`)
+    /// unless it exists; a value of another identity there is replaced and
+    /// freed at once (see the module's comment for why no call still
+    /// reads it).
+    #[cold]
+    fn insert_ident(&self, rkt: usize, ident: usize, owner: usize) -> &T {
+        let make = || Box::into_raw(Box::new(T::fresh(rkt, owner)));
         let _g = InsertGuard::new();
         if let Some(place) = self.table().and_then(|t| t.find(rkt)) {
             let p = place.val.load(Ordering::Acquire);
-            if !p.is_null() && place.owner.load(Ordering::Relaxed) == owner {
+            if !p.is_null() && place.ident.load(Ordering::Relaxed) == ident {
                 // SAFETY: published entries are live while in the table.
-                return unsafe { &(*p).value };
+                return unsafe { &*p };
             }
             let new = make();
-            // Value, then owner: a reader that sees the new owner sees the
-            // new value.
+            // Value, then identity: a reader that sees the new identity
+            // sees the new value.
             place.val.store(new, Ordering::Release);
-            place.owner.store(owner, Ordering::Release);
+            place.ident.store(ident, Ordering::Release);
             if !p.is_null() {
-                // SAFETY: p came from Box::into_raw; its topic's producer is
-                // gone (its rkt address was reused), so nobody reads it.
+                // SAFETY: p came from Box::into_raw; the topic it was made
+                // for is gone (its handle's address now belongs to a topic
+                // of another identity), so no call reads it.
                 drop(unsafe { Box::from_raw(p) });
             }
             // SAFETY: just published.
-            return unsafe { &(*new).value };
+            return unsafe { &*new };
         }
-        self.publish(rkt, owner, make())
+        self.publish(rkt, ident, make())
     }
 
-    /// Publishes `new` as the entry of `rkt` (not in the table), growing
-    /// the table if needed. Called under the lock.
-    fn publish(&self, rkt: usize, owner: usize, new: *mut Entry<T>) -> &T {
+    /// Publishes `new` as the entry of `rkt` (not in the table) with
+    /// identity `ident`, growing the table if needed. Called under the lock.
+    fn publish(&self, rkt: usize, ident: usize, new: *mut T) -> &T {
         if self.table().is_none() {
             self.table
                 .store(Box::into_raw(Table::new(INITIAL)), Ordering::Release);
@@ -359,10 +311,10 @@ impl<T: Fresh> Topics<T> {
             let place = &table.places[i];
             let k = place.key.load(Ordering::Relaxed);
             if k == EMPTY || k == TOMBSTONE {
-                // Value and owner first, then key: a reader that sees the
-                // key sees them.
+                // Value and identity first, then key: a reader that sees
+                // the key sees them.
                 place.val.store(new, Ordering::Release);
-                place.owner.store(owner, Ordering::Release);
+                place.ident.store(ident, Ordering::Release);
                 place.key.store(rkt, Ordering::Release);
                 if k == EMPTY {
                     self.filled.fetch_add(1, Ordering::Relaxed);
@@ -373,7 +325,7 @@ impl<T: Fresh> Topics<T> {
         }
         self.used.fetch_add(1, Ordering::Relaxed);
         // SAFETY: just published; lives until removed.
-        unsafe { &(*new).value }
+        unsafe { &*new }
     }
 
     /// A table twice the live size, with every live entry; the old one is
@@ -397,8 +349,8 @@ impl<T: Fresh> Topics<T> {
             let to = &new.places[i];
             to.val
                 .store(place.val.load(Ordering::Relaxed), Ordering::Relaxed);
-            to.owner
-                .store(place.owner.load(Ordering::Relaxed), Ordering::Relaxed);
+            to.ident
+                .store(place.ident.load(Ordering::Relaxed), Ordering::Relaxed);
             to.key.store(k, Ordering::Relaxed);
         }
         self.filled.store(live - 1, Ordering::Relaxed);
@@ -423,9 +375,9 @@ impl<T: Fresh> Topics<T> {
                 continue;
             }
             let p = place.val.load(Ordering::Acquire);
-            if !p.is_null() && place.owner.load(Ordering::Relaxed) == owner {
+            if !p.is_null() && place.ident.load(Ordering::Relaxed) == owner {
                 place.key.store(TOMBSTONE, Ordering::Release);
-                place.owner.store(0, Ordering::Release);
+                place.ident.store(0, Ordering::Release);
                 place.val.store(std::ptr::null_mut(), Ordering::Release);
                 self.used.fetch_sub(1, Ordering::Relaxed);
                 // SAFETY: from Box::into_raw; no placement asks for it now.
@@ -445,7 +397,7 @@ impl<T: Fresh> Topics<T> {
             .map(|place| place.val.load(Ordering::Acquire))
             .filter(|p| !p.is_null())
             // SAFETY: published entries are freed only under the lock.
-            .map(|p| f(unsafe { &(*p).value }))
+            .map(|p| f(unsafe { &*p }))
             .sum()
     }
 
@@ -459,9 +411,7 @@ impl<T: Fresh> Topics<T> {
             let p = place.val.load(Ordering::Acquire);
             if k != EMPTY && k != TOMBSTONE && !p.is_null() {
                 // SAFETY: published entries are freed only under the lock.
-                f(k, place.owner.load(Ordering::Acquire), unsafe {
-                    &(*p).value
-                });
+                f(k, place.ident.load(Ordering::Acquire), unsafe { &*p });
             }
         }
     }
@@ -489,11 +439,6 @@ impl<T> Drop for Topics<T> {
                     drop(unsafe { Box::from_raw(p) });
                 }
             }
-        }
-        let entries = self.retired_entries.get_mut();
-        for &(_, p) in entries.as_ref().unwrap_or_else(|e| e.get_ref()).iter() {
-            // SAFETY: replaced entries came from Box::into_raw, freed once.
-            drop(unsafe { Box::from_raw(p as *mut Entry<T>) });
         }
         let tables = self.retired.get_mut();
         for &t in tables.as_ref().unwrap_or_else(|e| e.get_ref()).iter() {
@@ -581,6 +526,47 @@ mod tests {
             unsafe { t.get_named(0x1000, copy.as_ptr()) } as *const _
         );
         assert_eq!(t.len(), 1);
+    }
+
+    /// A value that counts how many of its kind are alive.
+    struct Counted;
+    static ALIVE: AtomicUsize = AtomicUsize::new(0);
+    impl Fresh for Counted {
+        fn fresh(_rkt: usize, _owner: usize) -> Counted {
+            ALIVE.fetch_add(1, Ordering::Relaxed);
+            Counted
+        }
+    }
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            ALIVE.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    #[test]
+    fn a_replaced_value_is_freed_at_once() {
+        // Producers made and destroyed in turn, each with a topic of its
+        // own name whose handle (and name) land at the same addresses: the
+        // table keeps one value per live topic, not one per topic ever.
+        let t: Topics<Counted> = Topics::new(Counted);
+        let before = ALIVE.load(Ordering::Relaxed);
+        let mut name = [0u8; 16];
+        for i in 0..10_000u32 {
+            let text = format!("job-{i}\0");
+            name[..text.len()].copy_from_slice(text.as_bytes());
+            unsafe { t.get_named(0x1000, name.as_ptr() as *const c_char) };
+            assert_eq!(ALIVE.load(Ordering::Relaxed), before + 1, "after {i}");
+        }
+        // The same name again at the same place: the same value.
+        let a = unsafe { t.get_named(0x1000, name.as_ptr() as *const c_char) } as *const Counted;
+        let b = unsafe { t.get_named(0x1000, name.as_ptr() as *const c_char) } as *const Counted;
+        assert_eq!(a, b);
+        drop(t);
+        assert_eq!(
+            ALIVE.load(Ordering::Relaxed),
+            before - 1,
+            "the null topic's too"
+        );
     }
 
     #[test]
