@@ -35,6 +35,11 @@ impl Leaders {
         self.known.store(n, Relaxed);
     }
 
+    /// Whether the cluster said partition `p` has no leader.
+    pub fn leaderless(&self, p: u32) -> bool {
+        p < self.known.load(Relaxed) && self.ids.get(p).is_some_and(|id| id.load(Relaxed) == 0)
+    }
+
     /// Partition `p`'s leader broker id, if known.
     pub fn leader(&self, p: u32) -> Option<i32> {
         if p >= self.known.load(Relaxed) {
@@ -58,6 +63,7 @@ mod tests {
         l.update(200, |p| (p != 7).then_some(p as i32 % 5));
         assert_eq!(l.leader(3), Some(3));
         assert_eq!(l.leader(7), None, "no leader");
+        assert!(l.leaderless(7) && !l.leaderless(3) && !l.leaderless(200));
         assert_eq!(l.leader(200), None, "beyond the partitions learnt");
         l.update(4, |_| Some(9));
         assert_eq!(l.leader(3), Some(9));

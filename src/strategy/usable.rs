@@ -58,8 +58,11 @@ impl Ctx<'_> {
             t.availability.mark_seen(p, n);
             return true;
         }
-        // Without a leader: lost if it had one, else not known yet.
-        !settled && !t.availability.was_seen(p, n)
+        // Without a leader: lost if it had one or the cluster says it has
+        // none (the plugin's leaders, when learnt), else not known yet.
+        !settled
+            && !t.availability.was_seen(p, n)
+            && !t.leaders_if_any().is_some_and(|l| l.leaderless(p))
     }
 
     /// For an unsettled topic: scan (at most once per ms), recording which
@@ -203,6 +206,22 @@ mod tests {
         acknowledged(&t, report);
         assert!(!ctx.usable(&t, 2, 6), "lost, not still to come");
         assert!(ctx.usable(&t, 3, 6), "never seen: still to come");
+    }
+
+    #[test]
+    fn a_partition_the_cluster_says_has_no_leader_is_not_waited_for() {
+        use crate::topics::Fresh;
+        // Right after librdkafka learnt the partitions: it has applied no
+        // leader yet, but the cluster said partition 4 has none.
+        unsafe extern "C" fn none(_: *const crate::sys::rd_kafka_topic_t, _: i32) -> i32 {
+            0
+        }
+        let t = TopicState::fresh(8, 0);
+        t.leaders().update(6, |p| (p != 4).then_some(p as i32 % 3));
+        let mut ctx = Ctx::new(8 as *const _, TopicRef::Known(&t));
+        ctx.available = Some(none);
+        assert!(ctx.usable(&t, 3, 6), "about to get its leader");
+        assert!(!ctx.usable(&t, 4, 6), "has none to get");
     }
 
     #[test]
