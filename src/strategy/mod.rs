@@ -181,7 +181,13 @@ fn place(
     hot: Option<HotKeyOptions>,
 ) -> u32 {
     let Some(keyed) = r.keyed else {
-        return keyless_placement(r.null, n, ctx);
+        // No keyed path to keep lean: the keyless one inline.
+        return match r.null {
+            Keyless::Random => random::place(n, ctx),
+            Keyless::RoundRobin => round_robin::place(n, ctx),
+            Keyless::Sticky => sticky::place(n, ctx),
+            other => keyless_placement(other, n, ctx),
+        };
     };
     match key {
         Some(k) if !(r.empty_is_null && k.is_empty()) => {

@@ -4,7 +4,7 @@
 use super::ctx::Ctx;
 use crate::rng;
 
-#[inline]
+#[inline(always)]
 pub fn place(n: u32, ctx: &Ctx) -> u32 {
     let p = rng::below(n);
     let t = ctx.topic();

@@ -12,7 +12,7 @@ use super::available::PROBES;
 use super::ctx::Ctx;
 use super::state::Lane;
 
-#[inline]
+#[inline(always)]
 pub fn place(n: u32, ctx: &Ctx) -> u32 {
     let t = ctx.topic();
     t.with_lane(|lane| {
@@ -24,11 +24,18 @@ pub fn place(n: u32, ctx: &Ctx) -> u32 {
     })
 }
 
+/// The lane's next partition, and the one after it: the ticket is kept
+/// in `0..n`, so no division is needed (only when the lane is new, its
+/// ticket a random offset, or the topic had more partitions before).
 #[inline]
 fn take(lane: &mut Lane, n: u32) -> u32 {
-    let p = modulo(lane.tickets, n);
-    lane.tickets = lane.tickets.wrapping_add(1);
-    p
+    let n = n as u64;
+    let mut p = lane.tickets;
+    if p >= n {
+        p %= n;
+    }
+    lane.tickets = if p + 1 == n { 0 } else { p + 1 };
+    p as u32
 }
 
 #[cold]
@@ -41,14 +48,4 @@ fn skip_unusable(first: u32, n: u32, ctx: &Ctx, lane: &mut Lane) -> u32 {
         }
     }
     ctx.next_usable(t, first, n).unwrap_or(first)
-}
-
-/// `t % n`, with a 32-bit divide for the first 2^32 tickets (several times
-/// cheaper than a 64-bit one on many CPUs) and exact cycles beyond.
-#[inline]
-fn modulo(t: u64, n: u32) -> u32 {
-    match u32::try_from(t) {
-        Ok(t) => t % n,
-        Err(_) => (t % n as u64) as u32,
-    }
 }

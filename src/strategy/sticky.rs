@@ -7,7 +7,7 @@
 use super::available::pick;
 use super::ctx::Ctx;
 
-#[inline]
+#[inline(always)]
 pub fn place(n: u32, ctx: &Ctx) -> u32 {
     let t = ctx.topic();
     t.with_lane(|lane| {
