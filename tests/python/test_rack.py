@@ -75,6 +75,23 @@ def test_keyless_messages_stay_in_the_clients_rack(broker, strategy, paced):
     print(f"{broker.name} {strategy} {'paced' if paced else 'burst'}: {dict(counts)}, in rack {RACK}: 100%")
 
 
+@pytest.mark.parametrize("strategy", ["sticky", "adaptive"])
+def test_a_topic_first_produced_to_later_stays_in_the_rack_too(broker, strategy):
+    """A producer already sending (its leader thread running, the spacing
+    between its requests in force) starts a topic it has not sent to: the
+    new topic's first burst stays in the rack as well."""
+    first, later = new_topic(broker), new_topic(broker)
+    local = sorted(q for q, r in leaders(broker.bootstrap_servers, later).items() if r == RACK)
+    p = producer(broker, strategy, sticky_messages=100, adaptive_run_bytes=4096)
+    produce(p, first, 2_000)
+    n = 3_000
+    produce(p, later, n)
+    records = read_back(broker.bootstrap_servers, later, 6, n, timeout=120)
+    assert sorted(int(v) for _, _, v in records) == list(range(n))
+    counts = collections.Counter(q for q, _, _ in records)
+    assert sorted(counts) == local, counts
+
+
 def test_keyed_messages_are_placed_as_without_racks(broker):
     topic = new_topic(broker)
     p = producer(broker, "sticky")
