@@ -10,13 +10,22 @@
 //! handle of another topic never finds a stale value). A lookup compares
 //! the identity before it touches the value.
 //!
-//! Why a replaced value can be freed at once: a value is replaced only
-//! when its handle's address is asked for by a topic of another identity.
-//! Two live topics never share an address, so the topic the value was made
-//! for is gone, and with it every call for it: librdkafka holds a topic
-//! for as long as it calls a partitioner or an interceptor with it (and a
-//! direct caller of `rdpart_partition()` passes a live topic). Every other
-//! lookup compares the identity first and never reads the old value.
+//! Why a replaced value can be freed at once: a value is replaced only when
+//! its handle's address is asked for by a topic of another identity. Two
+//! live topics never share an address, so the topic the value was made for
+//! is gone, and with it every call for it: librdkafka holds a topic for as
+//! long as it calls a partitioner or an interceptor with it (and a direct
+//! caller of `rdpart_partition()` passes a live topic). Every other lookup
+//! compares the identity first and never reads the old value (`get`, which
+//! does not, is for callers whose own live topic the value at the address
+//! is known to be). This needs each table's callers to give a topic one
+//! identity: the plugin's table is asked by owner, a partitioner's by name
+//! or never by name (its `rd_kafka_topic_name` is fixed when it is made or
+//! when the library is loaded). The plugin's values are the producer's, not
+//! the topic's: within a producer no other topic takes a handle's address,
+//! as librdkafka keeps a producer's topics until the producer is destroyed
+//! (a topic and its partitions hold each other), and `remove_owned` frees
+//! them after that.
 
 use std::ffi::{c_char, CStr};
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
@@ -176,15 +185,34 @@ impl<T: Fresh> Topics<T> {
         &self.null_topic
     }
 
-    /// The value of topic `rkt`, if it has one. Lock-free.
+    /// The value at `rkt`, whatever its identity. Lock-free. Only for a
+    /// caller that knows the value there was made for its own live topic
+    /// (the plugin's partitioner, after the message's on_send registered
+    /// it); others ask by identity (`get_owned`, `find_named`).
     #[inline]
     pub fn get(&self, rkt: usize) -> Option<&T> {
         if rkt == 0 {
             return Some(&self.null_topic);
         }
-        // SAFETY: a published entry is freed only once its topic is gone
-        // (see the module's comment), and the caller's topic is live.
+        // SAFETY: the value is the caller's live topic's (above), and is
+        // freed only once that topic is gone (see the module's comment).
         self.entry(rkt).map(|e| unsafe { &*e })
+    }
+
+    /// The value of topic `rkt` named by the C string at `name` (None:
+    /// values made without a name), if a placement made one. Never makes
+    /// one, and never touches a value of another topic.
+    ///
+    /// # Safety
+    /// `name` is NULL or a NUL-terminated string.
+    #[inline]
+    pub unsafe fn find_named(&self, rkt: usize, name: Option<*const c_char>) -> Option<&T> {
+        if rkt == 0 {
+            return Some(&self.null_topic);
+        }
+        // SAFETY: the caller's contract.
+        let ident = name.map_or(0, |n| unsafe { name_tag(n) });
+        self.get_ident(rkt, ident)
     }
 
     #[inline]
@@ -401,7 +429,8 @@ impl<T: Fresh> Topics<T> {
             .sum()
     }
 
-    /// Calls `f(rkt, owner, value)` for every value (under the insert
+    /// Calls `f(rkt, identity, value)` for every value (the identity is
+    /// the owner in a table of owned values; under the insert
     /// lock, so none is freed meanwhile; `f` must not insert).
     pub fn each(&self, mut f: impl FnMut(usize, usize, &T)) {
         let _g = InsertGuard::new();

@@ -7,7 +7,7 @@ use crate::boundary::{boundary, key, write_errstr};
 use crate::config::Config;
 use crate::partitioner::Partitioner;
 use crate::registry::{place_plain, producers_in_flight};
-use crate::strategy::{Report, Strategy, TopicRef, TopicState};
+use crate::strategy::{Ctx, Report, Strategy, TopicRef, TopicState};
 use crate::sys::{rd_kafka_message_t, rd_kafka_topic_t, AvailableFn, LatencyFn, PARTITION_UA};
 use crate::topics::Topics;
 use std::ffi::{c_char, c_int, c_void};
@@ -216,7 +216,10 @@ pub unsafe extern "C" fn rdpart_delivered(part: *const rdpart_t, msg: *const rd_
         if m.rkt.is_null() || m.partition < 0 {
             return;
         }
-        let Some(t) = p.topics.get(m.rkt as usize) else {
+        // Found as placement finds it (by name): a value of a destroyed
+        // producer's topic at this address is not this topic's.
+        let ctx = Ctx::new(m.rkt, TopicRef::Table(&p.topics));
+        let Some(t) = ctx.topic_if_any() else {
             return;
         };
         let latency = || {

@@ -10,10 +10,13 @@
 //!   partitioned): registers the message's topic for this producer, which
 //!   is how the partitioner finds its configuration without the topic
 //!   opaque (the application's);
-//! - `on_acknowledgement` (broker threads, once per message): notes that a
-//!   delivered message's partition has a leader (see strategy/available.rs),
-//!   and tells the user, once per topic, when a topic's messages never
-//!   reach rdpart's partitioner (a topic made with its own topic conf);
+//! - `on_acknowledgement` (broker threads, once per message): one call per
+//!   concern: the counts rdpart_stats() reports, what placement learns
+//!   (a delivered message's partition has a leader; adaptive's backlog and
+//!   latency: `strategy::acknowledged`), whether the partition's leader
+//!   moved, and what the log is told (keys turned hot, messages the
+//!   application's partitioner did not place, a topic whose messages never
+//!   reach rdpart's partitioner);
 //! - `on_request_sent`, `on_response_received` (broker threads, every
 //!   request): each broker's round trips, for adaptive;
 //! - `on_broker_state_change` (broker threads): a broker down or up again,

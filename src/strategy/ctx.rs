@@ -78,6 +78,21 @@ impl Ctx<'_> {
         }
     }
 
+    /// The topic's state if a placement made it (found as `topic()` finds
+    /// it; never made here).
+    pub fn topic_if_any(&self) -> Option<&TopicState> {
+        match self.topic {
+            TopicRef::Known(t) => Some(t),
+            TopicRef::Table(t) => {
+                // SAFETY: as in look_up: a live topic, and its librdkafka's
+                // rd_kafka_topic_name (a C string, or NULL).
+                let name = self.name_fn().map(|name| unsafe { name(self.rkt) });
+                // SAFETY: as above.
+                unsafe { t.find_named(self.rkt as usize, name) }
+            }
+        }
+    }
+
     #[inline(never)]
     fn look_up<'t>(&self, t: &'t Topics<TopicState>) -> &'t TopicState {
         match self.name_fn() {
@@ -90,5 +105,38 @@ impl Ctx<'_> {
             }
             None => t.get_or_insert(self.rkt as usize),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::c_char;
+    use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+
+    /// Which topic holds handle 0x1000 now: "a" (a destroyed producer's)
+    /// or "b" (the next producer's, whose name librdkafka put elsewhere).
+    static B: AtomicBool = AtomicBool::new(false);
+    static NAME_A: &[u8] = b"a\0";
+    static NAME_B: &[u8] = b"b\0";
+
+    unsafe extern "C" fn name(_: *const rd_kafka_topic_t) -> *const c_char {
+        if B.load(Relaxed) { NAME_B } else { NAME_A }.as_ptr() as *const c_char
+    }
+
+    #[test]
+    fn a_lookup_that_makes_nothing_never_finds_another_topics_state() {
+        // What rdpart_delivered() asks: the state placement made for the
+        // message's topic, not one left at its handle's address.
+        let topics: Topics<TopicState> = Topics::default();
+        let mut ctx = Ctx::new(0x1000 as *const _, TopicRef::Table(&topics));
+        ctx.name = Some(name);
+        assert!(ctx.topic_if_any().is_none(), "nothing placed yet");
+        let a = ctx.topic() as *const TopicState;
+        assert_eq!(ctx.topic_if_any().map(|t| t as *const _), Some(a));
+        B.store(true, Relaxed);
+        assert!(ctx.topic_if_any().is_none(), "a's state is not b's");
+        let b = ctx.topic() as *const TopicState;
+        assert_eq!(ctx.topic_if_any().map(|t| t as *const _), Some(b));
     }
 }

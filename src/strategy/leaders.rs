@@ -5,7 +5,7 @@
 //! keeps its own view (rack.rs).
 
 use crate::atomic::Segments;
-use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU32, Ordering::*};
 
 /// The leaders of one topic's partitions. Updated in place: a reader may
 /// see an update half done, which costs at most a message placed as
@@ -32,17 +32,18 @@ impl Leaders {
                 slot.store(leader(p).map_or(0, |id| id as u32 + 1), Relaxed);
             }
         }
-        self.known.store(n, Relaxed);
+        // After the ids: a reader that sees `n` sees them.
+        self.known.store(n, Release);
     }
 
     /// Whether the cluster said partition `p` has no leader.
     pub fn leaderless(&self, p: u32) -> bool {
-        p < self.known.load(Relaxed) && self.ids.get(p).is_some_and(|id| id.load(Relaxed) == 0)
+        p < self.known.load(Acquire) && self.ids.get(p).is_some_and(|id| id.load(Relaxed) == 0)
     }
 
     /// Partition `p`'s leader broker id, if known.
     pub fn leader(&self, p: u32) -> Option<i32> {
-        if p >= self.known.load(Relaxed) {
+        if p >= self.known.load(Acquire) {
             return None;
         }
         match self.ids.get(p)?.load(Relaxed) {

@@ -185,7 +185,6 @@ fn place(
         return match r.null {
             Keyless::Random => random::place(n, ctx),
             Keyless::RoundRobin => round_robin::place(n, ctx),
-            Keyless::Sticky => sticky::place(n, ctx),
             other => keyless_placement(other, n, ctx),
         };
     };

@@ -81,7 +81,9 @@ def test_a_topic_first_produced_to_later_stays_in_the_rack_too(broker, strategy)
     between its requests in force) starts a topic it has not sent to: the
     new topic's first burst stays in the rack as well."""
     first, later = new_topic(broker), new_topic(broker)
-    local = sorted(q for q, r in leaders(broker.bootstrap_servers, later).items() if r == RACK)
+    racks = leaders(broker.bootstrap_servers, later)
+    local = sorted(q for q, r in racks.items() if r == RACK)
+    assert len(local) == 2, racks
     p = producer(broker, strategy, sticky_messages=100, adaptive_run_bytes=4096)
     produce(p, first, 2_000)
     n = 3_000
