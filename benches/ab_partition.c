@@ -1,18 +1,22 @@
 /*
  * A/B of librdpart builds in one process: per call, on 6 partitions, best
- * of 15 alternating runs of 20 million calls, with no topic (rkt NULL):
+ * of 15 alternating runs: with no topic (rkt NULL, 20 million calls a run),
  * rdpart_murmur2 and rdpart_partition (an rdpart_new() partitioner,
- * strategy murmur2, no other option) on 16-byte keys; rdpart_sticky,
- * rdpart_random and rdpart_round_robin on NULL keys. Each figure also as a
+ * strategy murmur2, no other option) on 16-byte keys, and rdpart_sticky,
+ * rdpart_random and rdpart_round_robin on NULL keys; then the last three
+ * again with a real topic handle (5 million calls a run: an rd_kafka_topic_t
+ * of a producer with no cluster, so each call also asks librdkafka for the
+ * topic's name and which partitions have a leader). Each figure also as a
  * ratio to rdpart_murmur2 of the same build in the same run.
  *
  *   git worktree add /tmp/old <commit> && (cd /tmp/old && cargo build --release --lib)
  *   cargo build --release --lib
- *   cc -O2 -o target/ab_partition benches/ab_partition.c -ldl
+ *   cc -O2 -o target/ab_partition benches/ab_partition.c -ldl $(pkg-config --cflags --libs rdkafka)
  *   target/ab_partition /tmp/old/target/release/librdpart.so target/release/librdpart.so
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <librdkafka/rdkafka.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +34,13 @@ static double now(void) {
 #define FNS 5
 static const char *names[FNS] = {"rdpart_murmur2", "rdpart_partition", "rdpart_sticky",
                                  "rdpart_random", "rdpart_round_robin"};
+/* What is timed: a function, with 16-byte keys or NULL keys, with no topic
+ * or the topic handle. */
+#define ROWS 8
+static const struct {
+        int fn, keyed, topic;
+} rows[ROWS] = {{0, 1, 0}, {1, 1, 0}, {2, 0, 0}, {3, 0, 0},
+                {4, 0, 0}, {2, 0, 1}, {3, 0, 1}, {4, 0, 1}};
 int main(int argc, char **argv) {
         int libs = argc - 1;
         if (libs < 1 || libs > LIBS) {
@@ -79,27 +90,38 @@ int main(int argc, char **argv) {
                                                 argv[1], argv[1 + i], k, names[w]);
                                         return 1;
                                 }
-        const long N = 20000000;
-        double best[LIBS][FNS];
+        char e[256];
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        rd_kafka_conf_set(conf, "log_level", "0", e, sizeof e);
+        rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, e, sizeof e);
+        if (!rk) {
+                fprintf(stderr, "rd_kafka_new: %s\n", e);
+                return 1;
+        }
+        rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, "orders-and-more-events", NULL);
+        double best[LIBS][ROWS];
         for (int i = 0; i < libs; i++)
-                for (int w = 0; w < FNS; w++)
+                for (int w = 0; w < ROWS; w++)
                         best[i][w] = 1e99;
         volatile long acc = 0;
         for (int r = 0; r < 15; r++)
                 for (int i = 0; i < libs; i++)
-                        for (int w = 0; w < FNS; w++) {
-                                part_f fn = f[i][w];
+                        for (int w = 0; w < ROWS; w++) {
+                                part_f fn = f[i][rows[w].fn];
+                                void *opaque = rows[w].fn == 1 ? p[i] : NULL;
+                                const void *topic = rows[w].topic ? rkt : NULL;
+                                const long n = rows[w].topic ? 5000000 : 20000000;
                                 double t = now();
                                 long a = 0;
-                                if (w < 2)
-                                        for (long k = 0; k < N; k++)
-                                                a += fn(NULL, keys + (k & 255) * 16, 16, 6,
-                                                        w ? p[i] : NULL, NULL);
+                                if (rows[w].keyed)
+                                        for (long k = 0; k < n; k++)
+                                                a += fn(topic, keys + (k & 255) * 16, 16, 6,
+                                                        opaque, NULL);
                                 else
-                                        for (long k = 0; k < N; k++)
-                                                a += fn(NULL, NULL, 0, 6, NULL, NULL);
+                                        for (long k = 0; k < n; k++)
+                                                a += fn(topic, NULL, 0, 6, opaque, NULL);
                                 acc += a;
-                                t = (now() - t) / N;
+                                t = (now() - t) / n;
                                 if (t < best[i][w])
                                         best[i][w] = t;
                         }
@@ -110,11 +132,15 @@ int main(int argc, char **argv) {
         for (int i = 0; i < libs; i++)
                 printf("---:|");
         printf("\n");
-        for (int w = 0; w < FNS; w++) {
-                printf("| %s%s |", names[w], w < 2 ? ", 16 B keys" : ", NULL keys");
+        for (int w = 0; w < ROWS; w++) {
+                printf("| %s%s%s |", names[rows[w].fn],
+                       rows[w].keyed ? ", 16 B keys" : ", NULL keys",
+                       rows[w].topic ? ", a topic" : "");
                 for (int i = 0; i < libs; i++)
                         printf(" %.2f ns (%.2fx) |", best[i][w], best[i][w] / best[i][0]);
                 printf("\n");
         }
+        rd_kafka_topic_destroy(rkt);
+        rd_kafka_destroy(rk);
         return 0;
 }

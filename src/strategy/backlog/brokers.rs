@@ -279,6 +279,12 @@ impl Brokers {
 mod tests {
     use super::*;
 
+    /// Broker `id` sent a request and answered it in `rtt` µs at `at` (ms).
+    fn answers(b: &Brokers, id: i32, rtt: i64, at: u32) {
+        b.request_sent(id);
+        b.response_received_at(id, rtt, false, at);
+    }
+
     #[test]
     fn a_broker_that_keeps_requests_waiting_is_slow_before_it_answers() {
         let b = Brokers::default();
@@ -343,14 +349,12 @@ mod tests {
         let b = Brokers::default();
         let t = clock::coarse_ms();
         for (id, rtt) in [(1, 1_000), (3, 1_000), (2, 500_000)] {
-            b.request_sent(id);
-            b.response_received_at(id, rtt, false, t);
+            answers(&b, id, rtt, t);
         }
         assert!(b.slow(t).contains(2));
         for i in 0..20 {
             for (id, rtt) in [(1, 200_000), (3, 200_000), (2, 500_000)] {
-                b.request_sent(id);
-                b.response_received_at(id, rtt, false, t.wrapping_add(100 * i));
+                answers(&b, id, rtt, t.wrapping_add(100 * i));
             }
         }
         let busy = t.wrapping_add(1_900) | 1;
@@ -361,21 +365,17 @@ mod tests {
         );
         // A window later, the floor is that window's and the one before's
         // least: one slow answer at a window's start does not raise it.
-        b.request_sent(1);
-        b.response_received_at(1, 400_000, false, t.wrapping_add(2_100));
+        answers(&b, 1, 400_000, t.wrapping_add(2_100));
         assert!(!b.slow(t.wrapping_add(2_100) | 1).contains(1));
         // Windows of only slow answers raise broker 1's floor too.
         for i in 0..40 {
-            b.request_sent(1);
-            b.response_received_at(1, 500_000, false, t.wrapping_add(2_200 + 100 * i));
+            answers(&b, 1, 500_000, t.wrapping_add(2_200 + 100 * i));
         }
         let later = t.wrapping_add(6_200) | 1;
-        b.request_sent(3);
-        b.response_received_at(3, 1_000, false, later);
+        answers(&b, 3, 1_000, later);
         assert!(b.slow(later).contains(1), "slow once its floor is 500 ms");
         // Fast again: its first fast answer lowers its floor at once.
-        b.request_sent(2);
-        b.response_received_at(2, 900, false, later);
+        answers(&b, 2, 900, later);
         assert!(!b.slow(later).contains(2));
     }
 
@@ -387,11 +387,9 @@ mod tests {
         let b = Brokers::default();
         let t = clock::coarse_ms();
         for id in [1, 3] {
-            b.request_sent(id);
-            b.response_received_at(id, 1_000, false, t);
+            answers(&b, id, 1_000, t);
             for _ in 0..10 {
-                b.request_sent(id);
-                b.response_received_at(id, 300_000, false, t);
+                answers(&b, id, 300_000, t);
             }
         }
         b.request_sent(2);
@@ -408,8 +406,7 @@ mod tests {
         let b = Brokers::default();
         let t = clock::coarse_ms();
         for id in [1, 3] {
-            b.request_sent(id);
-            b.response_received_at(id, 1_500, false, t);
+            answers(&b, id, 1_500, t);
         }
         b.request_sent(2);
         for id in [1, 3] {
@@ -425,8 +422,7 @@ mod tests {
         let b = Brokers::default();
         let t = clock::coarse_ms();
         for id in 1..=20 {
-            b.request_sent(id);
-            b.response_received_at(id, 1_500, false, t);
+            answers(&b, id, 1_500, t);
         }
         b.request_sent(99);
         for id in 1..=20 {
