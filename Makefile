@@ -40,13 +40,18 @@ test:
 strategies:
 	@PYTHONPATH=examples-python RDPART_LIBRARY=$(REL)/librdpart.so python3 -c 'import rdpart; print(*rdpart.STRATEGIES)'
 
+# The Rust tests `make check` runs (each built first, then run with a bound
+# so that a hang fails instead of holding the loop).
+CHECK_TESTS = --test oracle --test per_topic --test no_alloc --test contract --test keyless \
+  --test availability --test growth --test lists --test layering --test stderr_full
+
 check:
 	cargo fmt --all -- --check
 	cargo clippy -q --all-targets -- -D warnings
 	@.ci/python_checks.sh
-	cargo test -q --release --lib
-	cargo test -q --release --test oracle --test per_topic --test no_alloc --test contract --test keyless \
-	  --test availability --test growth --test lists --test layering --test stderr_full
+	cargo test -q --release --no-run --lib $(CHECK_TESTS)
+	timeout -k 10 300 cargo test -q --release --lib
+	timeout -k 10 300 cargo test -q --release $(CHECK_TESTS)
 	@cbindgen -q --config cbindgen.toml --output target/rdpart.h && diff -u include/rdpart.h target/rdpart.h \
 	  && echo "include/rdpart.h is current"
 

@@ -49,7 +49,10 @@ readelf -d "$so" | grep -q 'FLAGS_1.*NODELETE' || { echo "librdpart.so is not li
 echo "ok: linked -z nodelete"
 
 step "cargo test"
-cargo test -q --release 2>&1 | grep -v '^$'
+# Built first, then run with a bound: a test that hangs fails the step
+# instead of holding the whole run (the tests take about a minute).
+cargo test -q --release --no-run
+timeout -k 10 900 cargo test -q --release 2>&1 | grep -v '^$'
 
 step "plugin from C: errors, conf_dup, 1000 create/destroy cycles under valgrind"
 gcc -std=c99 -Wall -Wextra -Werror -O1 -g -Itests/c tests/c/plugin_test.c -o target/plugin_test $(pkg-config --cflags --libs rdkafka)
@@ -84,4 +87,6 @@ venv=target/test-venv
 # rdpart skew --plot (tests/python/test_skew.py) draws with matplotlib.
 "$venv/bin/python" -c 'import matplotlib' 2>/dev/null ||
   "$venv/bin/python" -m pip install -q --disable-pip-version-check 'matplotlib>=3.5'
-"$venv/bin/python" -m pytest -q tests/python
+# Bounded: a test that hangs prints every thread's stack after 5 min
+# (faulthandler) and the run fails after 40 (it takes 9-12).
+timeout -k 30 2400 "$venv/bin/python" -m pytest -q -o faulthandler_timeout=300 tests/python

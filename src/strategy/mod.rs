@@ -33,7 +33,7 @@ pub use hot_keys::{HotKeyOptions, HotKeys, Notice, DEFAULT_PARTITIONS};
 pub use key_delimiter::KeyDelimiter;
 pub use keyed::{Hash, Keyed, Positive};
 pub use leaders::{Leaders, LEADER_PARTITIONS};
-pub use rack::{Rack, RACK_PARTITIONS};
+pub use rack::Rack;
 pub use recipe::{Keyless, Recipe};
 pub use run::{RunLimits, RUN_BYTES};
 pub use state::{Lane, TopicState, UNRESOLVED};

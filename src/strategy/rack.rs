@@ -11,11 +11,11 @@
 use super::available::DARK_MS;
 use crate::atomic::Segments;
 use crate::clock;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::*};
 
 /// The partitions of one topic whose leader is in the client's rack.
-/// Updated in place (a reader may see an update
-/// half done, which costs at most a message placed as before it).
+/// Updated in place (a reader may see an update half done, which costs at
+/// most a message placed as before it).
 #[derive(Default)]
 pub struct Rack {
     /// A bit per partition: its leader is in the client's rack.
@@ -30,7 +30,7 @@ pub struct Rack {
 }
 
 /// The most partitions a topic's rack view covers (64 bits a word).
-pub const RACK_PARTITIONS: u32 = crate::atomic::MAX_ITEMS;
+const RACK_PARTITIONS: u32 = crate::atomic::MAX_ITEMS;
 
 impl Rack {
     /// Records which of partitions `0..n` have their leader in the
@@ -51,14 +51,15 @@ impl Rack {
                 word.store(bits, Relaxed);
             }
         }
-        self.count.store(count, Relaxed);
-        self.known.store(n, Relaxed);
+        // After the bits: a reader that sees them counted sees them.
+        self.count.store(count, Release);
+        self.known.store(n, Release);
     }
 
     /// Whether partition `p`'s leader is in the client's rack.
     #[inline]
     pub fn is_local(&self, p: u32) -> bool {
-        p < self.known.load(Relaxed)
+        p < self.known.load(Acquire)
             && self
                 .local
                 .get(p / 64)
@@ -73,7 +74,7 @@ impl Rack {
     /// Whether keyless placement may use partition `p` as far as racks go.
     #[inline]
     pub(super) fn allows(&self, p: u32) -> bool {
-        self.is_local(p) || self.count.load(Relaxed) == 0 || self.off()
+        self.is_local(p) || self.count.load(Acquire) == 0 || self.off()
     }
 
     #[cold]
