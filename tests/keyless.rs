@@ -208,10 +208,10 @@ fn in_steady_state_threads_write_no_shared_state() {
         let state = part.topics.get(rkt).unwrap();
         let snapshot = |s: &TopicState| {
             (
-                s.availability.settled.load(Ordering::Relaxed),
-                s.availability.first_placed.load(Ordering::Relaxed),
-                s.availability.last_scan.load(Ordering::Relaxed),
-                s.availability.dark_until.load(Ordering::Relaxed),
+                s.view.availability.settled.load(Ordering::Relaxed),
+                s.view.availability.first_placed.load(Ordering::Relaxed),
+                s.view.availability.last_scan.load(Ordering::Relaxed),
+                s.view.availability.dark_until.load(Ordering::Relaxed),
             )
         };
         let before = snapshot(state);

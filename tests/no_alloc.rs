@@ -174,15 +174,15 @@ fn rack_and_broker_views_do_not_allocate_on_the_keyless_path() {
     // the plugin feeds. Placing, re-checking runs and judging brokers must
     // not allocate once the views exist.
     let t = TopicState::null();
-    t.leaders().update(6, |p| Some(p as i32 % 3));
-    t.rack().update(6, |p| p % 3 == 0);
+    t.view.leaders().update(6, |p| Some(p as i32 % 3));
+    t.view.rack().update(6, |p| p % 3 == 0);
     let b = std::sync::Arc::new(Brokers::default());
     for id in 0..3 {
         b.request_sent(id);
     }
     b.response_received(0, 900, false);
     b.response_received(1, 1_100, false);
-    t.set_brokers(b.clone());
+    t.view.set_brokers(b.clone());
     let ctx = Ctx::new(std::ptr::null(), TopicRef::Known(&t));
     let latency = || Some(2_000u64);
     let run = || {

@@ -396,7 +396,7 @@ unsafe extern "C" fn on_send(
                 if inst.part().has_topic_rules() {
                     inst.part().resolve(rkt, &t.state);
                 }
-                t.state.set_brokers(inst.brokers.clone());
+                t.state.view.set_brokers(inst.brokers.clone());
                 if let Some(w) = inst.leaders.get().filter(|_| inst.wants_leaders(&t.state)) {
                     // SAFETY: the topic lives while its message does.
                     let name = unsafe { std::ffi::CStr::from_ptr((inst.api.topic_name)(m.rkt)) };
@@ -535,7 +535,7 @@ impl Instance {
     fn leader_check(&self, t: &ProducerTopic, partition: i32, broker: i32) {
         let (Some(w), Some(l), Ok(p)) = (
             self.leaders.get(),
-            t.state.leaders_if_any(),
+            t.state.view.leaders_if_any(),
             u32::try_from(partition),
         ) else {
             return;

@@ -426,10 +426,11 @@ impl Shared {
         leaders: &[Option<(i32, bool)>],
     ) {
         let n = leaders.len() as u32;
-        t.leaders()
+        t.view
+            .leaders()
             .update(n, |p| leaders[p as usize].map(|(id, _)| id));
         let local = self.rack.as_ref().map(|_| {
-            let r = t.rack();
+            let r = t.view.rack();
             r.update(n, |p| matches!(leaders[p as usize], Some((_, true))));
             r.local_count()
         });

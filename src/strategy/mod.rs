@@ -25,6 +25,7 @@ mod run;
 mod state;
 mod sticky;
 mod usable;
+mod view;
 
 pub use adaptive::{sending, Report};
 pub use backlog::{Brokers, Load};
@@ -37,6 +38,7 @@ pub use rack::Rack;
 pub use recipe::{Keyless, Recipe};
 pub use run::{RunLimits, RUN_BYTES};
 pub use state::{Lane, TopicState, UNRESOLVED};
+pub use view::View;
 
 use crate::boundary::Key;
 use recipe::{hashed, hashed_but_empty, keyless, CRC32, FNV1A, MURMUR2};
@@ -264,7 +266,7 @@ fn keyed_adaptive(p: u32, n: u32, ctx: &Ctx) {
 /// a leader (available.rs), and adaptive counts it (backlog/).
 pub fn acknowledged(t: &TopicState, r: Report) {
     if r.delivered && r.partition >= 0 {
-        t.availability.delivered_to(r.partition as u32);
+        t.view.availability.delivered_to(r.partition as u32);
     }
     adaptive::acknowledged(t, r);
 }

@@ -7,9 +7,9 @@ use crate::rng;
 #[inline(always)]
 pub fn place(n: u32, ctx: &Ctx) -> u32 {
     let p = rng::below(n);
-    let t = ctx.topic();
-    if ctx.usable(t, p, n) {
+    let v = &ctx.topic().view;
+    if ctx.usable(v, p, n) {
         return p;
     }
-    ctx.random_usable(t, n, Some(p)).unwrap_or(p)
+    ctx.random_usable(v, n, Some(p)).unwrap_or(p)
 }

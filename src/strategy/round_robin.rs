@@ -17,7 +17,7 @@ pub fn place(n: u32, ctx: &Ctx) -> u32 {
     let t = ctx.topic();
     t.with_lane(|lane| {
         let first = take(lane, n);
-        if ctx.usable(t, first, n) {
+        if ctx.usable(&t.view, first, n) {
             return first;
         }
         skip_unusable(first, n, ctx, lane)
@@ -40,12 +40,12 @@ fn take(lane: &mut Lane, n: u32) -> u32 {
 
 #[cold]
 fn skip_unusable(first: u32, n: u32, ctx: &Ctx, lane: &mut Lane) -> u32 {
-    let t = ctx.topic();
+    let v = &ctx.topic().view;
     for _ in 1..n.min(PROBES) {
         let p = take(lane, n);
-        if ctx.usable(t, p, n) {
+        if ctx.usable(v, p, n) {
             return p;
         }
     }
-    ctx.next_usable(t, first, n).unwrap_or(first)
+    ctx.next_usable(v, first, n).unwrap_or(first)
 }

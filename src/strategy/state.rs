@@ -1,22 +1,20 @@
-//! What placement keeps per topic:
+//! What placement keeps per topic, each part owned by one module:
 //!
-//! - [`TopicState`], shared by every thread: whether the topic's leaders
-//!   are known yet and whether it is in an outage (available.rs), its
-//!   resolved `topic.strategy`, adaptive's counters (backlog/), the key
-//!   counters (hot_keys.rs), the partitions' leaders (leaders.rs) and the
-//!   rack view (rack.rs), each owned by its module and made on first use.
-//!   It lives in a `Topics` table (topics.rs).
+//! - [`TopicState`], shared by every thread: the topic's view (view.rs:
+//!   availability, leaders, racks, broker round trips, fed from outside
+//!   placement), its resolved `topic.strategy` (partitioner.rs),
+//!   adaptive's counters (backlog/) and the key counters (hot_keys.rs),
+//!   each made on first use. A strategy is handed only its own part and
+//!   the view. It lives in a `Topics` table (topics.rs).
 //! - [`Lane`], per thread and topic: round_robin's cycle and the current
 //!   run of sticky or adaptive (run.rs). Each thread keeps its own lanes in
 //!   a thread-local map, so in steady state no cache line is written by two
 //!   producing threads, however many there are.
 
-use super::available::Availability;
-use super::backlog::{Brokers, Load};
+use super::backlog::Load;
 use super::hot_keys::HotKeys;
-use super::leaders::Leaders;
-use super::rack::Rack;
 use super::run::Run;
+use super::view::View;
 use crate::topics::Fresh;
 use once_cell::race::OnceBox;
 use std::cell::{Cell, RefCell};
@@ -29,8 +27,8 @@ pub struct TopicState {
     /// Unique per state object, so a thread's lane made for a freed state
     /// at the same address is recognised as stale.
     id: u64,
-    /// Whether its leaders are known yet, and which (available.rs).
-    pub availability: Availability,
+    /// What placement is told of the topic's partitions (view.rs).
+    pub view: View,
     /// The topic's own strategy (`topic.strategy`), resolved once when
     /// first seen; `UNRESOLVED` until then.
     pub strategy: AtomicU8,
@@ -39,15 +37,6 @@ pub struct TopicState {
     load: OnceBox<Load>,
     /// Key counters (hot.key.share), made on the first keyed message.
     hot: OnceBox<HotKeys>,
-    /// Each partition's leader (adaptive, rack.aware), made when they are
-    /// first learnt.
-    leaders: OnceBox<Leaders>,
-    /// The partitions whose leader is in the client's rack (rack.aware),
-    /// made when they are first learnt.
-    rack: OnceBox<Rack>,
-    /// The producer's brokers' round trips (adaptive), shared with the
-    /// plugin's instance, set when the plugin first sees the topic.
-    brokers: OnceBox<std::sync::Arc<Brokers>>,
 }
 
 /// `TopicState::strategy` before the topic's strategy is resolved.
@@ -59,7 +48,7 @@ impl Fresh for TopicState {
     fn fresh(rkt: usize, _owner: usize) -> TopicState {
         let mut t = TopicState::null();
         t.id = IDS.fetch_add(1, Ordering::Relaxed);
-        t.availability = Availability::new(rkt == 0);
+        t.view = View::new(rkt == 0);
         t
     }
 }
@@ -69,13 +58,10 @@ impl TopicState {
     pub const fn null() -> TopicState {
         TopicState {
             id: 0,
-            availability: Availability::new(true),
+            view: View::new(true),
             strategy: AtomicU8::new(UNRESOLVED),
             load: OnceBox::new(),
             hot: OnceBox::new(),
-            leaders: OnceBox::new(),
-            rack: OnceBox::new(),
-            brokers: OnceBox::new(),
         }
     }
 
@@ -103,41 +89,6 @@ impl TopicState {
     #[inline]
     pub fn hot_keys(&self) -> &HotKeys {
         self.hot.get_or_init(Box::default)
-    }
-
-    /// The partitions' leaders (leaders.rs), made on first use.
-    pub fn leaders(&self) -> &Leaders {
-        self.leaders.get_or_init(Box::default)
-    }
-
-    /// The partitions' leaders, if they were learnt.
-    #[inline]
-    pub fn leaders_if_any(&self) -> Option<&Leaders> {
-        self.leaders.get()
-    }
-
-    /// The topic's rack view (rack.rs), made on first use.
-    pub fn rack(&self) -> &Rack {
-        self.rack.get_or_init(Box::default)
-    }
-
-    /// The rack view, if the topic's leaders' racks were learnt.
-    #[inline]
-    pub fn rack_if_any(&self) -> Option<&Rack> {
-        self.rack.get()
-    }
-
-    /// Points the topic at its producer's broker round trips (the first
-    /// time only: a topic belongs to one producer).
-    pub fn set_brokers(&self, b: std::sync::Arc<Brokers>) {
-        if self.brokers.get().is_none() {
-            let _ = self.brokers.set(Box::new(b));
-        }
-    }
-
-    /// The producer's broker round trips, if the plugin reports them.
-    pub fn brokers(&self) -> Option<&Brokers> {
-        self.brokers.get().map(|b| &**b)
     }
 
     /// The key counters, if a keyed message was counted.

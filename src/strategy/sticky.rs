@@ -15,7 +15,7 @@ pub fn place(n: u32, ctx: &Ctx) -> u32 {
             n,
             &ctx.run,
             None,
-            |p| ctx.usable(t, p, n),
+            |p| ctx.usable(&t.view, p, n),
             |prev| choose_next(prev, n, ctx),
         )
     })
@@ -27,12 +27,12 @@ fn choose_next(prev: Option<u32>, n: u32, ctx: &Ctx) -> u32 {
     if n == 1 {
         return 0;
     }
-    let t = ctx.topic();
+    let v = &ctx.topic().view;
     let p = pick(n, prev);
-    if ctx.usable(t, p, n) {
+    if ctx.usable(v, p, n) {
         return p;
     }
-    ctx.random_usable(t, n, prev)
-        .or(prev.filter(|&q| ctx.usable(t, q, n)))
+    ctx.random_usable(v, n, prev)
+        .or(prev.filter(|&q| ctx.usable(v, q, n)))
         .unwrap_or(p)
 }

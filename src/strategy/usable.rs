@@ -1,5 +1,5 @@
-//! Which partitions keyless placement may use, from what the topic's
-//! state knows: a partition is *usable* when it has a leader, or while the
+//! Which partitions keyless placement may use, from the topic's view
+//! (view.rs): a partition is *usable* when it has a leader, or while the
 //! topic's leaders are not all known yet (available.rs), and, under rack
 //! awareness, while it is in the client's rack or none there is (rack.rs).
 //! Asked of librdkafka with a bounded number of
@@ -7,7 +7,7 @@
 
 use super::available::{pick, PROBES, SCAN_MAX, WARMUP_MS};
 use super::ctx::Ctx;
-use super::state::TopicState;
+use super::view::View;
 use crate::sys::AvailableFn;
 use crate::{clock, rng};
 use std::sync::atomic::Ordering::Relaxed;
@@ -36,51 +36,51 @@ impl Ctx<'_> {
 
     /// Whether keyless placement may use partition `p` of `n`.
     #[inline(always)]
-    pub fn usable(&self, t: &TopicState, p: u32, n: u32) -> bool {
-        if !self.in_rack(t, p) {
+    pub fn usable(&self, v: &View, p: u32, n: u32) -> bool {
+        if !self.in_rack(v, p) {
             false
-        } else if t.availability.settled.load(Relaxed) {
+        } else if v.availability.settled.load(Relaxed) {
             self.has_leader(p)
         } else {
-            self.usable_unsettled(t, p, n)
+            self.usable_unsettled(v, p, n)
         }
     }
 
     #[cold]
     #[inline(never)]
-    fn usable_unsettled(&self, t: &TopicState, p: u32, n: u32) -> bool {
+    fn usable_unsettled(&self, v: &View, p: u32, n: u32) -> bool {
         if self.asker().is_none() {
-            t.availability.settled.store(true, Relaxed);
+            v.availability.settled.store(true, Relaxed);
             return true;
         }
-        let settled = self.settle(t, n);
+        let settled = self.settle(v, n);
         if self.has_leader(p) {
-            t.availability.mark_seen(p, n);
+            v.availability.mark_seen(p, n);
             return true;
         }
         // Without a leader: lost if it had one or the cluster says it has
         // none (the plugin's leaders, when learnt), else not known yet.
         !settled
-            && !t.availability.was_seen(p, n)
-            && !t.leaders_if_any().is_some_and(|l| l.leaderless(p))
+            && !v.availability.was_seen(p, n)
+            && !v.leaders_if_any().is_some_and(|l| l.leaderless(p))
     }
 
     /// For an unsettled topic: scan (at most once per ms), recording which
     /// partitions have a leader, and settle it when every partition has
     /// been seen with one or the warm-up is over. Returns whether the topic
     /// is settled now.
-    fn settle(&self, t: &TopicState, n: u32) -> bool {
+    fn settle(&self, v: &View, n: u32) -> bool {
         let now = clock::now_ms();
-        let mut since = t.availability.first_placed.load(Relaxed);
+        let mut since = v.availability.first_placed.load(Relaxed);
         if since == 0 {
             since = now | 1;
-            t.availability.first_placed.store(since, Relaxed);
+            v.availability.first_placed.store(since, Relaxed);
         }
         if now.wrapping_sub(since) as i32 >= WARMUP_MS as i32 {
-            t.availability.settled.store(true, Relaxed);
+            v.availability.settled.store(true, Relaxed);
             return true;
         }
-        if n > SCAN_MAX || t.availability.last_scan.swap(now, Relaxed) == now {
+        if n > SCAN_MAX || v.availability.last_scan.swap(now, Relaxed) == now {
             // Too many partitions to scan each millisecond: the warm-up
             // then ends by time alone.
             return false;
@@ -88,12 +88,12 @@ impl Ctx<'_> {
         let mut seen_all = true;
         for q in 0..n {
             if self.has_leader(q) {
-                t.availability.mark_seen(q, n);
+                v.availability.mark_seen(q, n);
             }
-            seen_all &= t.availability.was_seen(q, n);
+            seen_all &= v.availability.was_seen(q, n);
         }
         if seen_all {
-            t.availability.settled.store(true, Relaxed);
+            v.availability.settled.store(true, Relaxed);
         }
         seen_all
     }
@@ -101,14 +101,14 @@ impl Ctx<'_> {
     /// Uniform among the usable partitions other than `except`; None when
     /// there are none (or the topic is dark).
     #[cold]
-    pub fn random_usable(&self, t: &TopicState, n: u32, except: Option<u32>) -> Option<u32> {
+    pub fn random_usable(&self, v: &View, n: u32, except: Option<u32>) -> Option<u32> {
         let others = n - except.map_or(0, |e| (e < n) as u32);
-        if others == 0 || t.availability.dark() {
+        if others == 0 || v.availability.dark() {
             return None;
         }
         for _ in 0..PROBES {
             let p = pick(n, except);
-            if self.usable(t, p, n) {
+            if self.usable(v, p, n) {
                 return Some(p);
             }
         }
@@ -116,7 +116,7 @@ impl Ctx<'_> {
         let mut seen = 0;
         let mut chosen = None;
         for q in (0..n).filter(|&q| Some(q) != except) {
-            if self.usable(t, q, n) {
+            if self.usable(v, q, n) {
                 seen += 1;
                 if rng::below(seen) == 0 {
                     chosen = Some(q);
@@ -124,10 +124,10 @@ impl Ctx<'_> {
             }
         }
         if chosen.is_none() {
-            if self.rack_fallback(t) {
-                return self.random_usable(t, n, except);
+            if self.rack_fallback(v) {
+                return self.random_usable(v, n, except);
             }
-            t.availability.mark_dark();
+            v.availability.mark_dark();
         }
         chosen
     }
@@ -135,39 +135,39 @@ impl Ctx<'_> {
     /// The first usable partition after `p` (cyclically); None when there
     /// are none (or the topic is dark).
     #[cold]
-    pub fn next_usable(&self, t: &TopicState, p: u32, n: u32) -> Option<u32> {
-        if t.availability.dark() {
+    pub fn next_usable(&self, v: &View, p: u32, n: u32) -> Option<u32> {
+        if v.availability.dark() {
             return None;
         }
-        let found = (1..n).map(|i| (p + i) % n).find(|&q| self.usable(t, q, n));
+        let found = (1..n).map(|i| (p + i) % n).find(|&q| self.usable(v, q, n));
         if found.is_none() {
-            if self.rack_fallback(t) {
-                return self.next_usable(t, p, n);
+            if self.rack_fallback(v) {
+                return self.next_usable(v, p, n);
             }
-            t.availability.mark_dark();
+            v.availability.mark_dark();
         }
         found
     }
 
     /// Whether rack awareness lets keyless placement use partition `p`.
     #[inline(always)]
-    pub fn in_rack(&self, t: &TopicState, p: u32) -> bool {
-        t.rack_if_any().is_none_or(|r| r.allows(p))
+    pub fn in_rack(&self, v: &View, p: u32) -> bool {
+        v.rack_if_any().is_none_or(|r| r.allows(p))
     }
 
     /// After a search under rack awareness found no usable partition: let
     /// every usable partition be used for `DARK_MS`. Returns whether the
     /// search should be made again (the filter was on).
     #[cold]
-    pub fn rack_fallback(&self, t: &TopicState) -> bool {
-        t.rack_if_any().is_some_and(|r| r.fall_back())
+    pub fn rack_fallback(&self, v: &View) -> bool {
+        v.rack_if_any().is_some_and(|r| r.fall_back())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::strategy::{Strategy, TopicRef};
+    use crate::strategy::{Strategy, TopicRef, TopicState};
     use crate::topics::Topics;
 
     fn place_many(s: Strategy, n: u32, topics: &Topics<TopicState>) -> Vec<u32> {
@@ -192,7 +192,7 @@ mod tests {
         let t = TopicState::fresh(8, 0);
         let mut ctx = Ctx::new(8 as *const _, TopicRef::Known(&t));
         ctx.available = Some(none);
-        assert!(ctx.usable(&t, 2, 6) && ctx.usable(&t, 3, 6));
+        assert!(ctx.usable(&t.view, 2, 6) && ctx.usable(&t.view, 3, 6));
         // A message delivered to partition 2 (rdpart_delivered() or the
         // plugin): it had a leader, so without one now it is lost.
         let latency = || None;
@@ -204,8 +204,8 @@ mod tests {
             broker: -1,
         };
         acknowledged(&t, report);
-        assert!(!ctx.usable(&t, 2, 6), "lost, not still to come");
-        assert!(ctx.usable(&t, 3, 6), "never seen: still to come");
+        assert!(!ctx.usable(&t.view, 2, 6), "lost, not still to come");
+        assert!(ctx.usable(&t.view, 3, 6), "never seen: still to come");
     }
 
     #[test]
@@ -217,11 +217,13 @@ mod tests {
             0
         }
         let t = TopicState::fresh(8, 0);
-        t.leaders().update(6, |p| (p != 4).then_some(p as i32 % 3));
+        t.view
+            .leaders()
+            .update(6, |p| (p != 4).then_some(p as i32 % 3));
         let mut ctx = Ctx::new(8 as *const _, TopicRef::Known(&t));
         ctx.available = Some(none);
-        assert!(ctx.usable(&t, 3, 6), "about to get its leader");
-        assert!(!ctx.usable(&t, 4, 6), "has none to get");
+        assert!(ctx.usable(&t.view, 3, 6), "about to get its leader");
+        assert!(!ctx.usable(&t.view, 4, 6), "has none to get");
     }
 
     #[test]
@@ -236,7 +238,7 @@ mod tests {
             let topics: Topics<TopicState> = Topics::default();
             let t = topics.get_or_insert(0);
             // Leaders 1, 2, 3, 1, 2, 3; the client is in broker 1's rack.
-            t.rack().update(6, |p| p % 3 == 0);
+            t.view.rack().update(6, |p| p % 3 == 0);
             let c = place_many(s, 6, &topics);
             assert_eq!(c[0] + c[3], 60_000, "{s:?}: {c:?}");
             assert!(c[0].abs_diff(c[3]) < 6_000, "{s:?}: {c:?}");
@@ -244,7 +246,7 @@ mod tests {
             // would avoid the backlog the first half left on 0 and 3).
             let topics: Topics<TopicState> = Topics::default();
             let t = topics.get_or_insert(0);
-            t.rack().update(6, |_| false);
+            t.view.rack().update(6, |_| false);
             let c = place_many(s, 6, &topics);
             assert!(c.iter().all(|&k| k > 2_000), "{s:?}: {c:?}");
         }
@@ -257,7 +259,7 @@ mod tests {
             (p % 3 != 0) as i32
         }
         let t = TopicState::null();
-        t.rack().update(6, |p| p % 3 == 0);
+        t.view.rack().update(6, |p| p % 3 == 0);
         let mut ctx = Ctx::new(8 as *const _, TopicRef::Known(&t));
         ctx.available = Some(available);
         for s in [Strategy::Random, Strategy::RoundRobin, Strategy::Sticky] {
@@ -277,7 +279,7 @@ mod tests {
     fn keyed_messages_ignore_racks() {
         let topics: Topics<TopicState> = Topics::default();
         let t = topics.get_or_insert(0);
-        t.rack().update(6, |p| p == 0);
+        t.view.rack().update(6, |p| p == 0);
         let ctx = Ctx::new(std::ptr::null(), TopicRef::Table(&topics));
         for k in 0..1000u32 {
             let key = k.to_le_bytes();

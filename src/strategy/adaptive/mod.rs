@@ -16,7 +16,7 @@ pub use feedback::{acknowledged, sending, Report};
 use super::available::{pick, PROBES};
 use super::backlog::{Load, PartitionLoad, PROBE_MS, WARM_RUN_BYTES};
 use super::ctx::Ctx;
-use super::state::TopicState;
+use super::view::View;
 use crate::{clock, rng};
 use std::sync::atomic::Ordering::*;
 
@@ -35,10 +35,10 @@ pub fn keyed(p: u32, n: u32, ctx: &Ctx) {
 #[inline]
 pub fn place(n: u32, ctx: &Ctx) -> u32 {
     let t = ctx.topic();
-    let load = t.load(n);
+    let (load, v) = (t.load(n), &t.view);
     let bytes = load.message_bytes();
     if load.any_out.load(Relaxed) {
-        if let Some(p) = probe(load, n, ctx, t) {
+        if let Some(p) = probe(load, n, ctx, v) {
             load.starting(p);
             load.placed(p);
             return p;
@@ -52,8 +52,8 @@ pub fn place(n: u32, ctx: &Ctx) -> u32 {
             load.refresh(
                 clock::coarse_ms() | 1,
                 ctx.adaptive.timeout_ms,
-                t.leaders_if_any(),
-                t.brokers(),
+                v.leaders_if_any(),
+                v.brokers(),
             );
         }
         // Short runs until enough partitions have answered to compare:
@@ -72,15 +72,15 @@ pub fn place(n: u32, ctx: &Ctx) -> u32 {
             n,
             limits,
             Some(bytes),
-            |p| !load.out(p) && ctx.usable(t, p, n),
+            |p| !load.out(p) && ctx.usable(v, p, n),
             |prev| {
                 load.refresh(
                     clock::now_ms() | 1,
                     ctx.adaptive.timeout_ms,
-                    t.leaders_if_any(),
-                    t.brokers(),
+                    v.leaders_if_any(),
+                    v.brokers(),
                 );
-                let next = choose(load, prev, n, ctx, t, ctx.adaptive.weighting);
+                let next = choose(load, prev, n, ctx, v, ctx.adaptive.weighting);
                 load.starting(next);
                 next
             },
@@ -109,13 +109,13 @@ fn choose_sampled(
     prev: Option<u32>,
     n: u32,
     ctx: &Ctx,
-    t: &TopicState,
+    v: &View,
     weighting: bool,
 ) -> u32 {
     let mut best: Option<(i64, u32)> = None;
     for _ in 0..PROBES {
         let p = pick(n, prev);
-        if load.out(p) || !ctx.usable(t, p, n) {
+        if load.out(p) || !ctx.usable(v, p, n) {
             continue;
         }
         let b = load.slot(p).map_or(0, PartitionLoad::backlog);
@@ -129,14 +129,14 @@ fn choose_sampled(
     match best {
         Some((_, p)) => p,
         None => ctx
-            .random_usable(t, n, prev)
+            .random_usable(v, n, prev)
             .unwrap_or_else(|| pick(n, prev)),
     }
 }
 
 /// A probe to a left-out partition, when one is due.
 #[cold]
-fn probe(load: &Load, n: u32, ctx: &Ctx, t: &TopicState) -> Option<u32> {
+fn probe(load: &Load, n: u32, ctx: &Ctx, v: &View) -> Option<u32> {
     let now = clock::coarse_ms() | 1;
     let due = load.next_probe.load(Relaxed);
     if due != 0 && (now.wrapping_sub(due) as i32) < 0 {
@@ -158,7 +158,7 @@ fn probe(load: &Load, n: u32, ctx: &Ctx, t: &TopicState) -> Option<u32> {
         let p = (start + i) % tracked;
         // One probe at a time per partition: the next waits for the last
         // one's acknowledgement (a broker a second slow gets one a second).
-        if load.out(p) && load.slot(p).is_none_or(|s| s.backlog() <= 0) && ctx.usable(t, p, n) {
+        if load.out(p) && load.slot(p).is_none_or(|s| s.backlog() <= 0) && ctx.usable(v, p, n) {
             load.probe_cursor.store(p + 1, Relaxed);
             return Some(p);
         }
@@ -171,16 +171,9 @@ fn probe(load: &Load, n: u32, ctx: &Ctx, t: &TopicState) -> Option<u32> {
 /// `max load + 1 - load`, where a partition's load is its backlog plus its
 /// lead this epoch (uniform without weighting). Failing that, any usable
 /// one; failing that, any.
-fn choose(
-    load: &Load,
-    prev: Option<u32>,
-    n: u32,
-    ctx: &Ctx,
-    t: &TopicState,
-    weighting: bool,
-) -> u32 {
+fn choose(load: &Load, prev: Option<u32>, n: u32, ctx: &Ctx, v: &View, weighting: bool) -> u32 {
     if n > WEIGH_MAX || (n > WEIGH_ALWAYS && !load.may_weigh()) {
-        return choose_sampled(load, prev, n, ctx, t, weighting);
+        return choose_sampled(load, prev, n, ctx, v, weighting);
     }
     if n == 1 {
         return 0;
@@ -197,7 +190,7 @@ fn choose(
     // Each pass walks the counters in order, segment by segment.
     let ahead = |s: &PartitionLoad| s.sent.placed.load(Relaxed) - s.sent.base.load(Relaxed);
     let eligible = |p: u32, s: &PartitionLoad| {
-        Some(p) != prev && !s.sent.out.load(Relaxed) && ctx.in_rack(t, p)
+        Some(p) != prev && !s.sent.out.load(Relaxed) && ctx.in_rack(v, p)
     };
     let least = load
         .upto(n)
@@ -230,7 +223,7 @@ fn choose(
                 r -= w;
             }
             match chosen {
-                Some(p) if ctx.usable(t, p, n) => return p,
+                Some(p) if ctx.usable(v, p, n) => return p,
                 _ => {}
             }
         }
@@ -238,28 +231,28 @@ fn choose(
     // Every other partition is left out or not usable: stay, or any usable,
     // but not one whose leader is down (a crashed broker's partitions while
     // every other broker waits for it to leave the ISR) while others exist.
-    if let Some(p) = prev.filter(|&p| !load.out(p) && ctx.usable(t, p, n)) {
+    if let Some(p) = prev.filter(|&p| !load.out(p) && ctx.usable(v, p, n)) {
         return p;
     }
     if load.any_dead.load(Relaxed) {
         for _ in 0..PROBES {
             let p = pick(n, prev);
-            if !load.dead(p) && ctx.usable(t, p, n) {
+            if !load.dead(p) && ctx.usable(v, p, n) {
                 return p;
             }
         }
     }
     let p = pick(n, prev);
-    if ctx.usable(t, p, n) {
+    if ctx.usable(v, p, n) {
         return p;
     }
-    ctx.random_usable(t, n, prev).unwrap_or(p)
+    ctx.random_usable(v, n, prev).unwrap_or(p)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::strategy::{RunLimits, TopicRef};
+    use crate::strategy::{RunLimits, TopicRef, TopicState};
     use crate::topics::Topics;
     use std::sync::atomic::AtomicU64;
     /// Full weighings of every partition (`may_weigh`), for the test below.
@@ -326,14 +319,14 @@ mod tests {
         }
         let mut counts = [0u32; 4];
         for _ in 0..4000 {
-            counts[choose(l, None, 4, &c, t, true) as usize] += 1;
+            counts[choose(l, None, 4, &c, &t.view, true) as usize] += 1;
         }
         // Weights 1001, 1001, 1001, 1: partition 3 about once in 3000.
         assert!(counts[3] < 10, "{counts:?}");
         assert!(counts[..3].iter().all(|&c| c > 1100), "{counts:?}");
         let mut uniform = [0u32; 4];
         for _ in 0..4000 {
-            uniform[choose(l, None, 4, &c, t, false) as usize] += 1;
+            uniform[choose(l, None, 4, &c, &t.view, false) as usize] += 1;
         }
         assert!(uniform.iter().all(|&c| c > 800), "{uniform:?}");
     }
