@@ -62,7 +62,7 @@ pub fn place(n: u32, ctx: &Ctx) -> u32 {
         let limits = if load.warm.load(Relaxed) {
             &ctx.run
         } else {
-            warming = super::RunLimits {
+            warming = super::run::RunLimits {
                 bytes: ctx.run.bytes.min(WARM_RUN_BYTES),
                 ..ctx.run
             };
