@@ -5,7 +5,7 @@
 //! topics' partitions, their leaders and the leaders' racks
 //! (DescribeTopics, librdkafka 2.3.0 and later; for adaptive alone one
 //! Metadata request), probes each leader once for adaptive, and records
-//! them in each topic's state (strategy/leaders.rs, strategy/rack.rs),
+//! them in each topic's view (strategy/view.rs: its leaders and rack),
 //! every `PERIOD_RACKS` or `PERIOD_ADAPTIVE` and whenever an
 //! acknowledgement shows a message delivered by a broker other than the
 //! leader rdpart knows. The thread only waits on its own queue and on a

@@ -1,11 +1,12 @@
 //! What placement keeps per topic, each part owned by one module:
 //!
 //! - [`TopicState`], shared by every thread: the topic's view (view.rs:
-//!   availability, leaders, racks, broker round trips, fed from outside
-//!   placement), its resolved `topic.strategy` (partitioner.rs),
-//!   adaptive's counters (backlog/) and the key counters (hot_keys.rs),
-//!   each made on first use. A strategy is handed only its own part and
-//!   the view. It lives in a `Topics` table (topics.rs).
+//!   availability, leaders, racks, broker round trips, whatever the
+//!   strategy), its resolved `topic.strategy` (partitioner.rs), and the
+//!   state of the features that keep some per topic, each made on first
+//!   use: adaptive's counters (backlog/) and the key counters
+//!   (hot_keys.rs). Which partitions are usable is decided from the view
+//!   alone (usable.rs). It lives in a `Topics` table (topics.rs).
 //! - [`Lane`], per thread and topic: round_robin's cycle and the current
 //!   run of sticky or adaptive (run.rs). Each thread keeps its own lanes in
 //!   a thread-local map, so in steady state no cache line is written by two

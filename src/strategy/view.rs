@@ -1,11 +1,14 @@
-//! A topic's view: what placement is told about the topic's partitions
-//! from outside it, as franz-go's client feeds its partitioners. Fed by
-//! the plugin (each partition's leader and rack from its leader thread,
-//! the producer's brokers' round trips from its probes) and by
-//! acknowledgements (a delivered message's partition had a leader); read
-//! by the keyless strategies, through usable.rs, and by adaptive. Nothing
-//! in it is a strategy's own state: that lives in the strategy's module
-//! (adaptive's `Load`, hot keys' `HotKeys`, each thread's `Lane`).
+//! A topic's view: what is known of the topic's partitions, whatever the
+//! strategy. Learnt from outside placement: each partition's leader, and
+//! whether it is in the client's rack (only under rack awareness), from
+//! the plugin's leader thread; the producer's brokers' round trips, from
+//! the plugin's request hooks and probes; a delivered message's partition
+//! had a leader, from acknowledgements. And by placement itself: which
+//! partitions librdkafka says have a leader while the topic settles
+//! (available.rs). Read by the keyless strategies through usable.rs, by
+//! adaptive, and by the plugin's leader check. A strategy's own state is
+//! not here but in its module (adaptive's `Load`, hot keys' `HotKeys`,
+//! each thread's `Lane`).
 
 use super::available::Availability;
 use super::backlog::Brokers;
@@ -50,7 +53,8 @@ impl View {
         self.leaders.get()
     }
 
-    /// The rack view, to be written (made on first use).
+    /// The rack view, to be written (made on first use: under rack
+    /// awareness only).
     pub fn rack(&self) -> &Rack {
         self.rack.get_or_init(Box::default)
     }

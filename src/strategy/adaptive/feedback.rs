@@ -2,8 +2,8 @@
 //! `on_send` and `on_acknowledgement`, and `rdpart_delivered()` for
 //! `rdpart_new()` partitioners, report here and nowhere else.
 
-use super::super::backlog;
-use super::super::state::TopicState;
+use crate::strategy::backlog;
+use crate::strategy::state::TopicState;
 
 /// A message of topic `t` about to be produced (the plugin's on_send, in
 /// the producing thread): to the application's `partition` (>= 0), or to

@@ -6,11 +6,11 @@
 //! broker threads write separate cache lines. docs/adaptive.md has the
 //! rules and their reasons.
 
-use super::super::leaders::Leaders;
 use super::brokers::Brokers;
 use super::slow::{self, halve_toward};
 use crate::atomic::Segments;
 use crate::clock;
+use crate::strategy::leaders::Leaders;
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, Ordering::*};
 
