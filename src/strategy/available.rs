@@ -22,7 +22,9 @@ pub(crate) const PROBES: u32 = 8;
 /// How long a scan that found no usable partition is trusted.
 pub(crate) const DARK_MS: u32 = 100;
 
-/// A topic's availability state, shared by every thread.
+/// A topic's availability state, shared by every thread. In the order
+/// written (`repr(C)`): `settled`, read by every keyless placement, first.
+#[repr(C)]
 pub struct Availability {
     /// Every partition's leader is known.
     pub settled: AtomicBool,
@@ -32,11 +34,11 @@ pub struct Availability {
     pub first_placed: AtomicU32,
     /// Clock (ms) of the last full availability scan while not settled.
     pub last_scan: AtomicU32,
-    /// While not settled: which partitions have been seen with a leader.
-    seen: once_cell::race::OnceBox<Seen>,
     /// Clock (ms) until which the topic is known to have no available
     /// partition (0: none recorded).
     pub dark_until: AtomicU32,
+    /// While not settled: which partitions have been seen with a leader.
+    seen: once_cell::race::OnceBox<Seen>,
 }
 
 /// A bit per partition.

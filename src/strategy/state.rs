@@ -23,7 +23,10 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 
-/// State of one topic shared by all threads.
+/// State of one topic shared by all threads. In the order written
+/// (`repr(C)`): what every placement reads (the id, for its lane, and the
+/// view's first fields) first, together.
+#[repr(C)]
 pub struct TopicState {
     /// Unique per state object, so a thread's lane made for a freed state
     /// at the same address is recognised as stale.

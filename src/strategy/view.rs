@@ -17,14 +17,17 @@ use super::rack::Rack;
 use once_cell::race::OnceBox;
 use std::sync::Arc;
 
-/// What is known of one topic's partitions, shared by every thread.
+/// What is known of one topic's partitions, shared by every thread. In
+/// the order written (`repr(C)`): what every keyless placement reads
+/// first, together.
+#[repr(C)]
 pub struct View {
     /// Whether its leaders are known yet, and which (available.rs).
     pub availability: Availability,
-    /// Each partition's leader (leaders.rs), made when first learnt.
-    leaders: OnceBox<Leaders>,
     /// The partitions in the client's rack (rack.rs), made when first learnt.
     rack: OnceBox<Rack>,
+    /// Each partition's leader (leaders.rs), made when first learnt.
+    leaders: OnceBox<Leaders>,
     /// The producer's brokers' round trips, shared with the plugin's
     /// instance, set when the plugin first sees the topic.
     brokers: OnceBox<Arc<Brokers>>,
@@ -36,8 +39,8 @@ impl View {
     pub const fn new(settled: bool) -> View {
         View {
             availability: Availability::new(settled),
-            leaders: OnceBox::new(),
             rack: OnceBox::new(),
+            leaders: OnceBox::new(),
             brokers: OnceBox::new(),
         }
     }
