@@ -16,8 +16,9 @@
 
 #![allow(non_camel_case_types)]
 
+use super::api::Api;
+use super::log::{self, Log};
 use super::python::{self, Python};
-use super::{log, Instance};
 use crate::boundary::{c_string, key, Key};
 use crate::clock::now_ms;
 use crate::registry::{Failure, Placed, ProducerTopic};
@@ -25,6 +26,21 @@ use crate::sys::*;
 use std::cell::RefCell;
 use std::ffi::{c_char, c_void, CStr};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering::*};
+
+/// What the application's partitioner uses of its producer's instance
+/// (instance.rs): librdkafka's functions, the log, and its own state.
+pub struct Host<'a> {
+    pub api: &'a Api,
+    pub log: &'a Log,
+    pub custom: &'a Custom,
+}
+
+impl Host<'_> {
+    /// Logs `msg` at syslog `level` on the producer's log (log.rs).
+    fn log(&self, level: i32, msg: &str) {
+        self.log.write(level, msg, false)
+    }
+}
 
 /// A message header, as the application's partitioner sees it.
 #[repr(C)]
@@ -304,7 +320,7 @@ fn leave(id: Identity, a: Answer) {
 /// # Safety
 /// `rk`, `m` and `inst` are on_send's, live for the call.
 pub unsafe fn on_send(
-    inst: &Instance,
+    inst: &Host,
     rk: *mut rd_kafka_t,
     msg: *mut rd_kafka_message_t,
     m: &rd_kafka_message_t,
@@ -531,20 +547,20 @@ pub unsafe fn on_send(
 }
 
 /// Fails the message (its partitioner answer), counts and logs why.
-fn fail(inst: &Instance, t: &ProducerTopic, id: Identity, why: Failure, line: &str) {
+fn fail(inst: &Host, t: &ProducerTopic, id: Identity, why: Failure, line: &str) {
     leave(id, Answer::Failed(None));
     report(inst, t, why, line);
 }
 
 /// Counts a failure and logs it.
-fn report(inst: &Instance, t: &ProducerTopic, why: Failure, line: &str) {
+fn report(inst: &Host, t: &ProducerTopic, why: Failure, line: &str) {
     t.custom.failed(why);
     log_failure(inst, t, why, line);
 }
 
 /// Logs a failure at ERR, at most once a second per topic and kind (with
 /// how many were not logged meanwhile).
-fn log_failure(inst: &Instance, t: &ProducerTopic, why: Failure, line: &str) {
+fn log_failure(inst: &Host, t: &ProducerTopic, why: Failure, line: &str) {
     let (logged_at, unlogged) = (
         &t.custom.logged_at[why as usize],
         &t.custom.unlogged[why as usize],
@@ -573,7 +589,7 @@ fn log_failure(inst: &Instance, t: &ProducerTopic, why: Failure, line: &str) {
 /// # Safety
 /// on_send's producer and topic.
 unsafe fn wait_for_count(
-    inst: &Instance,
+    inst: &Host,
     rk: *mut rd_kafka_t,
     rkt: *mut rd_kafka_topic_t,
     wait_ms: u32,
@@ -616,7 +632,7 @@ unsafe fn wait_for_count(
 ///
 /// # Safety
 /// `msg` is on_send's message.
-unsafe fn headers(inst: &Instance, msg: *mut rd_kafka_message_t) -> Vec<rdpart_header_t> {
+unsafe fn headers(inst: &Host, msg: *mut rd_kafka_message_t) -> Vec<rdpart_header_t> {
     let (Some(get), Some(get_all)) = (inst.api.message_headers, inst.api.header_get_all) else {
         return Vec::new();
     };
@@ -647,7 +663,7 @@ unsafe fn headers(inst: &Instance, msg: *mut rd_kafka_message_t) -> Vec<rdpart_h
 /// message with `_UNKNOWN_PARTITION`).
 #[allow(clippy::too_many_arguments)]
 pub fn partition(
-    inst: &Instance,
+    inst: &Host,
     t: &ProducerTopic,
     rkt: *const rd_kafka_topic_t,
     keydata: *const c_void,
@@ -717,7 +733,7 @@ pub fn partition(
 ///
 /// # Safety
 /// `rkt` is the topic's live handle.
-pub unsafe fn say_late(inst: &Instance, t: &ProducerTopic, rkt: *mut rd_kafka_topic_t) {
+pub unsafe fn say_late(inst: &Host, t: &ProducerTopic, rkt: *mut rd_kafka_topic_t) {
     let c = &t.custom;
     let take = |n: &AtomicU64| {
         if n.load(Relaxed) == 0 {

@@ -25,7 +25,9 @@
 //!   the leader thread (leaders.rs);
 //! - `on_conf_destroy`: frees the instance and its topics.
 
-use super::{log, plugin_partition, Instance};
+use super::instance::Instance;
+use super::log;
+use super::partition::plugin_partition;
 use crate::boundary::{boundary, c_string, write_errstr};
 use crate::config::SetError;
 use crate::registry::{ProducerTopic, TopicStats, PRODUCERS};
@@ -441,7 +443,7 @@ unsafe extern "C" fn on_send(
         }
         if inst.custom.is_set() {
             // SAFETY: on_send's producer and message, live for the call.
-            unsafe { super::custom::on_send(inst, rk, msg, m, t, owner) };
+            unsafe { super::custom::on_send(&inst.host(), rk, msg, m, t, owner) };
         }
         // Lines waiting for the log queue: this failure carries them (log.rs).
         if inst.log.take_pending() {
@@ -560,7 +562,7 @@ unsafe fn tell(inst: &Instance, t: &ProducerTopic, rkt: *mut rd_kafka_topic_t, d
     unsafe { say_hot_keys(inst, t, rkt) };
     if inst.custom.is_set() {
         // SAFETY: as above.
-        unsafe { super::custom::say_late(inst, t, rkt) };
+        unsafe { super::custom::say_late(&inst.host(), t, rkt) };
     }
     if delivered
         && t.ua_seen.load(Relaxed)

@@ -1,59 +1,37 @@
 //! The librdkafka plugin: `plugin.library.paths=librdpart` installs an
 //! rdpart partitioner in any librdkafka producer, configured by `rdpart.*`
 //! properties (the same as `rdpart_conf_set`'s). This file: `conf_init`,
-//! the instance it makes per conf, and the partitioner it installs, which
-//! finds its producer and topic in the registry (registry.rs), never in the
-//! topic opaque (the application's). `api.rs` binds to the librdkafka that
-//! loaded the plugin, `properties.rs` claims properties, `interceptors.rs`
-//! has every hook in the order librdkafka calls them, `log.rs` tells the
-//! user. docs/plugin.md has what `conf_init` does, step by step.
+//! which makes the instance (`instance.rs`) of each conf and installs the
+//! partitioner (`partition.rs`), which finds its producer and topic in the
+//! registry (registry.rs), never in the topic opaque (the application's).
+//! `api.rs` binds to the librdkafka that loaded the plugin, `properties.rs`
+//! claims properties, `interceptors.rs` has every hook in the order
+//! librdkafka calls them, `log.rs` tells the user. docs/plugin.md has what
+//! `conf_init` does, step by step.
 
 #![allow(clippy::missing_safety_doc)]
 
 mod api;
 mod custom;
+mod instance;
 mod interceptors;
 mod leaders;
 mod log;
+mod partition;
 mod properties;
 mod python;
 
 pub use properties::claim;
 
-use crate::boundary::{boundary, c_string, key, write_errstr, write_stderr};
+use crate::boundary::{boundary, c_string, write_errstr, write_stderr};
 use crate::config::{parse_int, Config, STICKY_LINGER_MS};
 use crate::loader::Library;
-use crate::partitioner::Partitioner;
-use crate::registry::{place_plain, PRODUCERS};
-use crate::strategy::{Strategy, TopicRef};
 use crate::sys::*;
 use api::Api;
+use instance::Instance;
+use partition::plugin_partition;
 use std::ffi::{c_char, c_void};
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
-
-/// One plugin instance per conf: the partitioner's configuration, the
-/// librdkafka it lives in, and (once a producer is made from the conf)
-/// that producer's log.
-pub struct Instance {
-    /// The configuration while the conf is being set (on_conf_set)...
-    config: std::sync::Mutex<Config>,
-    /// ...frozen into the partitioner when the producer is made (on_new).
-    part: std::sync::OnceLock<Partitioner>,
-    api: Api,
-    /// The producer's log (log.rs), once a producer is made from the conf.
-    log: std::sync::Arc<log::Log>,
-    /// The producer's default topic conf names another partitioner (said
-    /// in on_new), which then places the topics made from it.
-    foreign_default: AtomicBool,
-    /// The thread that learns leaders and their racks (leaders.rs), made
-    /// in on_new, started by the first topic that needs it.
-    leaders: std::sync::OnceLock<leaders::Watcher>,
-    /// The producer's brokers' round trips (adaptive), from on_request_sent
-    /// and on_response_received.
-    brokers: std::sync::Arc<crate::strategy::Brokers>,
-    /// The application's own partitioner, if it set one (custom.rs).
-    custom: custom::Custom,
-}
 
 /// The plugin entry point librdkafka looks up after dlopen().
 #[no_mangle]
@@ -256,115 +234,5 @@ fn own_path() -> String {
         unsafe { c_string(info.dli_fname) }
     } else {
         "librdpart".into()
-    }
-}
-
-/// The partitioner the plugin installs: the producer's configuration and
-/// the topic's state come from the registry, never from the topic opaque.
-pub unsafe extern "C" fn plugin_partition(
-    rkt: *const rd_kafka_topic_t,
-    keydata: *const c_void,
-    keylen: usize,
-    partition_cnt: i32,
-    _rkt_opaque: *mut c_void,
-    msg_opaque: *mut c_void,
-) -> i32 {
-    if partition_cnt < 1 {
-        return PARTITION_UA;
-    }
-    boundary(PARTITION_UA, || {
-        match PRODUCERS.get(rkt as usize).and_then(|t| {
-            // SAFETY: a registered topic's owner is the live instance of
-            // the producer placing this message (its on_send registered it).
-            unsafe { Instance::from_opaque(t.owner as *const c_void) }.map(|i| (t, i))
-        }) {
-            Some((t, inst)) => {
-                if !t.placed.load(Relaxed) {
-                    t.placed.store(true, Relaxed);
-                }
-                let place = |key: crate::boundary::Key| {
-                    inst.part()
-                        .place(rkt, TopicRef::Known(&t.state), key, partition_cnt as u32)
-                        as i32
-                };
-                if inst.custom.is_set() {
-                    return custom::partition(
-                        inst,
-                        t,
-                        rkt,
-                        keydata,
-                        keylen,
-                        msg_opaque,
-                        partition_cnt,
-                        place,
-                    );
-                }
-                // SAFETY: librdkafka's contract for keydata/keylen.
-                place(unsafe { key(keydata, keylen) })
-            }
-            // A topic no on_send registered: not produced through a plugin
-            // producer (a direct call). Place as the default would.
-            // SAFETY: the callback contract, passed on.
-            None => unsafe {
-                place_plain::<{ Strategy::Sticky as u8 }>(rkt, keydata, keylen, partition_cnt)
-            },
-        }
-    })
-}
-
-impl Instance {
-    /// The configuration being set (before the producer is made).
-    fn config(&self) -> std::sync::MutexGuard<'_, Config> {
-        self.config.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// The partitioner, its configuration frozen: in on_new, or by the
-    /// first reader (none comes before on_new). Once frozen, on_conf_set
-    /// refuses rdpart's properties (`frozen`).
-    #[inline]
-    fn part(&self) -> &Partitioner {
-        self.part.get_or_init(|| {
-            Partitioner::new(
-                self.config().clone(),
-                Some(self.api.available),
-                Some(self.api.topic_name),
-            )
-        })
-    }
-
-    /// Err when `config` asks for rack awareness that this librdkafka
-    /// cannot give.
-    /// Whether the configuration is frozen (a producer was made from the conf).
-    fn frozen(&self) -> bool {
-        self.part.get().is_some()
-    }
-
-    fn check_racks(&self, config: &Config) -> Result<(), String> {
-        if config.rack_aware && self.api.racks.is_none() {
-            return Err(format!(
-                "\"rdpart.rack.aware\": true needs librdkafka 2.3.0 or later (DescribeTopics, \
-                 to learn the leaders' racks); this is librdkafka {} ({}): set false or upgrade",
-                self.api.version_string(),
-                self.api.path
-            ));
-        }
-        Ok(())
-    }
-
-    /// The instance an interceptor's `ic_opaque` (or a topic's owner) is.
-    ///
-    /// # Safety
-    /// `opaque` is NULL or the opaque conf_init registered, live (its conf
-    /// is not destroyed).
-    #[inline]
-    unsafe fn from_opaque<'a>(opaque: *const c_void) -> Option<&'a Instance> {
-        // SAFETY: the caller's contract.
-        unsafe { (opaque as *const Instance).as_ref() }
-    }
-
-    /// Logs `msg` (which starts with "rdpart: ") at syslog `level` on the
-    /// producer's log (log.rs).
-    pub fn log(&self, level: i32, msg: &str) {
-        self.log.write(level, msg, false)
     }
 }
