@@ -1,6 +1,7 @@
 //! What every entry point from C goes through: the panic landing pad, the
 //! NULL-safe conversions of what C hands over, and the ways back out (an
-//! error buffer, stderr). Nothing here allocates except `c_string`.
+//! error buffer, stderr, a value cut short for a message). Nothing here
+//! allocates except `c_string` and `shorten`.
 
 use std::ffi::{c_char, c_void, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -98,4 +99,12 @@ pub fn write_stderr(msg: &str) {
     }
     // SAFETY: a valid buffer of that length.
     let _ = unsafe { libc::write(2, msg.as_ptr() as *const c_void, len) };
+}
+
+/// `s`, cut to about `max` characters for a message.
+pub fn shorten(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => format!("{}...", &s[..i]),
+        None => s.to_string(),
+    }
 }

@@ -8,6 +8,7 @@ mod topic_rules;
 
 pub use topic_rules::{TopicRule, TopicRules};
 
+use crate::boundary::shorten;
 use crate::strategy::{AdaptiveOptions, HotKeyOptions, KeyDelimiter, RunLimits, Strategy};
 
 /// A complete configuration.
@@ -130,14 +131,6 @@ pub const STICKY_LINGER_MS: (u32, u32) = (0, 900_000);
 pub const ADAPTIVE_RUN_BYTES: (u32, u32) = (1, i32::MAX as u32);
 pub const ADAPTIVE_TIMEOUT_MS: (u32, u32) = (0, 900_000);
 pub const HOT_KEY_PARTITIONS: (u32, u32) = (1, 65_536);
-
-/// `s`, cut to about `max` characters for a message.
-pub fn shorten(s: &str, max: usize) -> String {
-    match s.char_indices().nth(max) {
-        Some((i, _)) => format!("{}...", &s[..i]),
-        None => s.to_string(),
-    }
-}
 
 /// Parse a decimal integer in `lo..=hi`, as librdkafka does for its own.
 pub fn parse_int(shown: &str, value: &str, (lo, hi): (u32, u32)) -> Result<u32, SetError> {

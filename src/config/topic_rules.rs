@@ -29,14 +29,14 @@ impl TopicRules {
                 return Err(format!(
                     "expects PATTERN:STRATEGY pairs (e.g. orders:jump,events-*:round_robin): \
                      no ':' in \"{}\"",
-                    crate::config::shorten(pair, 32)
+                    crate::boundary::shorten(pair, 32)
                 ));
             };
             let (pattern, strategy) = (pattern.trim(), strategy.trim());
             if pattern.is_empty() {
                 return Err(format!(
                     "a pair has no topic pattern: \"{}\"",
-                    crate::config::shorten(pair, 32)
+                    crate::boundary::shorten(pair, 32)
                 ));
             }
             if let Some(c) = pattern
@@ -46,14 +46,14 @@ impl TopicRules {
                 return Err(format!(
                     "'{c}' cannot be in a topic name (a pattern has letters, digits, '.', \
                      '_', '-' and the wildcard '*'), in \"{}\"",
-                    crate::config::shorten(pair, 32)
+                    crate::boundary::shorten(pair, 32)
                 ));
             }
             let Some(strategy) = Strategy::from_name(strategy) else {
                 // Short: librdkafka wrappers keep 255 bytes of a message.
                 return Err(format!(
                     "strategy \"{}\" is not one of {}",
-                    crate::config::shorten(strategy, 16),
+                    crate::boundary::shorten(strategy, 16),
                     Strategy::names(),
                 ));
             };

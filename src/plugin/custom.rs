@@ -169,7 +169,7 @@ impl Custom {
             None => Err(format!(
                 "Invalid value \"{}\" for configuration property \"{name}\": expected an \
                  address as %p prints it (0x...), or empty for none",
-                crate::config::shorten(&v, 32)
+                crate::boundary::shorten(&v, 32)
             )),
         };
         Some(match prop {
@@ -185,7 +185,7 @@ impl Custom {
                 _ => Err(format!(
                     "Invalid value \"{}\" for configuration property \"{name}\": expected \
                      fail or strategy",
-                    crate::config::shorten(&v, 32)
+                    crate::boundary::shorten(&v, 32)
                 )),
             },
             "wait.ms" => match v.parse::<u32>() {
@@ -196,7 +196,7 @@ impl Custom {
                 _ => Err(format!(
                     "Invalid value \"{}\" for configuration property \"{name}\": expected \
                      0..{WAIT_MAX_MS}",
-                    crate::config::shorten(&v, 32)
+                    crate::boundary::shorten(&v, 32)
                 )),
             },
             _ => Err(format!(

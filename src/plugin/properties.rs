@@ -54,7 +54,7 @@ pub fn parse_env(config: &mut Config, value: &[u8]) -> Result<(), String> {
         let Some(eq) = pair.iter().position(|&b| b == b'=') else {
             return Err(format!(
                 "rdpart: {ENV}: expected name=value pairs separated by ';', not \"{}\"",
-                crate::config::shorten(&String::from_utf8_lossy(pair), 32)
+                crate::boundary::shorten(&String::from_utf8_lossy(pair), 32)
             ));
         };
         let name = String::from_utf8_lossy(pair[..eq].trim_ascii()).into_owned();
