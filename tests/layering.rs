@@ -282,3 +282,86 @@ fn the_cycle_finder_finds_cycles() {
     assert_eq!(cycles(&nodes, &edges), vec![vec![n("a"), n("b"), n("c")]]);
     assert!(cycles(&nodes, &edges[..2]).is_empty());
 }
+
+/// Each module's mod.rs is its top: it declares and uses its files, and
+/// no file of the module uses an item that mod.rs itself defines (only
+/// what mod.rs re-exports from another file), outside tests.
+#[test]
+fn no_file_uses_its_modules_mod_rs() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let strip = |text: &str| -> String {
+        let text = text.split("#[cfg(test)]\nmod tests").next().unwrap();
+        text.lines()
+            .map(|l| l.split("//").next().unwrap())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let ident = |s: &str| -> String {
+        s.chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect()
+    };
+    let mut bad = Vec::new();
+    let (mut checked, mut found) = (0, 0);
+    for dir in [
+        "strategy",
+        "strategy/backlog",
+        "strategy/adaptive",
+        "plugin",
+        "capi",
+        "config",
+    ] {
+        let path = root.join(dir);
+        let facade = strip(&std::fs::read_to_string(path.join("mod.rs")).unwrap());
+        let mut defined = Vec::new();
+        for kw in [
+            "fn ", "struct ", "enum ", "const ", "static ", "type ", "trait ",
+        ] {
+            for (i, _) in facade.match_indices(kw) {
+                // Items at the top level only (a line's first word, after
+                // `pub`, `unsafe`, `extern "C"`), not methods.
+                let line = &facade[facade[..i].rfind('\n').map_or(0, |n| n + 1)..i];
+                if !line.starts_with(char::is_whitespace) && !line.contains(['{', '=', ';']) {
+                    let name = ident(&facade[i + kw.len()..]);
+                    if !name.is_empty() {
+                        defined.push(name);
+                    }
+                }
+            }
+        }
+        found += defined.len();
+        let prefix = format!("crate::{}::", dir.replace('/', "::"));
+        let mut files = Vec::new();
+        self::files(&path, &mut files);
+        files.retain(|p| *p != path.join("mod.rs"));
+        for f in files {
+            let text = strip(&std::fs::read_to_string(&f).unwrap());
+            // `super::` is this mod.rs only in the directory's own files.
+            let own = f.parent() == Some(path.as_path());
+            let uses = text
+                .split(prefix.as_str())
+                .skip(1)
+                .chain(text.split("super::").skip(1).filter(|_| own));
+            for u in uses {
+                let names: Vec<String> = match u.strip_prefix('{') {
+                    Some(group) => group[..group.find('}').unwrap()]
+                        .split(',')
+                        .map(|i| ident(i.trim()))
+                        .collect(),
+                    None => vec![ident(u)],
+                };
+                for name in names {
+                    checked += 1;
+                    if defined.contains(&name) {
+                        bad.push(format!("{} uses {dir}/mod.rs's {name}", f.display()));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        checked > 30 && found > 30,
+        "only {checked} uses and {found} items of mod.rs files read: is the parser reading the source?"
+    );
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
