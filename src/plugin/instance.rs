@@ -56,13 +56,13 @@ impl Instance {
         })
     }
 
-    /// Err when `config` asks for rack awareness that this librdkafka
-    /// cannot give.
     /// Whether the configuration is frozen (a producer was made from the conf).
     pub(super) fn frozen(&self) -> bool {
         self.part.get().is_some()
     }
 
+    /// Err when `config` asks for rack awareness that this librdkafka
+    /// cannot give.
     pub(super) fn check_racks(&self, config: &Config) -> Result<(), String> {
         if config.rack_aware && self.api.racks.is_none() {
             return Err(format!(
