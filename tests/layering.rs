@@ -81,6 +81,32 @@ fn no_module_uses_a_later_one() {
     );
 }
 
+/// `text` without its comments.
+fn code(text: &str) -> String {
+    text.lines()
+        .map(|l| l.split("//").next().unwrap())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The identifier `s` starts with.
+fn ident(s: &str) -> String {
+    s.chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect()
+}
+
+/// The names a path continues with: `{a, b}` or one name.
+fn names(rest: &str) -> Vec<String> {
+    match rest.strip_prefix('{') {
+        Some(group) => group[..group.find('}').unwrap_or(group.len())]
+            .split(',')
+            .map(|i| ident(i.trim()))
+            .collect(),
+        None => vec![ident(rest)],
+    }
+}
+
 /// The files (and subdirectories) of `dir` as nodes, and which uses which:
 /// `super::x` or `crate::<dir>::x` naming a sibling `x`, or an item that
 /// the directory's mod.rs re-exports from `x` (`pub use x::{...}`).
@@ -95,17 +121,6 @@ fn module_graph(dir: &str) -> (Vec<String>, Vec<(String, String)>) {
             nodes.push(name);
         }
     }
-    let code = |text: &str| -> String {
-        text.lines()
-            .map(|l| l.split("//").next().unwrap())
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
-    let ident = |s: &str| -> String {
-        s.chars()
-            .take_while(|c| c.is_alphanumeric() || *c == '_')
-            .collect()
-    };
     // Items mod.rs re-exports, and from which file.
     let mut exported = std::collections::HashMap::new();
     let facade = code(&std::fs::read_to_string(path.join("mod.rs")).unwrap_or_default());
@@ -134,13 +149,8 @@ fn module_graph(dir: &str) -> (Vec<String>, Vec<(String, String)>) {
                 }
             }
             declared
-        } else if let Some(group) = rest.strip_prefix('{') {
-            group[..group.find('}').unwrap_or(group.len())]
-                .split(',')
-                .map(|i| ident(i.trim()))
-                .collect()
         } else {
-            vec![ident(rest)]
+            names(rest)
         };
         for item in items.into_iter().filter(|i| !i.is_empty()) {
             exported.insert(item, from.clone());
@@ -171,15 +181,7 @@ fn module_graph(dir: &str) -> (Vec<String>, Vec<(String, String)>) {
                 uses.extend(text.split("super::super::").skip(1));
             }
             for u in uses {
-                let names: Vec<String> = if let Some(group) = u.strip_prefix('{') {
-                    group[..group.find('}').unwrap()]
-                        .split(',')
-                        .map(|i| ident(i.trim()))
-                        .collect()
-                } else {
-                    vec![ident(u)]
-                };
-                for name in names {
+                for name in names(u) {
                     let to = if nodes.contains(&name) {
                         Some(name)
                     } else {
@@ -289,18 +291,7 @@ fn the_cycle_finder_finds_cycles() {
 #[test]
 fn no_file_uses_its_modules_mod_rs() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let strip = |text: &str| -> String {
-        let text = text.split("#[cfg(test)]\nmod tests").next().unwrap();
-        text.lines()
-            .map(|l| l.split("//").next().unwrap())
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
-    let ident = |s: &str| -> String {
-        s.chars()
-            .take_while(|c| c.is_alphanumeric() || *c == '_')
-            .collect()
-    };
+    let strip = |text: &str| code(text.split("#[cfg(test)]\nmod tests").next().unwrap());
     let mut bad = Vec::new();
     let (mut checked, mut found) = (0, 0);
     for dir in [
@@ -362,14 +353,7 @@ fn no_file_uses_its_modules_mod_rs() {
                 .skip(1)
                 .chain(text.split("super::").skip(1).filter(|_| own));
             for u in uses {
-                let names: Vec<String> = match u.strip_prefix('{') {
-                    Some(group) => group[..group.find('}').unwrap()]
-                        .split(',')
-                        .map(|i| ident(i.trim()))
-                        .collect(),
-                    None => vec![ident(u)],
-                };
-                for name in names {
+                for name in names(u) {
                     checked += 1;
                     if defined.contains(&name) {
                         bad.push(format!("{} uses {dir}/mod.rs's {name}", f.display()));
