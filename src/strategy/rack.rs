@@ -51,9 +51,11 @@ impl Rack {
                 word.store(bits, Relaxed);
             }
         }
-        // After the bits: a reader that sees them counted sees them.
-        self.count.store(count, Release);
+        // The bits, then how many partitions they cover, then how many are
+        // local: a reader that sees a count sees what it counts (a count
+        // seen before the partitions would refuse every partition).
         self.known.store(n, Release);
+        self.count.store(count, Release);
     }
 
     /// Whether partition `p`'s leader is in the client's rack.
@@ -74,7 +76,7 @@ impl Rack {
     /// Whether keyless placement may use partition `p` as far as racks go.
     #[inline]
     pub(super) fn allows(&self, p: u32) -> bool {
-        self.is_local(p) || self.count.load(Acquire) == 0 || self.off()
+        self.count.load(Acquire) == 0 || self.is_local(p) || self.off()
     }
 
     #[cold]
