@@ -24,9 +24,10 @@ pub fn place(n: u32, ctx: &Ctx) -> u32 {
     })
 }
 
-/// The lane's next partition, and the one after it: the ticket is kept
-/// in `0..n`, so no division is needed (only when the lane is new, its
-/// ticket a random offset, or the topic had more partitions before).
+/// The lane's next partition; its ticket moves on to the one after. The
+/// ticket is kept in `0..n`, so no division is needed, except when the
+/// lane is new (its ticket a random offset) or the topic had more
+/// partitions before.
 #[inline]
 fn take(lane: &mut Lane, n: u32) -> u32 {
     let n = n as u64;
