@@ -83,28 +83,29 @@ impl Ctx<'_> {
     pub fn topic_if_any(&self) -> Option<&TopicState> {
         match self.topic {
             TopicRef::Known(t) => Some(t),
-            TopicRef::Table(t) => {
-                // SAFETY: as in look_up: a live topic, and its librdkafka's
-                // rd_kafka_topic_name (a C string, or NULL).
-                let name = self.name_fn().map(|name| unsafe { name(self.rkt) });
-                // SAFETY: as above.
-                unsafe { t.find_named(self.rkt as usize, name) }
-            }
+            // SAFETY: the name is librdkafka's, a C string (topic_name).
+            TopicRef::Table(t) => unsafe { t.find_named(self.rkt as usize, self.topic_name()) },
         }
     }
 
     #[inline(never)]
     fn look_up<'t>(&self, t: &'t Topics<TopicState>) -> &'t TopicState {
-        match self.name_fn() {
-            Some(name) => {
-                // SAFETY: the topic librdkafka is placing a message of,
-                // and that librdkafka's rd_kafka_topic_name.
-                let n = unsafe { name(self.rkt) };
-                // SAFETY: librdkafka's topic name, a C string.
-                unsafe { t.get_named(self.rkt as usize, n) }
-            }
+        match self.topic_name() {
+            // SAFETY: librdkafka's topic name, a C string.
+            Some(n) => unsafe { t.get_named(self.rkt as usize, n) },
             None => t.get_or_insert(self.rkt as usize),
         }
+    }
+
+    /// The topic's name, as the librdkafka placing keeps it (None: no
+    /// topic, or no `rd_kafka_topic_name` known).
+    fn topic_name(&self) -> Option<*const std::ffi::c_char> {
+        if self.rkt.is_null() {
+            return None;
+        }
+        // SAFETY: a live topic (the one being placed or acknowledged) and
+        // its librdkafka's rd_kafka_topic_name.
+        self.name_fn().map(|name| unsafe { name(self.rkt) })
     }
 }
 
